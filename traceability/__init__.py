@@ -1,0 +1,106 @@
+"""Traceability for Vietnamese cooperatives and OCOP products.
+
+``create_app`` reads like a table of contents: configuration, extensions, languages, blueprints,
+error pages, command line.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from traceability import config as app_config
+from traceability import i18n
+from traceability.extensions import babel, csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app_config.load(app, config)
+    import traceability.models  # noqa: F401  (every table known before anything touches the database)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_commands(app)
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    translations = i18n.compile_catalogues(Path(app.instance_path) / "translations")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(translations)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None  # the login page says what it is; no extra flash
+    login_manager.session_protection = "basic"
+    i18n.register(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from traceability.accounts.views import bp as accounts_bp
+    from traceability.dashboard.views import bp as dashboard_bp
+    from traceability.farm.views import bp as farm_bp
+    from traceability.products.views import bp as products_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(farm_bp)
+    app.register_blueprint(products_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from traceability.errors import register_error_handlers
+    from traceability.tenancy import load_current_organisation
+
+    app.before_request(load_current_organisation)
+    register_error_handlers(app)
+
+    from traceability.accounts.models import ORGANISATION_KIND_LABELS, ROLE_LABELS
+    from traceability.farm.models import VIETGAP_STATUS_LABELS
+    from traceability.products.models import PRODUCT_KIND_LABELS, UNIT_LABELS
+    from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, can
+
+    app.jinja_env.globals.update(
+        can=can, REGISTRY_EDITORS=REGISTRY_EDITORS, PLOT_EDITORS=PLOT_EDITORS, role_labels=ROLE_LABELS,
+        org_kind_labels=ORGANISATION_KIND_LABELS, vietgap_labels=VIETGAP_STATUS_LABELS,
+        product_kind_labels=PRODUCT_KIND_LABELS, unit_labels=UNIT_LABELS,
+    )
+
+    @app.context_processor
+    def layout_context():
+        return {"current_org": g.get("org"), "current_role": g.get("role")}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        # Everything is served from here: no CDN, no external fonts or scripts.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'self'",
+        )
+        return response
+
+
+
+def register_commands(app: Flask) -> None:
+    from traceability.cli import register
+
+    register(app)

@@ -1,0 +1,1 @@
+"""Organisations (the tenants), users, memberships with roles, login and its throttling."""

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from traceability.accounts import services
+from traceability.accounts.forms import EmptyForm, LoginForm
+from traceability.errors import DomainError
+from traceability.extensions import db, login_manager
+from traceability.accounts.models import User
+from traceability.tenancy import accessible_organisations, role_in
+from traceability.web import add_error, safe_next
+
+bp = Blueprint("accounts", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm(next=request.args.get("next", ""))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.login.data, form.password.data, request.remote_addr or "")
+        except services.LoginThrottled as error:
+            db.session.commit()
+            add_error(form, error)
+            status = 429
+        except DomainError as error:
+            db.session.commit()  # keep the failure count
+            add_error(form, error)
+            status = 200
+        else:
+            db.session.commit()
+            session.clear()  # a fresh session on login: no fixation, no leftover organisation
+            login_user(user, remember=form.remember.data)
+            session.permanent = True
+            if user.locale:
+                session["locale"] = user.locale
+            return redirect(safe_next(form.next.data, url_for("dashboard.index")))
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    if EmptyForm().validate_on_submit():
+        logout_user()
+        session.clear()
+        flash(_("You are logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.post("/language")
+def set_language():
+    """Switch language; remembered on the user's account, or in the session before login."""
+    language = request.form.get("language", "")
+    if EmptyForm().validate_on_submit() and language in current_app.config["LANGUAGES"]:
+        session["locale"] = language
+        if current_user.is_authenticated:
+            current_user.locale = language
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next"), url_for("dashboard.index")))
+
+
+@bp.post("/organisation")
+@login_required
+def switch_organisation():
+    """Choose which organisation to work in (users of several, and officials)."""
+    form = EmptyForm()
+    org_id = request.form.get("organisation_id", "")
+    if not form.validate_on_submit() or not org_id.isdigit() or role_in(current_user, int(org_id)) is None:
+        abort(404)
+    session["org_id"] = int(org_id)
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.get("/organisations")
+@login_required
+def organisations():
+    return render_template("accounts/organisations.html", options=accessible_organisations(current_user))

@@ -1,0 +1,138 @@
+"""Command line: ``flask --app traceability init | demo | users create | translate``.
+
+Each command calls the same services as the web forms and commits once at the end.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from flask_migrate import upgrade
+
+from traceability.accounts import services as accounts
+from traceability.accounts.models import Organisation, OrganisationKind, Role, User
+from traceability.errors import DomainError
+from traceability.extensions import db
+
+
+def register(app) -> None:
+    app.cli.add_command(init_command)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(users)
+    app.cli.add_command(translate)
+
+
+def upgrade_database() -> None:
+    upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+@click.command("init")
+@click.option("--org-code", help="Short code of the first organisation, e.g. tay-hoang.")
+@click.option("--org-name", help="Full name of the first organisation.")
+@click.option("--org-kind", type=click.Choice([k.value for k in OrganisationKind]), default="cooperative",
+              show_default=True)
+@click.option("--commune", help="Commune of the first organisation.")
+@click.option("--province", help="Province of the first organisation.")
+@click.option("--login", "login_", help="Phone number or email of the first administrator.")
+@click.option("--name", help="Name of the first administrator.")
+@click.option("--password", help="Password of the first administrator (prompted when missing).")
+@with_appcontext
+def init_command(org_code, org_name, org_kind, commune, province, login_, name, password):
+    """Create or upgrade the database; on an empty one, create the first organisation and admin."""
+    upgrade_database()
+    click.echo("Database is up to date.")
+    if db.session.scalar(sa.select(sa.func.count(User.id))):
+        if login_:
+            raise click.UsageError("Users exist already: add more with 'users create'.")
+        return
+    org_code = org_code or click.prompt("Organisation short code (e.g. tay-hoang)")
+    org_name = org_name or click.prompt("Organisation name")
+    commune = commune or click.prompt("Commune")
+    province = province or click.prompt("Province")
+    login_ = login_ or click.prompt("Administrator phone number or email")
+    name = name or click.prompt("Administrator name")
+    password = password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        org = accounts.create_organisation(
+            code=org_code, name=org_name, kind=OrganisationKind(org_kind), commune=commune, province=province
+        )
+        user = _create_user(login_, name, password)
+        accounts.add_membership(user, org, Role.ADMIN)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"Created organisation {org.code} and administrator {user.login}.")
+
+
+def _create_user(login: str, name: str, password: str) -> User:
+    parsed = accounts.normalise_login(login)
+    if parsed is None:
+        raise DomainError("The login must be a Vietnamese phone number or an email address.", "login")
+    kind, value = parsed
+    return accounts.create_user(name=name, password=password, **{kind: value})
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Create or upgrade the database and load the Quảng Thái demo data (once); print the logins."""
+    from traceability import demo
+
+    upgrade_database()
+    created = demo.load()
+    db.session.commit()
+    click.echo("Demo data loaded." if created else "Demo data was already there.")
+    click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
+    for login, role, org in demo.DEMO_LOGINS:
+        click.echo(f"  {login:<28} {role:<10} {org}")
+
+
+users = AppGroup("users", help="Manage user accounts.")
+
+
+@users.command("create")
+@click.argument("login")
+@click.option("--org", "org_code", required=True, help="Short code of the organisation.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", help="Display name (defaults to the login).")
+@click.option("--password", help="Prompted for (hidden, twice) when not given.")
+def create_user_command(login, org_code, role, name, password):
+    """Create a user with a phone number or email as LOGIN and a role in one organisation."""
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.code == org_code.strip().lower()))
+    if org is None:
+        raise click.ClickException(f"No organisation with the code {org_code!r}.")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = _create_user(login, name or login, password)
+        accounts.add_membership(user, org, Role(role))
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"Created {user.login} as {role} of {org.code}.")
+
+
+translate = AppGroup("translate", help="Extract and update the message catalogues.")
+TRANSLATIONS = Path(__file__).parent / "translations"
+ROOT = Path(__file__).parent.parent
+
+
+@translate.command("update")
+def translate_update():
+    """Extract every translatable string and merge it into the vi and en catalogues."""
+    pot = ROOT / "messages.pot"
+    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "--no-location", "--sort-output",
+             "-o", str(pot), "traceability", "templates")
+    _pybabel("update", "-i", str(pot), "-d", str(TRANSLATIONS), "--no-fuzzy-matching", "--ignore-obsolete")
+    pot.unlink()
+
+
+def _pybabel(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)

@@ -1,0 +1,102 @@
+"""Settings: defaults here, then ``instance/config.py``, then environment variables.
+
+Precedence (later wins): the defaults below, ``instance/config.py``, the environment,
+and finally the mapping a caller passes to ``create_app`` (tests do).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+# Settings that may come from the environment, with how to read them.
+ENV_SETTINGS = {
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "PUBLIC_BASE_URL": str,
+    "TRACEABILITY_ENV": str,
+    "PROXY_FIX_X_FOR": int,
+    "LATE_ENTRY_DAYS": int,
+}
+
+
+class Defaults:
+    # "development" creates a secret key in instance/; "production" refuses to start without one.
+    TRACEABILITY_ENV = "development"
+    SECRET_KEY: str | None = None
+    DATABASE_URL: str | None = None  # None: SQLite file in instance/
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14  # a phone in the field stays logged in two weeks
+    WTF_CSRF_TIME_LIMIT = None  # a form left open in the field must still submit: token lives as long as the session
+
+    # Login throttling, counted in the database so every worker and server sees the same numbers.
+    LOGIN_MAX_FAILURES_PER_LOGIN = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_WINDOW_SECONDS = 15 * 60
+
+    # Number of proxies in front of the app whose X-Forwarded-For can be trusted (0: none).
+    PROXY_FIX_X_FOR = 0
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says what to set."""
+
+
+def load(app, overrides: dict | None) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for name, cast in ENV_SETTINGS.items():
+        if name in os.environ and os.environ[name] != "":
+            app.config[name] = cast(os.environ[name])
+    if overrides:
+        app.config.update(overrides)
+
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", _database_uri(app))
+    if app.config.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = _database_uri(app)
+    app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    _ensure_secret_key(app)
+
+    production = app.config["TRACEABILITY_ENV"] == "production"
+    # Cookies only over HTTPS in production; the embedded default is served over plain http.
+    app.config.setdefault("SESSION_COOKIE_SECURE", production)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", production)
+
+
+def _database_uri(app) -> str:
+    url = app.config.get("DATABASE_URL")
+    if url:
+        # Accept the URLs hosting providers hand out and use psycopg 3 for them.
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url
+    return "sqlite:///" + str(Path(app.instance_path) / "traceability.db")
+
+
+def _ensure_secret_key(app) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config["TRACEABILITY_ENV"] == "production":
+        raise ConfigError(
+            "SECRET_KEY is not set. In production set the SECRET_KEY environment variable "
+            "(for example: export SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')) "
+            "or put SECRET_KEY = '...' in instance/config.py."
+        )
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    app.config["SECRET_KEY"] = key_file.read_text().strip()

@@ -1,0 +1,92 @@
+"""Read-side figures for the dashboards: one aggregate query per figure, never a query per row."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from traceability.accounts.models import Organisation
+from traceability.extensions import db
+from traceability.farm.models import Household, Plot, VietGapStatus, Village
+from traceability.products.models import Product
+from traceability.tenancy import jurisdiction_filter
+
+
+@dataclass
+class NextStep:
+    text: str
+    endpoint: str
+
+
+def _count(model, org_id: int, *conditions) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(model.id)).where(
+            model.organisation_id == org_id, model.archived_at.is_(None), *conditions
+        )
+    )
+
+
+def registry_counts(org_id: int) -> dict[str, int]:
+    return {
+        "villages": _count(Village, org_id),
+        "households": _count(Household, org_id),
+        "plots": _count(Plot, org_id),
+        "products": _count(Product, org_id),
+    }
+
+
+def plot_area_by_vietgap(org_id: int) -> dict[VietGapStatus, tuple[int, float]]:
+    rows = db.session.execute(
+        sa.select(Plot.vietgap_status, sa.func.count(Plot.id), sa.func.coalesce(sa.func.sum(Plot.area_m2), 0))
+        .where(Plot.organisation_id == org_id, Plot.archived_at.is_(None))
+        .group_by(Plot.vietgap_status)
+    ).all()
+    found = {status: (count, area) for status, count, area in rows}
+    return {status: found.get(status, (0, 0)) for status in VietGapStatus}
+
+
+def manager_next_steps(org_id: int, counts: dict[str, int]) -> list[NextStep]:
+    steps = []
+    if counts["villages"] == 0:
+        steps.append(NextStep(_l("Add the villages where your members farm."), "farm.villages_new"))
+    if counts["households"] == 0:
+        steps.append(NextStep(_l("Register the member households."), "farm.households_new"))
+    if counts["plots"] == 0:
+        steps.append(NextStep(_l("Register the plots (fields) of your members."), "farm.plots_new"))
+    if counts["products"] == 0:
+        steps.append(NextStep(_l("Describe the products you sell."), "products.products_new"))
+    without_household = _count(Plot, org_id, Plot.household_id.is_(None))
+    if without_household:
+        steps.append(NextStep(
+            _l("%(n)s plots have no household yet.", n=without_household), "farm.plots"))
+    without_shelf_life = _count(Product, org_id, Product.shelf_life_days.is_(None))
+    if without_shelf_life:
+        steps.append(NextStep(
+            _l("%(n)s products have no shelf life: labels need it for the expiry date.", n=without_shelf_life),
+            "products.products"))
+    return steps
+
+
+def jurisdiction_overview(authority: Organisation) -> list[dict]:
+    """Producer organisations an official reads, with their plot counts and areas in one query."""
+    plots = (
+        sa.select(Plot.organisation_id, sa.func.count(Plot.id).label("plots"),
+                  sa.func.sum(Plot.area_m2).label("area"))
+        .where(Plot.archived_at.is_(None)).group_by(Plot.organisation_id).subquery()
+    )
+    products = (
+        sa.select(Product.organisation_id, sa.func.count(Product.id).label("products"))
+        .where(Product.archived_at.is_(None)).group_by(Product.organisation_id).subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Organisation, plots.c.plots, plots.c.area, products.c.products)
+        .outerjoin(plots, plots.c.organisation_id == Organisation.id)
+        .outerjoin(products, products.c.organisation_id == Organisation.id)
+        .where(jurisdiction_filter(authority))
+        .order_by(Organisation.name)
+    ).all()
+    return [
+        {"org": org, "plots": n_plots or 0, "area": area or 0, "products": n_products or 0}
+        for org, n_plots, area, n_products in rows
+    ]

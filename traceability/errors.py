@@ -1,0 +1,67 @@
+"""Domain errors raised by services, and the HTTP error pages.
+
+Services raise ``DomainError`` (or a subclass) with a message already in the user's language and,
+when one input is to blame, the name of the form field; views show it next to that field.
+"""
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from traceability.extensions import db
+
+
+class DomainError(Exception):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotAllowed(DomainError):
+    """The user's role in this organisation does not allow the action."""
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.path.startswith("/api/") or best == "application/json"
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = _(
+            "The form expired or was sent from another page. Go back, reload the page and send it again."
+        )
+        return _render(400, message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return _render(error.code or 500, None, error)
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return _render(500, None)
+
+
+def _render(code: int, message: str | None, error: HTTPException | None = None):
+    titles = {
+        400: _("The request could not be understood"),
+        403: _("You are not allowed to do this"),
+        404: _("Page not found"),
+        405: _("This action is not available here"),
+        413: _("The file is too large"),
+        429: _("Too many attempts"),
+        500: _("Something went wrong on our side"),
+    }
+    title = titles.get(code, _("Error"))
+    if message is None and code == 429 and error is not None and error.description:
+        message = str(error.description)
+    if _wants_json():
+        return jsonify(error=title, message=message), code
+    response = render_template("errors/error.html", code=code, title=title, message=message)
+    return response, code

@@ -1,0 +1,1 @@
+"""Villages, member households and plots (later: plantings and input applications)."""

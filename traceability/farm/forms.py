@@ -1,0 +1,40 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import Length
+
+from traceability.farm.models import VIETGAP_STATUS_LABELS
+from traceability.forms import LocalDecimalField, Optional, required, strip, text
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class VillageForm(FlaskForm):
+    name = text(_l("Village name"), required())
+    commune = text(_l("Commune"), description=_l("Leave empty to use your organisation's commune."))
+    province = text(_l("Province"), description=_l("Leave empty to use your organisation's province."))
+
+
+class HouseholdForm(FlaskForm):
+    name = text(_l("Head of household"), required())
+    village_id = SelectField(_l("Village"), [required()], coerce=_optional_int)
+    phone = StringField(
+        _l("Phone (private, never shown publicly)"), [Length(max=20)], filters=[strip],
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
+
+
+class PlotForm(FlaskForm):
+    code = text(_l("Plot code"), required(), max_length=40, description=_l("For example A3"))
+    name = text(_l("Plot name"), required())
+    village_id = SelectField(_l("Village"), [required()], coerce=_optional_int)
+    household_id = SelectField(_l("Household"), [Optional()], coerce=_optional_int)
+    area_m2 = LocalDecimalField(_l("Area (m²)"), [required()], description=_l("1 sào = 500 m²"))
+    crop = text(_l("Crop"), required(), render_kw={"list": "crop-suggestions"})
+    vietgap_status = SelectField(
+        _l("VietGAP status"), choices=[(k.value, v) for k, v in VIETGAP_STATUS_LABELS.items()]
+    )
+    latitude = LocalDecimalField(_l("Latitude (optional)"), [Optional()])
+    longitude = LocalDecimalField(_l("Longitude (optional)"), [Optional()])

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, g
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+
+from traceability.extensions import db
+from traceability.farm import services
+from traceability.farm.forms import HouseholdForm, PlotForm, VillageForm
+from traceability.farm.models import Household, Plot, Village
+from traceability.registry import add_registry_routes
+from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, scoped
+
+bp = Blueprint("farm", __name__)
+
+# Crops suggested in the plot form; any other crop can be typed.
+DEFAULT_CROPS = ("Khổ qua (mướp đắng)", "Nghệ", "Sả chanh", "Dừa", "Ớt", "Hành tăm (ném)")
+
+
+def _choices(model, label, *, empty: str | None = None):
+    rows = db.session.scalars(
+        scoped(model).where(model.archived_at.is_(None)).order_by(label)
+    ).all()
+    choices = [(row.id, getattr(row, label.key)) for row in rows]
+    return ([("", empty)] if empty is not None else [("", _l("Choose…"))]) + choices
+
+
+def _setup_household_form(form: HouseholdForm) -> None:
+    form.village_id.choices = _choices(Village, Village.name)
+
+
+def _setup_plot_form(form: PlotForm) -> None:
+    form.village_id.choices = _choices(Village, Village.name)
+    form.household_id.choices = _choices(Household, Household.name, empty=_l("None (cooperative plot)"))
+    used = db.session.scalars(sa.select(Plot.crop).where(Plot.organisation_id == g.org.id).distinct())
+    form.crop_suggestions = sorted(set(DEFAULT_CROPS) | set(used))
+
+
+add_registry_routes(
+    bp, plural="villages", model=Village, form_class=VillageForm, save=services.save_village,
+    editors=REGISTRY_EDITORS, order_by=(Village.name,),
+    titles={"list": _l("Villages"), "new": _l("New village"), "edit": _l("Edit village")},
+)
+add_registry_routes(
+    bp, plural="households", model=Household, form_class=HouseholdForm, save=services.save_household,
+    editors=REGISTRY_EDITORS, order_by=(Household.name,), load_options=(joinedload(Household.village),),
+    setup_form=_setup_household_form,
+    titles={"list": _l("Member households"), "new": _l("New household"), "edit": _l("Edit household")},
+)
+add_registry_routes(
+    bp, plural="plots", model=Plot, form_class=PlotForm, save=services.save_plot,
+    editors=PLOT_EDITORS, order_by=(Plot.code,),
+    load_options=(joinedload(Plot.village), joinedload(Plot.household)),
+    setup_form=_setup_plot_form,
+    titles={"list": _l("Plots"), "new": _l("New plot"), "edit": _l("Edit plot")},
+)

@@ -1,0 +1,124 @@
+"""Form pieces shared by every feature: required-field messages, locale-aware decimals, filters.
+
+Forms check the shape of input; services check the rules.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from wtforms import Field, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import TextInput
+
+
+def _(s: str) -> str:  # marks WTForms' own messages for extraction; Flask-WTF translates them at run time
+    return s
+
+
+WTFORMS_MESSAGES = (
+    _("This field is required."),
+    _("Not a valid choice."),
+    _("Invalid Choice: could not coerce."),
+    _("Not a valid integer value."),
+    _("Not a valid decimal value."),
+    _("Invalid email address."),
+    _("Field must be at least %(min)d characters long."),
+    _("Field cannot be longer than %(max)d characters."),
+    _("Field must be between %(min)d and %(max)d characters long."),
+    _("Number must be at least %(min)s."),
+    _("Number must be at most %(max)s."),
+    _("Number must be between %(min)s and %(max)s."),
+    _("Invalid CSRF token."),
+    _("The CSRF token is missing."),
+    _("The CSRF token has expired."),
+    _("The CSRF tokens do not match."),
+)
+
+
+def required():
+    return DataRequired(message=_l("Fill in this field."))
+
+
+def strip(value):
+    """Trim and collapse whitespace; an empty answer becomes None."""
+    if isinstance(value, str):
+        value = " ".join(value.split())
+        return value or None
+    return value
+
+
+def strip_lines(value):
+    """Trim a multi-line text, keeping its line breaks; empty becomes None."""
+    if isinstance(value, str):
+        value = "\n".join(line.rstrip() for line in value.strip().splitlines())
+        return value or None
+    return value
+
+
+def text(label, *validators, max_length: int = 120, **kwargs) -> StringField:
+    return StringField(label, [*validators, Length(max=max_length)], filters=[strip], **kwargs)
+
+
+def parse_decimal(raw: str, locale: str) -> Decimal:
+    """Read a number as a Vietnamese or English speaker types it.
+
+    Vietnamese writes 1.234,5 and English 1,234.5. A single separator followed by anything but
+    exactly three digits can only be a decimal point (``12,5`` or ``12.5`` in either language).
+    """
+    s = raw.strip().replace(" ", "").replace("\u00a0", "")
+    if not re.fullmatch(r"[-+]?[\d.,]+", s) or not re.search(r"\d", s):
+        raise InvalidOperation(raw)
+    group, decimal = (".", ",") if locale == "vi" else (",", ".")
+    if "." in s and "," in s:
+        if s.rfind(decimal) < s.rfind(group):
+            group, decimal = decimal, group
+        s = s.replace(group, "").replace(decimal, ".")
+    else:
+        sep = "." if "." in s else ("," if "," in s else None)
+        if sep:
+            head, _sep, tail = s.rpartition(sep)
+            if s.count(sep) > 1 or (sep == group and len(tail) == 3):
+                s = s.replace(sep, "")
+            else:
+                s = head.replace(sep, "") + "." + tail
+    return Decimal(s)
+
+
+def format_decimal_input(value: Decimal | None, locale: str) -> str:
+    if value is None:
+        return ""
+    text_value = format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+    if "." in text_value:
+        text_value = text_value.rstrip("0").rstrip(".")
+    return text_value.replace(".", ",") if locale == "vi" else text_value
+
+
+class LocalDecimalField(Field):
+    """A decimal typed on a phone keypad, in the user's locale; shown back the same way."""
+
+    widget = TextInput(input_type="text")
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {"inputmode": "decimal", "autocomplete": "off", **kwargs.pop("render_kw", {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_decimal_input(self.data, str(get_locale() or "vi"))
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_decimal(valuelist[0], str(get_locale() or "vi"))
+        except (InvalidOperation, ValueError):
+            self.data = None
+            raise ValueError(_l("Enter a number, for example 1.250,5.")) from None
+
+
+__all__ = ["InputRequired", "Optional", "LocalDecimalField", "required", "strip", "strip_lines", "text"]

@@ -1,0 +1,1 @@
+"""Products an organisation sells: names in two languages, GTIN, shelf life and label texts."""

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import enum
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column
+
+from traceability.database import Archivable, Base, created_at, intpk, org_fk, str40, str255
+from traceability.enums import enum_type
+
+
+class ProductKind(enum.StrEnum):
+    FRESH = "fresh"
+    PROCESSED = "processed"
+
+
+PRODUCT_KIND_LABELS = {ProductKind.FRESH: _l("Fresh produce"), ProductKind.PROCESSED: _l("Processed product")}
+
+
+class Unit(enum.StrEnum):
+    KG = "kg"
+    G = "g"
+    L = "l"
+    ML = "ml"
+    PIECE = "piece"
+
+
+UNIT_LABELS = {
+    Unit.KG: _l("kg"),
+    Unit.G: _l("g"),
+    Unit.L: _l("litre"),
+    Unit.ML: _l("ml"),
+    Unit.PIECE: _l("piece"),
+}
+
+
+class Product(Archivable, Base):
+    __tablename__ = "products"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "code"),)
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
+    code: Mapped[str40]
+    name_vi: Mapped[str255]
+    name_en: Mapped[Optional[str255]]
+    kind: Mapped[ProductKind] = mapped_column(enum_type(ProductKind))
+    unit: Mapped[Unit] = mapped_column(enum_type(Unit))
+    # GTIN-14 (shorter GTINs are stored zero-padded); one brand owner per GTIN, hence unique overall.
+    gtin: Mapped[Optional[str]] = mapped_column(sa.String(14), unique=True)
+    shelf_life_days: Mapped[Optional[int]]
+    ingredients: Mapped[Optional[str]] = mapped_column(sa.Text)
+    usage_instructions: Mapped[Optional[str]] = mapped_column(sa.Text)
+    storage_instructions: Mapped[Optional[str]] = mapped_column(sa.Text)
+    warnings: Mapped[Optional[str]] = mapped_column(sa.Text)
+    created_at: Mapped[created_at]
+
+    def __repr__(self) -> str:
+        return f"<Product {self.code}>"
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" and self.name_en else self.name_vi

@@ -1,0 +1,131 @@
+"""The current organisation of a request, and the rules of who may read or change what.
+
+Every registry query goes through ``scoped()`` or ``get_scoped_or_404()``: a record of another
+organisation answers 404, never 403, so its existence does not leak.
+"""
+from __future__ import annotations
+
+import functools
+from typing import TypeVar
+
+import sqlalchemy as sa
+from flask import abort, g, session
+from flask_login import current_user
+
+from traceability.accounts.models import Membership, Organisation, OrganisationKind, Role
+from traceability.extensions import db
+
+T = TypeVar("T")
+
+# Who may change what (reading is open to every role that can see the organisation).
+REGISTRY_EDITORS = frozenset({Role.MANAGER, Role.ADMIN})
+PLOT_EDITORS = frozenset({Role.MEMBER, Role.MANAGER, Role.ADMIN})
+
+
+def jurisdiction_filter(authority: Organisation):
+    """SQL condition for the producer organisations an authority's officials may read.
+
+    Names are compared exactly; services store them with whitespace collapsed.
+    """
+    condition = sa.and_(
+        Organisation.province == authority.province,
+        Organisation.kind.not_in([OrganisationKind.COMMUNE_AUTHORITY, OrganisationKind.PROVINCE_AUTHORITY]),
+    )
+    if authority.kind is OrganisationKind.COMMUNE_AUTHORITY:
+        condition = sa.and_(condition, Organisation.commune == authority.commune)
+    return condition
+
+
+def accessible_organisations(user) -> list[tuple[Organisation, Role]]:
+    """Organisations the user may open, with the role they act in there (memberships first)."""
+    memberships = db.session.scalars(
+        sa.select(Membership).where(Membership.user_id == user.id).join(Membership.organisation)
+        .order_by(Organisation.name)
+        .options(sa.orm.contains_eager(Membership.organisation))
+    ).all()
+    result = [(m.organisation, m.role) for m in memberships]
+    seen = {org.id for org, _ in result}
+    for org, role in list(result):
+        if role is Role.OFFICIAL and org.kind.is_authority:
+            for other in db.session.scalars(
+                sa.select(Organisation).where(jurisdiction_filter(org)).order_by(Organisation.name)
+            ):
+                if other.id not in seen:
+                    seen.add(other.id)
+                    result.append((other, Role.OFFICIAL))
+    return result
+
+
+def role_in(user, org_id: int) -> Role | None:
+    membership = db.session.scalar(
+        sa.select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == org_id)
+    )
+    if membership:
+        return membership.role
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        return None
+    authorities = db.session.scalars(
+        sa.select(Organisation).join(Membership).where(
+            Membership.user_id == user.id, Membership.role == Role.OFFICIAL
+        )
+    )
+    for authority in authorities:
+        if authority.kind.is_authority and db.session.scalar(
+            sa.select(Organisation.id).where(Organisation.id == org_id, jurisdiction_filter(authority))
+        ):
+            return Role.OFFICIAL
+    return None
+
+
+def load_current_organisation() -> None:
+    """before_request: set g.org and g.role from the session's chosen organisation."""
+    g.org = None
+    g.role = None
+    if not current_user.is_authenticated:
+        return
+    org_id = session.get("org_id")
+    role = role_in(current_user, org_id) if org_id else None
+    if role is None:
+        options = accessible_organisations(current_user)
+        if not options:
+            return
+        org, role = options[0]
+        session["org_id"] = org.id
+        org_id = org.id
+    g.org = db.session.get(Organisation, org_id)
+    g.role = role
+
+
+def can(roles: frozenset[Role]) -> bool:
+    return g.get("role") in roles
+
+
+def org_required(edit: frozenset[Role] | None = None):
+    """View decorator: a logged-in user with a current organisation and, to change, one of ``edit``."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.get("org") is None:
+                abort(403)
+            if edit is not None and g.role not in edit:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def scoped(model: type[T]) -> sa.Select:
+    return sa.select(model).where(model.organisation_id == g.org.id)
+
+
+def get_scoped_or_404(model: type[T], record_id: int) -> T:
+    record = db.session.scalar(
+        sa.select(model).where(model.id == record_id, model.organisation_id == g.org.id)
+    )
+    if record is None:
+        abort(404)
+    return record
