@@ -47,6 +47,8 @@ class Defaults:
     # Number of proxies in front of the app whose X-Forwarded-For can be trusted (0: none).
     PROXY_FIX_X_FOR = 0
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # werkzeug's default (scrypt). Tests choose a cheap method so hundreds of logins stay fast.
+    PASSWORD_HASH_METHOD = "scrypt"
 
 
 class ConfigError(RuntimeError):
@@ -62,26 +64,29 @@ def load(app, overrides: dict | None) -> None:
     if overrides:
         app.config.update(overrides)
 
-    app.config.setdefault("SQLALCHEMY_DATABASE_URI", _database_uri(app))
-    if app.config.get("DATABASE_URL"):
+    if not (overrides and "SQLALCHEMY_DATABASE_URI" in overrides):
         app.config["SQLALCHEMY_DATABASE_URI"] = _database_uri(app)
     app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"].rstrip("/")
     _ensure_secret_key(app)
 
     production = app.config["TRACEABILITY_ENV"] == "production"
     # Cookies only over HTTPS in production; the embedded default is served over plain http.
-    app.config.setdefault("SESSION_COOKIE_SECURE", production)
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", production)
+    for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        app.config[name] = bool(app.config.get(name)) or production
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs hosting providers hand out and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 def _database_uri(app) -> str:
     url = app.config.get("DATABASE_URL")
     if url:
-        # Accept the URLs hosting providers hand out and use psycopg 3 for them.
-        for prefix in ("postgres://", "postgresql://"):
-            if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix):]
-        return url
+        return normalise_database_url(url)
     return "sqlite:///" + str(Path(app.instance_path) / "traceability.db")
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import TextInput
 
@@ -36,6 +37,11 @@ WTFORMS_MESSAGES = (
     _("The CSRF token has expired."),
     _("The CSRF tokens do not match."),
 )
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 def required():
@@ -121,4 +127,4 @@ class LocalDecimalField(Field):
             raise ValueError(_l("Enter a number, for example 1.250,5.")) from None
 
 
-__all__ = ["InputRequired", "Optional", "LocalDecimalField", "required", "strip", "strip_lines", "text"]
+__all__ = ["InputRequired", "Optional", "LocalDecimalField", "choices", "required", "strip", "strip_lines", "text"]

@@ -16,6 +16,7 @@ from traceability.accounts.models import Membership, Organisation, OrganisationK
 from traceability.extensions import db
 
 T = TypeVar("T")
+MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger number in a URL is simply not found
 
 # Who may change what (reading is open to every role that can see the organisation).
 REGISTRY_EDITORS = frozenset({Role.MANAGER, Role.ADMIN})
@@ -57,6 +58,8 @@ def accessible_organisations(user) -> list[tuple[Organisation, Role]]:
 
 
 def role_in(user, org_id: int) -> Role | None:
+    if not 0 < org_id <= MAX_ID:
+        return None
     membership = db.session.scalar(
         sa.select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == org_id)
     )
@@ -123,6 +126,8 @@ def scoped(model: type[T]) -> sa.Select:
 
 
 def get_scoped_or_404(model: type[T], record_id: int) -> T:
+    if not 0 < record_id <= MAX_ID:
+        abort(404)
     record = db.session.scalar(
         sa.select(model).where(model.id == record_id, model.organisation_id == g.org.id)
     )

@@ -4,7 +4,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length
 
 from traceability.farm.models import VIETGAP_STATUS_LABELS
-from traceability.forms import LocalDecimalField, Optional, required, strip, text
+from traceability.forms import LocalDecimalField, Optional, choices, required, strip, text
 
 
 def _optional_int(value):
@@ -34,7 +34,7 @@ class PlotForm(FlaskForm):
     area_m2 = LocalDecimalField(_l("Area (m²)"), [required()], description=_l("1 sào = 500 m²"))
     crop = text(_l("Crop"), required(), render_kw={"list": "crop-suggestions"})
     vietgap_status = SelectField(
-        _l("VietGAP status"), choices=[(k.value, v) for k, v in VIETGAP_STATUS_LABELS.items()]
+        _l("VietGAP status"), choices=choices(VIETGAP_STATUS_LABELS.items())
     )
     latitude = LocalDecimalField(_l("Latitude (optional)"), [Optional()])
     longitude = LocalDecimalField(_l("Longitude (optional)"), [Optional()])

@@ -9,6 +9,7 @@ from traceability.extensions import db
 from traceability.farm import services
 from traceability.farm.forms import HouseholdForm, PlotForm, VillageForm
 from traceability.farm.models import Household, Plot, Village
+from traceability.forms import choices
 from traceability.registry import add_registry_routes
 from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, scoped
 
@@ -22,8 +23,8 @@ def _choices(model, label, *, empty: str | None = None):
     rows = db.session.scalars(
         scoped(model).where(model.archived_at.is_(None)).order_by(label)
     ).all()
-    choices = [(row.id, getattr(row, label.key)) for row in rows]
-    return ([("", empty)] if empty is not None else [("", _l("Choose…"))]) + choices
+    first = ("", empty if empty is not None else _l("Choose…"))
+    return choices([first, *((row.id, getattr(row, label.key)) for row in rows)])
 
 
 def _setup_household_form(form: HouseholdForm) -> None:

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import Length, NumberRange
 
-from traceability.forms import Optional, required, strip, strip_lines, text
+from traceability.forms import Optional, choices, required, strip, strip_lines, text
 from traceability.products.models import PRODUCT_KIND_LABELS, UNIT_LABELS
 
 
@@ -15,8 +15,8 @@ class ProductForm(FlaskForm):
     code = text(_l("Product code"), required(), max_length=40, description=_l("For example KHO-QUA"))
     name_vi = text(_l("Name in Vietnamese"), required(), max_length=255)
     name_en = text(_l("Name in English"), max_length=255)
-    kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in PRODUCT_KIND_LABELS.items()])
-    unit = SelectField(_l("Unit"), choices=[(k.value, v) for k, v in UNIT_LABELS.items()])
+    kind = SelectField(_l("Kind"), choices=choices(PRODUCT_KIND_LABELS.items()))
+    unit = SelectField(_l("Unit"), choices=choices(UNIT_LABELS.items()))
     gtin = text(
         _l("GTIN (barcode number, optional)"), max_length=20,
         description=_l("8, 12, 13 or 14 digits; the last one is a check digit."),

@@ -1,0 +1,106 @@
+"""Fixtures: a fresh app and a fresh database for every test.
+
+SQLite by default (a new file per test). With ``DATABASE_URL`` set to a PostgreSQL URL the same
+tests run there: the schema is created once and every table is emptied after each test.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from traceability import create_app
+from traceability.config import normalise_database_url
+from traceability.extensions import db
+from tests.factories import PASSWORD
+
+POSTGRES_URL = normalise_database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "WTF_CSRF_ENABLED": False,  # tests of CSRF itself switch it back on
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    "TRACEABILITY_ENV": "development",
+}
+
+
+def make_app(tmp_path, **extra):
+    uri = POSTGRES_URL or f"sqlite:///{tmp_path / 'test.db'}"
+    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": uri, **extra})
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema():
+    if not POSTGRES_URL:
+        yield
+        return
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": POSTGRES_URL})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    yield
+
+
+def _empty_all_tables() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(tmp_path, _postgres_schema):
+    app = make_app(tmp_path)
+    with app.app_context():
+        if not POSTGRES_URL:
+            db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if POSTGRES_URL:
+            _empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context, for tests that call services directly.
+
+    Not for tests that also use the client: a request would share this context (its ``g`` and its
+    session). Such fixtures seed data inside their own ``with app.app_context()`` block.
+    """
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def login(client, login_name: str, password: str = PASSWORD):
+    return client.post("/login", data={"login": login_name, "password": password})
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    if not POSTGRES_URL:
+        yield f"sqlite:///{tmp_path / 'migrated.db'}"
+        return
+    name = f"migr_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(POSTGRES_URL).set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()

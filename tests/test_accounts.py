@@ -1,0 +1,158 @@
+import pytest
+import sqlalchemy as sa
+
+from traceability.accounts import services
+from traceability.accounts.models import LoginFailure, Role, User
+from traceability.extensions import db
+from tests.conftest import login
+from tests.factories import PASSWORD, make_org, make_user
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("0912345678", "0912345678"),
+    ("0912 345 678", "0912345678"),
+    ("+84 912 345 678", "0912345678"),
+    ("84912345678", "0912345678"),
+    ("091.234.5678", "0912345678"),
+    ("12345", None),
+    ("abc", None),
+    ("", None),
+])
+def test_phone_numbers_are_normalised(raw, expected):
+    assert services.normalise_phone(raw) == expected
+
+
+@pytest.fixture
+def manager(app):
+    """The id of a manager (login 0912345678); a member logs in with member@example.com."""
+    with app.app_context():
+        org = make_org("tay-hoang")
+        user = make_user(org, Role.MANAGER, login="0912345678")
+        make_user(org, Role.MEMBER, login="member@example.com")
+        db.session.commit()
+        return user.id
+
+
+def test_password_is_hashed(app, manager):
+    with app.app_context():
+        stored = db.session.scalar(sa.select(User.password_hash).where(User.id == manager))
+    assert PASSWORD not in stored
+    assert stored.startswith("pbkdf2:sha256")
+
+
+def test_login_with_phone_in_any_spelling(client, manager):
+    response = login(client, "+84 912 345 678")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_login_with_email_case_insensitive(client, manager):
+    assert login(client, "Member@Example.com").status_code == 302
+
+
+def test_wrong_password_keeps_login_and_says_why(client, manager):
+    response = login(client, "0912345678", "wrong")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'value="0912345678"' in page
+    assert "Sai tên đăng nhập hoặc mật khẩu" in page
+
+
+def test_failed_logins_are_throttled_per_login(app, client, manager):
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_LOGIN"]):
+        login(client, "0912345678", "wrong")
+    # Even the right password is refused while the window is full: guessing gains nothing.
+    response = login(client, "0912345678", PASSWORD)
+    assert response.status_code == 429
+    assert "Sai quá nhiều lần" in response.get_data(as_text=True)
+    # The counter lives in the database, where every worker and server sees it.
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(LoginFailure.id))) >= 10
+
+
+def test_throttle_is_per_address_too(app, client, manager):
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
+    for n in range(3):
+        login(client, f"09000000{n:02d}", "wrong")
+    assert login(client, "0912345678", PASSWORD).status_code == 429
+
+
+def test_success_clears_login_failures(app, client, manager):
+    login(client, "0912345678", "wrong")
+    assert login(client, "0912345678").status_code == 302
+    with app.app_context():
+        keys = db.session.scalars(sa.select(LoginFailure.key)).all()
+    assert "login:0912345678" not in keys
+
+
+def test_logout_needs_post_and_ends_session(client, manager):
+    login(client, "0912345678")
+    assert client.get("/logout").status_code == 405
+    client.post("/logout")
+    assert client.get("/").status_code == 302
+
+
+def test_open_redirect_after_login_is_refused(client, manager):
+    response = client.post("/login", data={"login": "0912345678", "password": PASSWORD,
+                                           "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_inactive_user_cannot_log_in(app, client, manager):
+    with app.app_context():
+        db.session.get(User, manager).active = False
+        db.session.commit()
+    assert login(client, "0912345678").status_code == 200
+
+
+def test_language_choice_is_remembered_per_user(app, client, manager):
+    login(client, "0912345678")
+    assert "Trang chủ" in client.get("/").get_data(as_text=True)
+    client.post("/language", data={"language": "en", "next": "/"})
+    assert "Home" in client.get("/").get_data(as_text=True)
+    client.post("/logout")
+    with app.app_context():
+        assert db.session.get(User, manager).locale == "en"
+    # A new device, a new session: the account remembers English.
+    other = app.test_client()
+    login(other, "0912345678")
+    assert 'lang="en"' in other.get("/").get_data(as_text=True)
+
+
+def test_unknown_language_is_ignored(client, manager):
+    login(client, "0912345678")
+    client.post("/language", data={"language": "xx"})
+    assert 'lang="vi"' in client.get("/").get_data(as_text=True)
+
+
+def test_session_cookie_flags(app, client, manager):
+    response = login(client, "0912345678")
+    cookie = response.headers.get("Set-Cookie")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_production_cookies_are_secure(tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, TRACEABILITY_ENV="production")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+
+
+def test_create_user_requires_a_login(ctx):
+    with pytest.raises(services.DomainError) as error:
+        services.create_user(name="X", password="long-enough")
+    assert error.value.field == "phone"
+
+
+def test_duplicate_phone_is_refused(ctx):
+    org = make_org()
+    make_user(org, login="0912345678")
+    with pytest.raises(services.DomainError):
+        services.create_user(name="Y", password="long-enough", phone="+84912345678")
+
+
+def test_official_needs_an_authority(ctx):
+    org = make_org()
+    with pytest.raises(services.DomainError):
+        make_user(org, Role.OFFICIAL)

@@ -1,0 +1,76 @@
+"""CSRF on every form, and no 500 for anything a user can send."""
+import re
+
+import pytest
+
+from traceability.accounts.models import Role
+from traceability.extensions import db
+from tests.factories import PASSWORD, make_org, make_user, make_village
+
+
+@pytest.fixture
+def csrf_app(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    with app.app_context():
+        org = make_org("tay-hoang")
+        make_user(org, Role.ADMIN, login="0911111111")
+        make_village(org, "Tây Hoàng")
+        db.session.commit()
+    return app
+
+
+def _csrf_login(client):
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    return client.post("/login", data={"login": "0911111111", "password": PASSWORD, "csrf_token": token})
+
+
+def test_login_without_token_is_refused(csrf_app):
+    client = csrf_app.test_client()
+    response = client.post("/login", data={"login": "0911111111", "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/").status_code == 302  # nobody is logged in
+
+
+def test_every_post_route_refuses_a_missing_token(csrf_app):
+    client = csrf_app.test_client()
+    assert _csrf_login(client).status_code == 302
+    checked = 0
+    for rule in csrf_app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint == "accounts.login":
+            continue
+        url = rule.rule.replace("<int:record_id>", "1")
+        response = client.post(url, data={"name": "x", "language": "en", "organisation_id": "1"})
+        assert response.status_code == 400, f"POST {url} answered {response.status_code}"
+        assert "Biểu mẫu đã hết hạn" in response.get_data(as_text=True)
+        checked += 1
+    assert checked >= 12
+
+
+def test_with_a_token_forms_work(csrf_app):
+    client = csrf_app.test_client()
+    _csrf_login(client)
+    page = client.get("/villages/new").get_data(as_text=True)
+    token = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert client.post("/villages/new", data={"name": "Lai Hà", "csrf_token": token}).status_code == 302
+
+
+@pytest.mark.parametrize("path", ["/plots/abc/edit", "/plots/99999999999999999999/edit", "/nowhere",
+                                  "/plots/-1/edit"])
+def test_odd_urls_are_404_not_500(client, path, app):
+    with app.app_context():
+        make_user(make_org("x"), Role.ADMIN, login="0911111111")
+        db.session.commit()
+    client.post("/login", data={"login": "0911111111", "password": PASSWORD})
+    assert client.get(path).status_code == 404
+
+
+def test_json_clients_get_json_errors(client):
+    response = client.get("/nowhere", headers={"Accept": "application/json"})
+    assert response.status_code == 404 and response.is_json
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"

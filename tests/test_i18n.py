@@ -1,0 +1,58 @@
+"""Languages: every visible string is in the Vietnamese catalogue; formats follow the language."""
+import datetime as dt
+import re
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from traceability.i18n import compile_catalogues, format_date
+
+ROOT = Path(__file__).resolve().parent.parent
+VI_PO = ROOT / "traceability/translations/vi/LC_MESSAGES/messages.po"
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+
+
+def test_every_string_in_code_and_templates_is_translated(tmp_path):
+    pot = tmp_path / "messages.pot"
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
+                    "-o", str(pot), "traceability", "templates"], cwd=ROOT, check=True, capture_output=True)
+    with pot.open("rb") as f:
+        extracted = {m.id for m in read_po(f) if m.id}
+    with VI_PO.open("rb") as f:
+        catalogue = {m.id: m for m in read_po(f) if m.id}
+    missing = sorted(extracted - set(catalogue))
+    assert not missing, f"run 'flask --app traceability translate update' and translate: {missing[:10]}"
+    untranslated = sorted(i for i in extracted if not catalogue[i].string or catalogue[i].fuzzy)
+    assert not untranslated, untranslated[:10]
+    wrong = [i for i in extracted
+             if sorted(PLACEHOLDER.findall(i)) != sorted(PLACEHOLDER.findall(catalogue[i].string))]
+    assert not wrong, wrong
+
+
+def test_catalogues_compile_on_start_and_again_when_changed(tmp_path):
+    target = compile_catalogues(tmp_path)
+    mo = target / "vi/LC_MESSAGES/messages.mo"
+    assert mo.stat().st_size > 1000
+    first = mo.stat().st_mtime_ns
+    compile_catalogues(tmp_path)
+    assert mo.stat().st_mtime_ns == first  # up to date: not rebuilt
+
+
+def test_dates_are_day_month_year():
+    assert format_date(dt.date(2026, 12, 14)) == "14/12/2026"
+    assert format_date(None) == ""
+
+
+def test_number_separators_follow_the_language(app):
+    from flask_babel import force_locale
+
+    from traceability.i18n import format_number
+
+    with app.test_request_context():
+        with force_locale("vi"):
+            assert format_number(Decimal("1234567.5")) == "1.234.567,5"
+        with force_locale("en"):
+            assert format_number(Decimal("1234567.5")) == "1,234,567.5"

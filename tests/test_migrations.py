@@ -1,0 +1,34 @@
+"""Upgrading an empty database with the committed migrations gives exactly the models' schema."""
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+
+from traceability import create_app
+from traceability.extensions import db
+from tests.conftest import TEST_CONFIG
+
+
+def test_migrations_match_models(empty_database_url):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            differences = compare_metadata(context, db.metadata)
+            tables = set(sa.inspect(conn).get_table_names())
+        db.engine.dispose()
+    assert differences == []
+    assert {t.name for t in db.metadata.sorted_tables} <= tables
+
+
+def test_sqlite_enforces_foreign_keys_and_uses_wal(tmp_path):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite only")
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        db.engine.dispose()
