@@ -156,3 +156,46 @@ def test_official_needs_an_authority(ctx):
     org = make_org()
     with pytest.raises(services.DomainError):
         make_user(org, Role.OFFICIAL)
+
+
+@pytest.fixture
+def admin_client(app, client):
+    with app.app_context():
+        org = make_org("tay-hoang")
+        make_user(org, Role.ADMIN, login="0911111111")
+        make_user(org, Role.MANAGER, login="0922222222")
+        db.session.commit()
+    login(client, "0911111111")
+    return client
+
+
+def test_admin_adds_a_member_who_can_log_in(app, admin_client):
+    response = admin_client.post("/members", data={"name": "Lê Văn Bình", "phone": "0933 333 333",
+                                                   "role": "member", "password": "mat-khau-dai"})
+    assert response.status_code == 302
+    page = admin_client.get("/members").get_data(as_text=True)
+    assert "Lê Văn Bình" in page and "0933333333" in page
+    other = app.test_client()
+    assert login(other, "0933333333", "mat-khau-dai").status_code == 302
+
+
+def test_member_form_keeps_input_on_error(admin_client):
+    response = admin_client.post("/members", data={"name": "Lê Văn Bình", "phone": "12", "role": "member",
+                                                   "password": "mat-khau-dai"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'value="Lê Văn Bình"' in page and 'value="12"' in page
+
+
+def test_only_admins_manage_people(app, client, admin_client):
+    other = app.test_client()
+    login(other, "0922222222")
+    assert other.get("/members").status_code == 403
+    assert other.post("/members", data={"name": "X", "phone": "0944444444", "role": "admin",
+                                        "password": "mat-khau-dai"}).status_code == 403
+
+
+def test_official_role_is_not_offered_to_a_cooperative(admin_client):
+    response = admin_client.post("/members", data={"name": "X", "phone": "0944444444", "role": "official",
+                                                   "password": "mat-khau-dai"})
+    assert response.status_code == 200
+    assert 'value="official"' not in response.get_data(as_text=True)

@@ -195,3 +195,14 @@ def test_numbers_and_language(app, manager):
     manager.post("/language", data={"language": "en"})
     page = manager.get("/plots").get_data(as_text=True)
     assert "1,234.5 m²" in page and "Plots" in page
+
+
+def test_dashboard_says_what_to_do_next(app, client):
+    with app.app_context():
+        org = make_org("new-coop")
+        make_user(org, Role.ADMIN, login="0911111111")
+        db.session.commit()
+    login(client, "0911111111")
+    page = client.get("/").get_data(as_text=True)
+    for target in ("/members", "/villages/new", "/households/new", "/plots/new", "/products/new"):
+        assert f'href="{target}"' in page, target

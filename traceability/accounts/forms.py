@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, StringField
-from wtforms.validators import Length
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import Email, Length, Optional
 
 from traceability.forms import required, strip
 
@@ -18,3 +18,17 @@ class LoginForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only its CSRF token, for buttons that change something (log out, archive…)."""
+
+
+class MemberForm(FlaskForm):
+    """An administrator adds a person to the organisation, with a first password to hand over."""
+
+    name = StringField(_l("Full name"), [required(), Length(max=120)], filters=[strip])
+    phone = StringField(_l("Phone number"), [Length(max=20)], filters=[strip],
+                        render_kw={"inputmode": "tel", "autocomplete": "off"})
+    email = StringField(_l("Email (if the person has one)"), [Optional(), Email(), Length(max=255)],
+                        filters=[strip], render_kw={"inputmode": "email", "autocomplete": "off"})
+    role = SelectField(_l("Role"))
+    password = PasswordField(_l("First password"), [required(), Length(min=8, max=128)],
+                             description=_l("At least 8 characters. Give it to the person, who can log in with it."),
+                             render_kw={"autocomplete": "new-password"})

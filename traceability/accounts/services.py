@@ -153,3 +153,13 @@ def _failures_since(key: str, since: dt.datetime) -> int:
     return db.session.scalar(
         sa.select(sa.func.count()).where(LoginFailure.key == key, LoginFailure.attempted_at >= since)
     )
+
+
+def add_member(org: Organisation, *, name: str, password: str, role: Role | str, phone: str | None = None,
+               email: str | None = None) -> Membership:
+    """A new user who belongs to ``org`` with ``role`` (officials belong to authorities only)."""
+    role = Role(role)
+    if role is Role.OFFICIAL and not org.kind.is_authority:
+        raise DomainError(_("Officials belong to a commune or province authority."), "role")
+    user = create_user(name=name, password=password, phone=phone, email=email)
+    return add_membership(user, org, role)

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import contains_eager
 
 from traceability.accounts import services
-from traceability.accounts.forms import EmptyForm, LoginForm
+from traceability.accounts.forms import EmptyForm, LoginForm, MemberForm
+from traceability.accounts.models import ROLE_LABELS, Membership, Role, User
 from traceability.errors import DomainError
 from traceability.extensions import db, login_manager
-from traceability.accounts.models import User
-from traceability.tenancy import accessible_organisations, role_in
-from traceability.web import add_error, safe_next
+from traceability.forms import choices
+from traceability.tenancy import accessible_organisations, org_required, role_in
+from traceability.web import add_error, form_values, safe_next, submit
 
 bp = Blueprint("accounts", __name__)
 
@@ -85,3 +88,24 @@ def switch_organisation():
 @login_required
 def organisations():
     return render_template("accounts/organisations.html", options=accessible_organisations(current_user))
+
+
+@bp.route("/members", methods=["GET", "POST"])
+@login_required
+@org_required(edit=frozenset({Role.ADMIN}))
+def members():
+    """The organisation's people and their roles; an administrator adds new ones here."""
+    form = MemberForm()
+    roles = [r for r in Role if (r is Role.OFFICIAL) == g.org.kind.is_authority or r is Role.ADMIN]
+    form.role.choices = choices((r.value, ROLE_LABELS[r]) for r in roles)
+    if not form.is_submitted():
+        form.role.data = Role.MEMBER.value if Role.MEMBER in roles else Role.OFFICIAL.value
+    added = submit(form, lambda: services.add_member(g.org, **form_values(form)))
+    if added is not None:
+        flash(_("%(name)s can now log in with %(login)s.", name=added.user.name, login=added.user.login), "success")
+        return redirect(url_for(".members"))
+    people = db.session.scalars(
+        sa.select(Membership).where(Membership.organisation_id == g.org.id).join(Membership.user)
+        .options(contains_eager(Membership.user)).order_by(User.name)
+    ).all()
+    return render_template("accounts/members.html", form=form, people=people)

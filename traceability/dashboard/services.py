@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from traceability.accounts.models import Organisation
+from traceability.accounts.models import Membership, Organisation
 from traceability.extensions import db
 from traceability.farm.models import Household, Plot, VietGapStatus, Village
 from traceability.products.models import Product
@@ -66,6 +66,16 @@ def manager_next_steps(org_id: int, counts: dict[str, int]) -> list[NextStep]:
             _l("%(n)s products have no shelf life: labels need it for the expiry date.", n=without_shelf_life),
             "products.products"))
     return steps
+
+
+def admin_next_steps(org_id: int) -> list[NextStep]:
+    people = db.session.scalar(
+        sa.select(sa.func.count(Membership.id)).where(Membership.organisation_id == org_id)
+    )
+    if people <= 1:
+        return [NextStep(_l("Add the people who will use the app: managers, members, inspectors."),
+                         "accounts.members")]
+    return []
 
 
 def jurisdiction_overview(authority: Organisation) -> list[dict]:

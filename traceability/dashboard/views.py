@@ -28,6 +28,8 @@ def home():
     context = {"counts": counts}
     if g.role in (Role.MANAGER, Role.ADMIN):
         context["next_steps"] = services.manager_next_steps(g.org.id, counts)
+    if g.role is Role.ADMIN:
+        context["next_steps"] = services.admin_next_steps(g.org.id) + context["next_steps"]
     if g.role in (Role.INSPECTOR, Role.MANAGER, Role.ADMIN):
         context["vietgap"] = services.plot_area_by_vietgap(g.org.id)
     if g.role is Role.MEMBER:

@@ -36,5 +36,9 @@ class PlotForm(FlaskForm):
     vietgap_status = SelectField(
         _l("VietGAP status"), choices=choices(VIETGAP_STATUS_LABELS.items())
     )
-    latitude = LocalDecimalField(_l("Latitude (optional)"), [Optional()])
-    longitude = LocalDecimalField(_l("Longitude (optional)"), [Optional()])
+    latitude = LocalDecimalField(_l("Latitude"), [Optional()], description=_l("For example 16,5712"))
+    longitude = LocalDecimalField(_l("Longitude"), [Optional()], description=_l("For example 107,5021"))
+
+    # Shown folded: most plots are registered without coordinates.
+    more_fields = ("latitude", "longitude")
+    more_label = _l("Location on the map (optional)")

@@ -34,8 +34,19 @@ def _setup_household_form(form: HouseholdForm) -> None:
 def _setup_plot_form(form: PlotForm) -> None:
     form.village_id.choices = _choices(Village, Village.name)
     form.household_id.choices = _choices(Household, Household.name, empty=_l("None (cooperative plot)"))
-    used = db.session.scalars(sa.select(Plot.crop).where(Plot.organisation_id == g.org.id).distinct())
-    form.crop_suggestions = sorted(set(DEFAULT_CROPS) | set(used))
+    usage = db.session.execute(
+        sa.select(Plot.crop, Plot.village_id, sa.func.count(Plot.id).label("n"))
+        .where(Plot.organisation_id == g.org.id, Plot.archived_at.is_(None))
+        .group_by(Plot.crop, Plot.village_id).order_by(sa.desc("n"))
+    ).all()
+    form.crop_suggestions = sorted(set(DEFAULT_CROPS) | {row.crop for row in usage})
+    if not form.is_submitted() and form.code.data is None:
+        # A new plot: default to what this organisation registers most, or its only village.
+        if usage:
+            form.crop.data = form.crop.data or usage[0].crop
+            form.village_id.data = form.village_id.data or usage[0].village_id
+        elif len(form.village_id.choices) == 2:
+            form.village_id.data = int(form.village_id.choices[1].value)
 
 
 add_registry_routes(

@@ -31,3 +31,7 @@ class ProductForm(FlaskForm):
     usage_instructions = _long_text(_l("Instructions for use"))
     storage_instructions = _long_text(_l("Storage instructions"))
     warnings = _long_text(_l("Warnings"))
+
+    # Label texts are long and often added later: folded under one heading.
+    more_fields = ("ingredients", "usage_instructions", "storage_instructions", "warnings")
+    more_label = _l("Label texts: ingredients, instructions, warnings")

@@ -1,0 +1,59 @@
+"""Every page of the demo, at 360 px in both languages: fits the screen, one h1, labelled fields,
+landmarks, nothing fetched from outside."""
+import pytest
+
+from traceability import demo
+from traceability.extensions import db
+from tests.browser.conftest import assert_fits, screenshot
+
+pytestmark = pytest.mark.browser
+
+PAGES = ["/", "/plots", "/plots/new", "/households", "/households/new", "/villages", "/villages/new",
+         "/products", "/products/new", "/products/1/edit", "/organisations", "/nowhere"]
+
+
+@pytest.fixture
+def demo_data(app):
+    with app.app_context():
+        demo.load()
+        db.session.commit()
+
+
+def _log_in(page, login):
+    page.goto("/login")
+    page.fill("#login", login)
+    page.fill("#password", demo.DEMO_PASSWORD)
+    page.click("button[type=submit]:not([name])")
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_every_page_fits_a_360px_phone(browser, live_server, demo_data, language):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+    page = context.new_page()
+    external = []
+    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(live_server) else None)
+    _log_in(page, "0900000002")
+    if language == "en":
+        page.click("button[value=en]")
+    for path in PAGES:
+        page.goto(path)
+        assert page.locator("html").get_attribute("lang") == language
+        assert page.locator("h1").count() == 1, path
+        assert page.locator("main").count() == 1 and page.locator("header").count() == 1, path
+        unlabelled = page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.name)""")
+        assert unlabelled == [], (path, unlabelled)
+        assert_fits(page)
+        screenshot(page, f"360-{language}{path.replace('/', '_') or '_home'}")
+    assert external == []
+    context.close()
+
+
+def test_official_sees_the_commune(browser, live_server, demo_data):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+    page = context.new_page()
+    _log_in(page, "canbo@quangthai.example")
+    assert page.get_by_text("Hợp tác xã khổ qua Tây Hoàng").first.is_visible()
+    assert_fits(page)
+    screenshot(page, "360-official-dashboard")
+    context.close()
