@@ -64,7 +64,7 @@ def test_failed_logins_are_throttled_per_login(app, client, manager):
     # Even the right password is refused while the window is full: guessing gains nothing.
     response = login(client, "0912345678", PASSWORD)
     assert response.status_code == 429
-    assert "Sai quá nhiều lần" in response.get_data(as_text=True)
+    assert "thử sai quá nhiều lần" in response.get_data(as_text=True)
     # The counter lives in the database, where every worker and server sees it.
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(LoginFailure.id))) >= 10

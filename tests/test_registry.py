@@ -65,7 +65,7 @@ def test_wrong_gtin_is_refused_and_input_kept(manager):
         "gtin": "08931234567895", "ingredients": "Khổ qua 100%"})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "GTIN không hợp lệ" in page
+    assert "GTIN này không hợp lệ" in page
     assert 'value="08931234567895"' in page
     assert 'value="Khổ qua tươi Tây Hoàng"' in page
     assert "Khổ qua 100%" in page
@@ -75,7 +75,7 @@ def test_wrong_gtin_is_refused_and_input_kept(manager):
     ({"code": "", "name": "Ruộng", "area_m2": "100", "crop": "Khổ qua"}, "Vui lòng điền"),
     ({"code": "A1", "name": "Ruộng", "area_m2": "-5", "crop": "Khổ qua"}, "Diện tích phải lớn hơn 0"),
     ({"code": "A1", "name": "Ruộng", "area_m2": "nhiều", "crop": "Khổ qua"}, "Nhập một số"),
-    ({"code": "A 1", "name": "Ruộng", "area_m2": "100", "crop": "Khổ qua"}, "không dấu cách"),
+    ({"code": "A 1", "name": "Ruộng", "area_m2": "100", "crop": "Khổ qua"}, "không có khoảng trắng"),
 ])
 def test_bad_plot_input_comes_back_with_a_message(app, manager, data, field_message):
     data = {"village_id": _village_id(app), "vietgap_status": "none", **data}

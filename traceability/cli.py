@@ -128,7 +128,7 @@ ROOT = Path(__file__).parent.parent
 def translate_update():
     """Extract every translatable string and merge it into the vi and en catalogues."""
     pot = ROOT / "messages.pot"
-    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "--no-location", "--sort-output",
+    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "_n:1,2", "--no-location", "--sort-output",
              "-o", str(pot), "traceability", "templates")
     _pybabel("update", "-i", str(pot), "-d", str(TRANSLATIONS), "--no-fuzzy-matching", "--ignore-obsolete")
     pot.unlink()

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
+from flask_wtf import FlaskForm
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, StringField
 from wtforms.fields.choices import SelectChoice
@@ -15,8 +16,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import TextInput
 
 
-def _(s: str) -> str:  # marks WTForms' own messages for extraction; Flask-WTF translates them at run time
+def _(s: str) -> str:  # marks WTForms' own messages for extraction; Form.Meta translates them at run time
     return s
+
+
+def _n(singular: str, plural: str) -> str:  # the same, for WTForms' messages with a plural form
+    return singular
 
 
 WTFORMS_MESSAGES = (
@@ -26,8 +31,8 @@ WTFORMS_MESSAGES = (
     _("Not a valid integer value."),
     _("Not a valid decimal value."),
     _("Invalid email address."),
-    _("Field must be at least %(min)d characters long."),
-    _("Field cannot be longer than %(max)d characters."),
+    _n("Field must be at least %(min)d character long.", "Field must be at least %(min)d characters long."),
+    _n("Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters."),
     _("Field must be between %(min)d and %(max)d characters long."),
     _("Number must be at least %(min)s."),
     _("Number must be at most %(max)s."),
@@ -46,6 +51,19 @@ def choices(pairs) -> list[SelectChoice]:
 
 def required():
     return DataRequired(message=_l("Fill in this field."))
+
+
+def required_input():
+    """For fields that parse their input (numbers): keeps the parse error rather than hiding it."""
+    return InputRequired(message=_l("Fill in this field."))
+
+
+class Form(FlaskForm):
+    """Base of every form: WTForms' own messages come from our catalogues (WTForms has no Vietnamese)."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            return get_translations()
 
 
 def strip(value):
@@ -127,4 +145,5 @@ class LocalDecimalField(Field):
             raise ValueError(_l("Enter a number, for example 1.250,5.")) from None
 
 
-__all__ = ["InputRequired", "Optional", "LocalDecimalField", "choices", "required", "strip", "strip_lines", "text"]
+__all__ = ["Form", "Optional", "LocalDecimalField", "choices", "required", "required_input", "strip", "strip_lines",
+           "text"]

@@ -41,7 +41,7 @@ def test_manager_journey_on_a_phone(phone, cooperative):
     page.get_by_role("button", name="Tiếng Việt").click()
     assert page.locator("html").get_attribute("lang") == "vi"
 
-    page.get_by_role("navigation").get_by_role("link", name="Ruộng").click()
+    page.get_by_role("navigation").get_by_role("link", name="Thửa ruộng").click()
     page.get_by_role("link", name="+ Thêm").click()
     page.get_by_label("Mã ruộng").fill("A3")
     page.get_by_label("Tên ruộng").fill("Ruộng A3")

@@ -1,12 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
 
-from traceability.forms import required, strip
+from traceability.forms import Form, required, strip
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     login = StringField(
         _l("Phone number or email"), [required(), Length(max=255)], filters=[strip],
         render_kw={"autocomplete": "username", "autocapitalize": "none"},
@@ -16,11 +15,11 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A form with only its CSRF token, for buttons that change something (log out, archive…)."""
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     """An administrator adds a person to the organisation, with a first password to hand over."""
 
     name = StringField(_l("Full name"), [required(), Length(max=120)], filters=[strip])

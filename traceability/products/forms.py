@@ -1,9 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import Length, NumberRange
 
-from traceability.forms import Optional, choices, required, strip, strip_lines, text
+from traceability.forms import Form, Optional, choices, required, strip, strip_lines, text
 from traceability.products.models import PRODUCT_KIND_LABELS, UNIT_LABELS
 
 
@@ -11,7 +10,7 @@ def _long_text(label):
     return TextAreaField(label, [Optional(), Length(max=4000)], filters=[strip_lines])
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     code = text(_l("Product code"), required(), max_length=40, description=_l("For example KHO-QUA"))
     name_vi = text(_l("Name in Vietnamese"), required(), max_length=255)
     name_en = text(_l("Name in English"), max_length=255)
