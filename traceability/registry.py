@@ -52,7 +52,8 @@ def add_registry_routes(bp, *, plural: str, model, form_class, save, editors, ti
     """List, create, edit and archive/restore routes for one registry model on ``bp``.
 
     Endpoints: ``{plural}``, ``{plural}_new``, ``{plural}_edit``, ``{plural}_archive``. Templates:
-    ``{bp.name}/{plural}.html`` for the list and ``registry/form.html`` for both forms. Every
+    ``{bp.name}/{plural}.html`` for the list (extending ``registry/list.html``) and
+    ``registry/form.html`` for both forms. Every
     query is scoped to the current organisation; another organisation's record answers 404.
     """
     from flask import flash, g, redirect, render_template, request, url_for
@@ -67,7 +68,7 @@ def add_registry_routes(bp, *, plural: str, model, form_class, save, editors, ti
         query = scoped(model).where(model.archived_at.is_not(None) if archived else model.archived_at.is_(None))
         records = db.session.scalars(query.options(*load_options).order_by(*order_by)).all()
         return render_template(f"{bp.name}/{plural}.html", records=records, archived=archived,
-                               title=titles["list"])
+                               title=titles["list"], endpoint=f"{bp.name}.{plural}", editors=editors)
 
     def form_view(record_id: int | None = None):
         record = get_scoped_or_404(model, record_id) if record_id is not None else None
