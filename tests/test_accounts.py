@@ -199,3 +199,16 @@ def test_official_role_is_not_offered_to_a_cooperative(admin_client):
                                                    "password": "mat-khau-dai"})
     assert response.status_code == 200
     assert 'value="official"' not in response.get_data(as_text=True)
+
+
+def test_admin_edits_organisation_details_with_checked_gln(app, admin_client):
+    data = {"name": "HTX Tây Hoàng", "commune": "Quảng Thái", "province": "Thành phố Huế",
+            "gs1_company_prefix": "9520123", "gln": "9520123000005"}
+    response = admin_client.post("/organisation/settings", data=data)
+    assert "GLN này không hợp lệ" in response.get_data(as_text=True)
+    assert admin_client.post("/organisation/settings", data={**data, "gln": "9520123000004"}).status_code == 302
+    from traceability.accounts.models import Organisation
+
+    with app.app_context():
+        org = db.session.scalar(sa.select(Organisation).where(Organisation.code == "tay-hoang"))
+        assert (org.name, org.gln) == ("HTX Tây Hoàng", "9520123000004")

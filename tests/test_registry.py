@@ -139,10 +139,10 @@ def test_archive_hides_and_restore_brings_back(app, manager):
         db.session.commit()
         plot_id = plot.id
     manager.post(f"/plots/{plot_id}/archive", data={"archived": "1"})
-    assert "Z9" not in manager.get("/plots").get_data(as_text=True)
-    assert "Z9" in manager.get("/plots?archived=1").get_data(as_text=True)
+    assert "Z9 · Ruộng" not in manager.get("/plots").get_data(as_text=True)
+    assert "Z9 · Ruộng" in manager.get("/plots?archived=1").get_data(as_text=True)
     manager.post(f"/plots/{plot_id}/archive", data={"archived": "0"})
-    assert "Z9" in manager.get("/plots").get_data(as_text=True)
+    assert "Z9 · Ruộng" in manager.get("/plots").get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Plot, plot_id) is not None  # never deleted
 

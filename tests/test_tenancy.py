@@ -81,7 +81,7 @@ def test_lists_show_only_own_records(client, two_orgs):
     login(client, "0922222222")
     for path in ("/villages", "/households", "/plots", "/products", "/"):
         page = client.get(path).get_data(as_text=True)
-        assert "Bí Mật" not in page and "SECRET" not in page, path
+        assert "Bí Mật" not in page and "SECRET-PLOT" not in page and "SECRET-PRODUCT" not in page, path
 
 
 def test_cannot_attach_another_organisations_village(app, client, two_orgs):

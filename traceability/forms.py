@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import get_locale, get_translations
 from flask_wtf import FlaskForm
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
 from wtforms import Field, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -58,12 +59,28 @@ def required_input():
     return InputRequired(message=_l("Fill in this field."))
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class Form(FlaskForm):
-    """Base of every form: WTForms' own messages come from our catalogues (WTForms has no Vietnamese)."""
+    """Base of every form.
+
+    WTForms' own messages come from our catalogues (WTForms has no Vietnamese), and control
+    characters are dropped from every submitted value: no database stores a NUL in text.
+    """
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             return get_translations()
+
+        def wrap_formdata(self, form, formdata):
+            formdata = super().wrap_formdata(form, formdata)
+            if formdata is None:
+                return None
+            return MultiDict(
+                (key, _CONTROL.sub("", value) if isinstance(value, str) else value)
+                for key, value in formdata.items(multi=True)
+            )
 
 
 def strip(value):

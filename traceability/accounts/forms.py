@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
 
-from traceability.forms import Form, required, strip
+from traceability.forms import Form, required, strip, text
 
 
 class LoginForm(Form):
@@ -31,3 +31,16 @@ class MemberForm(Form):
     password = PasswordField(_l("First password"), [required(), Length(min=8, max=128)],
                              description=_l("At least 8 characters. Give it to the person, who can log in with it."),
                              render_kw={"autocomplete": "new-password"})
+
+
+class OrganisationForm(Form):
+    name = text(_l("Name"), required(), max_length=255)
+    registration_number = text(_l("Registration number"), max_length=40)
+    address_line = text(_l("Address (house number, street)"), max_length=255)
+    village = text(_l("Village"))
+    commune = text(_l("Commune"), required())
+    province = text(_l("Province"), required())
+    gs1_company_prefix = text(_l("GS1 company prefix"), max_length=12,
+                              description=_l("From GS1 Vietnam, if the organisation has one."),
+                              render_kw={"inputmode": "numeric"})
+    gln = text(_l("GLN (global location number)"), max_length=13, render_kw={"inputmode": "numeric"})

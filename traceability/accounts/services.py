@@ -14,6 +14,7 @@ from traceability.accounts.models import LoginFailure, Membership, Organisation,
 from traceability.database import utcnow
 from traceability.errors import DomainError
 from traceability.extensions import db
+from traceability.gs1 import is_valid_gln
 
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 _ORG_CODE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -163,3 +164,24 @@ def add_member(org: Organisation, *, name: str, password: str, role: Role | str,
         raise DomainError(_("Officials belong to a commune or province authority."), "role")
     user = create_user(name=name, password=password, phone=phone, email=email)
     return add_membership(user, org, role)
+
+
+def update_organisation(org: Organisation, *, name: str, registration_number: str | None, address_line: str | None,
+                        village: str | None, commune: str, province: str, gs1_company_prefix: str | None,
+                        gln: str | None) -> Organisation:
+    """An administrator keeps the organisation's legal and GS1 details; the short code never changes
+    (it is printed in label URLs)."""
+    if gs1_company_prefix and not re.fullmatch(r"\d{6,12}", gs1_company_prefix):
+        raise DomainError(_("A GS1 company prefix has 6 to 12 digits."), "gs1_company_prefix")
+    if gln and not is_valid_gln(gln):
+        raise DomainError(_("This GLN is not valid: it needs 13 digits and a correct check digit."), "gln")
+    org.name = name
+    org.registration_number = registration_number
+    org.address_line = address_line
+    org.village = village
+    org.commune = commune
+    org.province = province
+    org.gs1_company_prefix = gs1_company_prefix
+    org.gln = gln
+    db.session.flush()
+    return org

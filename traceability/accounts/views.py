@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import contains_eager
 
 from traceability.accounts import services
-from traceability.accounts.forms import EmptyForm, LoginForm, MemberForm
+from traceability.accounts.forms import EmptyForm, LoginForm, MemberForm, OrganisationForm
 from traceability.accounts.models import ROLE_LABELS, Membership, Role, User
 from traceability.errors import DomainError
 from traceability.extensions import db, login_manager
@@ -109,3 +109,15 @@ def members():
         .options(contains_eager(Membership.user)).order_by(User.name)
     ).all()
     return render_template("accounts/members.html", form=form, people=people)
+
+
+@bp.route("/organisation/settings", methods=["GET", "POST"])
+@login_required
+@org_required(edit=frozenset({Role.ADMIN}))
+def organisation_settings():
+    form = OrganisationForm(obj=g.org)
+    if submit(form, lambda: services.update_organisation(g.org, **form_values(form))) is not None:
+        flash(_("Saved."), "success")
+        return redirect(url_for("dashboard.index"))
+    return render_template("registry/form.html", form=form, title=_("Organisation details"),
+                           cancel_url=url_for("dashboard.index"))
