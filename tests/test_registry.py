@@ -206,3 +206,10 @@ def test_dashboard_says_what_to_do_next(app, client):
     page = client.get("/").get_data(as_text=True)
     for target in ("/members", "/villages/new", "/households/new", "/plots/new", "/products/new"):
         assert f'href="{target}"' in page, target
+
+
+def test_folded_fields_open_when_they_hold_input(manager):
+    response = manager.post("/products/new", data={"code": "P", "name_vi": "", "kind": "fresh", "unit": "kg",
+                                                   "warnings": "Không uống"})
+    assert '<details class="more" open>' in response.get_data(as_text=True)
+    assert '<details class="more">' in manager.get("/products/new").get_data(as_text=True)
