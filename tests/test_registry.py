@@ -56,7 +56,7 @@ def test_manager_adds_household_plot_and_product(app, manager):
         assert plot.area_m2 == 1500 and plot.household_id == household_id
         assert db.session.scalar(sa.select(Product.gtin)) == "09520123456788"
     page = manager.get("/plots").get_data(as_text=True)
-    assert "A3 · Ruộng A3" in page and "1.500 m²" in page
+    assert "A3 · Ruộng A3" in page and "1.500&nbsp;m²" in page
 
 
 def test_wrong_gtin_is_refused_and_input_kept(manager):
@@ -191,10 +191,10 @@ def test_numbers_and_language(app, manager):
     village_id = _village_id(app)
     manager.post("/plots/new", data={"code": "A3", "name": "Ruộng", "village_id": village_id,
                                      "area_m2": "1234,5", "crop": "Khổ qua", "vietgap_status": "none"})
-    assert "1.234,5 m²" in manager.get("/plots").get_data(as_text=True)
+    assert "1.234,5&nbsp;m²" in manager.get("/plots").get_data(as_text=True)
     manager.post("/language", data={"language": "en"})
     page = manager.get("/plots").get_data(as_text=True)
-    assert "1,234.5 m²" in page and "Plots" in page
+    assert "1,234.5&nbsp;m²" in page and "Plots" in page
 
 
 def test_dashboard_says_what_to_do_next(app, client):

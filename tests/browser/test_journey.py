@@ -62,7 +62,7 @@ def test_manager_journey_on_a_phone(phone, cooperative):
     page.get_by_role("button", name="Lưu").click()
     card = page.locator(".card", has_text="A3 · Ruộng A3")
     assert card.is_visible()
-    assert "1.500 m²" in card.inner_text()
+    assert "1.500\xa0m²" in card.inner_text()
     assert_fits(page)
     screenshot(page, "plots-vi")
     assert page.external_requests == []
