@@ -65,17 +65,15 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from traceability.accounts.models import ORGANISATION_KIND_LABELS, ROLE_LABELS
     from traceability.errors import register_error_handlers
-    from traceability.tenancy import load_current_organisation
+    from traceability.farm.models import VIETGAP_STATUS_LABELS
+    from traceability.products.models import PRODUCT_KIND_LABELS, UNIT_LABELS
+    from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, can, load_current_organisation
 
     app.before_request(load_current_organisation)
     register_error_handlers(app)
-
-    from traceability.accounts.models import ORGANISATION_KIND_LABELS, ROLE_LABELS
-    from traceability.farm.models import VIETGAP_STATUS_LABELS
-    from traceability.products.models import PRODUCT_KIND_LABELS, UNIT_LABELS
-    from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, can
-
+    # Labels of enum values, and the role checks, for every template.
     app.jinja_env.globals.update(
         can=can, REGISTRY_EDITORS=REGISTRY_EDITORS, PLOT_EDITORS=PLOT_EDITORS, role_labels=ROLE_LABELS,
         org_kind_labels=ORGANISATION_KIND_LABELS, vietgap_labels=VIETGAP_STATUS_LABELS,
