@@ -1,6 +1,7 @@
 """Small factories: each builds a valid record through the same services the app uses."""
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from decimal import Decimal
 
@@ -50,3 +51,52 @@ def make_plot(org, village=None, household=None, code: str | None = None, area="
 def make_product(org, code: str | None = None, gtin: str | None = None):
     return products.save_product(org, None, code=code or f"SP{next(_counter)}", name_vi="Khổ qua tươi",
                                  kind="fresh", unit="kg", gtin=gtin, shelf_life_days=10)
+
+
+def days_ago(n: int) -> dt.date:
+    from traceability.clock import local_today
+
+    return local_today() - dt.timedelta(days=n)
+
+
+def make_planting(org, user, plot=None, sown_days_ago: int = 60, crop: str = "Khổ qua (mướp đắng)"):
+    from traceability.farm.services import seasons
+
+    plot = plot or make_plot(org)
+    return seasons.start_planting(org, user, plot_id=plot.id, sown_on=days_ago(sown_days_ago), crop=crop)
+
+
+def make_spray(org, user, planting, applied_days_ago: int = 10, phi_days: int | None = 7,
+               trade_name: str = "Emagold 6.5EC", kind: str = "plant_protection", active: str | None = None):
+    from traceability.farm.services import seasons
+
+    facts = seasons.InputFacts(planting_id=planting.id, applied_on=days_ago(applied_days_ago), trade_name=trade_name,
+                               kind=kind, phi_days=phi_days, dose=Decimal("20"), dose_unit="ml",
+                               active_ingredient=active or "emamectin benzoate 6.5%")
+    return seasons.record_input_application(org, user, facts)
+
+
+def make_harvest(org, user, planting, days_ago_: int = 0, kg: str = "100"):
+    from traceability.lots import services as lots
+
+    return lots.record_harvest(org, user, planting_id=planting.id, harvested_on=days_ago(days_ago_),
+                               quantity_kg=Decimal(kg))
+
+
+def make_inspection(org, inspector, plot=None):
+    from traceability.quality import services as quality
+
+    plot = plot or make_plot(org)
+    return quality.start_inspection(org, inspector, scope="plot", plot_id=plot.id, inspected_on=days_ago(1))
+
+
+def make_photo(org, user, event_id=None):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from traceability.photos.services import attach_photo
+
+    buffer = BytesIO()
+    Image.new("RGB", (40, 30), (30, 120, 40)).save(buffer, "JPEG")
+    return attach_photo(org, user, buffer.getvalue(), event_id=event_id)

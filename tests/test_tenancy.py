@@ -8,10 +8,18 @@ import sqlalchemy as sa
 
 from traceability.accounts.models import OrganisationKind, Role
 from traceability.extensions import db
-from traceability.farm.models import Household, Plot, Village
+from traceability.farm.models import Household, InputApplication, PermittedInput, Planting, Plot, Village
+from traceability.farm.services import seasons
+from traceability.lots.models import Lot
+from traceability.photos.models import Photo
 from traceability.products.models import Product
+from traceability.quality import services as quality
+from traceability.quality.models import Inspection, NonConformity
 from tests.conftest import login
-from tests.factories import make_household, make_org, make_plot, make_product, make_user, make_village
+from tests.factories import (
+    make_harvest, make_household, make_inspection, make_org, make_photo, make_planting, make_plot, make_product,
+    make_spray, make_user, make_village,
+)
 
 # First path segment of a route -> (model, attribute that a change would alter)
 RECORD_ROUTES = {
@@ -19,6 +27,13 @@ RECORD_ROUTES = {
     "households": Household,
     "plots": Plot,
     "products": Product,
+    "plantings": Planting,
+    "inputs": InputApplication,
+    "permitted_inputs": PermittedInput,
+    "lots": Lot,
+    "inspections": Inspection,
+    "non_conformities": NonConformity,
+    "photos": Photo,
 }
 
 
@@ -29,12 +44,29 @@ def two_orgs(app):
         b = make_org("org-b")
         make_user(a, Role.ADMIN, login="0911111111")
         make_user(b, Role.ADMIN, login="0922222222")
+        admin_a = make_user(a, Role.ADMIN, login="0933333333")
         village = make_village(a, "Thôn Bí Mật")
         household = make_household(a, village, "Hộ Bí Mật")
         plot = make_plot(a, village, household, code="SECRET-PLOT")
         product = make_product(a, code="SECRET-PRODUCT")
+        planting = make_planting(a, admin_a, plot)
+        spray = make_spray(a, admin_a, planting, applied_days_ago=30)
+        lot = make_harvest(a, admin_a, planting)
+        permitted = seasons.save_permitted_input(a, None, trade_name="Bí Mật 1EC", kind="plant_protection",
+                                                 phi_days=3)
+        inspection = make_inspection(a, admin_a, plot)
+        quality.record_results(inspection, {"VG-PPP-1": ("fail", "Bí Mật")})
+        nc = quality.add_non_conformity(inspection, criterion_id="VG-PPP-1", corrective_action="Bí Mật",
+                                        due_on=inspection.inspected_on)
+        photo = make_photo(a, admin_a, spray.event_id)
         db.session.commit()
-        return {"villages": village.id, "households": household.id, "plots": plot.id, "products": product.id}
+        return {"villages": village.id, "households": household.id, "plots": plot.id, "products": product.id,
+                "plantings": planting.id, "inputs": spray.id, "permitted_inputs": permitted.id, "lots": lot.id,
+                "inspections": inspection.id, "non_conformities": nc.id, "photos": photo.id}
+
+
+def _url(rule, record_id: int) -> str:
+    return rule.rule.replace("<int:record_id>", str(record_id)).replace("<int:group>", "0")
 
 
 def record_rules(app):
@@ -52,7 +84,7 @@ def test_other_organisations_records_answer_404_on_every_route(app, client, two_
     checked = 0
     for rule in record_rules(app):
         prefix = rule.rule.strip("/").split("/")[0]
-        url = rule.rule.replace("<int:record_id>", str(two_orgs[prefix]))
+        url = _url(rule, two_orgs[prefix])
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method, data={"name": "hacked", "code": "HACKED",
                                                              "archived": "1"})
@@ -62,7 +94,7 @@ def test_other_organisations_records_answer_404_on_every_route(app, client, two_
     with app.app_context():
         for prefix, model in RECORD_ROUTES.items():
             record = db.session.get(model, two_orgs[prefix])
-            assert record.archived_at is None
+            assert getattr(record, "archived_at", None) is None
             assert getattr(record, "name", None) != "hacked" and getattr(record, "code", None) != "HACKED"
 
 
@@ -73,13 +105,14 @@ def test_the_owner_gets_200_on_the_same_routes(app, client, two_orgs):
         if "GET" not in rule.methods:
             continue
         prefix = rule.rule.strip("/").split("/")[0]
-        response = client.get(rule.rule.replace("<int:record_id>", str(two_orgs[prefix])))
+        response = client.get(_url(rule, two_orgs[prefix]))
         assert response.status_code == 200, rule.rule
 
 
 def test_lists_show_only_own_records(client, two_orgs):
     login(client, "0922222222")
-    for path in ("/villages", "/households", "/plots", "/products", "/"):
+    for path in ("/villages", "/households", "/plots", "/products", "/", "/plantings", "/lots", "/inspections",
+                 "/certificates", "/permitted_inputs"):
         page = client.get(path).get_data(as_text=True)
         assert "Bí Mật" not in page and "SECRET-PLOT" not in page and "SECRET-PRODUCT" not in page, path
 

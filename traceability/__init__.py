@@ -55,19 +55,23 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from traceability.accounts.views import bp as accounts_bp
     from traceability.dashboard.views import bp as dashboard_bp
+    from traceability.farm.season_views import bp as seasons_bp
     from traceability.farm.views import bp as farm_bp
+    from traceability.lots.views import bp as lots_bp
+    from traceability.photos.views import bp as photos_bp
     from traceability.products.views import bp as products_bp
+    from traceability.quality.views import bp as quality_bp
 
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(dashboard_bp)
-    app.register_blueprint(farm_bp)
-    app.register_blueprint(products_bp)
+    for blueprint in (accounts_bp, dashboard_bp, farm_bp, seasons_bp, lots_bp, quality_bp, photos_bp, products_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_request_hooks(app: Flask) -> None:
     from traceability.accounts.models import ORGANISATION_KIND_LABELS, ROLE_LABELS
     from traceability.errors import register_error_handlers
-    from traceability.farm.models import VIETGAP_STATUS_LABELS
+    from traceability.farm.models import INPUT_KIND_LABELS, PLANTING_STATUS_LABELS, VIETGAP_STATUS_LABELS
+    from traceability.lots.models import LOT_STATUS_LABELS
+    from traceability.quality.models import CERTIFICATE_KIND_LABELS, INSPECTION_SCOPE_LABELS, RESULT_LABELS
     from traceability.products.models import PRODUCT_KIND_LABELS, UNIT_LABELS
     from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, can, load_current_organisation
 
@@ -77,7 +81,10 @@ def register_request_hooks(app: Flask) -> None:
     app.jinja_env.globals.update(
         can=can, REGISTRY_EDITORS=REGISTRY_EDITORS, PLOT_EDITORS=PLOT_EDITORS, role_labels=ROLE_LABELS,
         org_kind_labels=ORGANISATION_KIND_LABELS, vietgap_labels=VIETGAP_STATUS_LABELS,
-        product_kind_labels=PRODUCT_KIND_LABELS, unit_labels=UNIT_LABELS,
+        product_kind_labels=PRODUCT_KIND_LABELS, unit_labels=UNIT_LABELS, input_kind_labels=INPUT_KIND_LABELS,
+        planting_status_labels=PLANTING_STATUS_LABELS, lot_status_labels=LOT_STATUS_LABELS,
+        certificate_kind_labels=CERTIFICATE_KIND_LABELS, inspection_scope_labels=INSPECTION_SCOPE_LABELS,
+        result_labels=RESULT_LABELS,
     )
 
     @app.context_processor

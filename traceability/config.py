@@ -46,7 +46,11 @@ class Defaults:
 
     # Number of proxies in front of the app whose X-Forwarded-For can be trusted (0: none).
     PROXY_FIX_X_FOR = 0
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Above the 10 MB photo limit, so an oversized photo is refused by the form (input kept), not
+    # by a bare 413; uploads are spooled to disk by the parser, not held in memory.
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    # A field record entered more than this many days after it happened is marked late, for good.
+    LATE_ENTRY_DAYS = 7
     # werkzeug's default (scrypt). Tests choose a cheap method so hundreds of logins stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
 

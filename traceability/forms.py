@@ -11,7 +11,7 @@ from flask_babel import get_locale, get_translations
 from flask_wtf import FlaskForm
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
-from wtforms import Field, StringField
+from wtforms import DateField, Field, FileField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import TextInput
@@ -31,6 +31,7 @@ WTFORMS_MESSAGES = (
     _("Invalid Choice: could not coerce."),
     _("Not a valid integer value."),
     _("Not a valid decimal value."),
+    _("Not a valid date value."),
     _("Invalid email address."),
     _n("Field must be at least %(min)d character long.", "Field must be at least %(min)d characters long."),
     _n("Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters."),
@@ -43,6 +44,16 @@ WTFORMS_MESSAGES = (
     _("The CSRF token has expired."),
     _("The CSRF tokens do not match."),
 )
+
+
+def date_field(label, *validators, **kwargs) -> DateField:
+    """A date picked on the phone's own calendar (HTML date input); no script needed."""
+    return DateField(label, [*validators], format="%Y-%m-%d", **kwargs)
+
+
+def photo_field(label=None) -> FileField:
+    return FileField(label or _l("Photo (optional)"),
+                     render_kw={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"})
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -162,5 +173,5 @@ class LocalDecimalField(Field):
             raise ValueError(_l("Enter a number, for example 1.250,5.")) from None
 
 
-__all__ = ["Form", "Optional", "LocalDecimalField", "choices", "required", "required_input", "strip", "strip_lines",
+__all__ = ["Form", "date_field", "photo_field", "Optional", "LocalDecimalField", "choices", "required", "required_input", "strip", "strip_lines",
            "text"]

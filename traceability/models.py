@@ -1,4 +1,10 @@
 """Imports every feature's models, so the metadata (create_all, Alembic) knows every table."""
 from traceability.accounts.models import LoginFailure, Membership, Organisation, User  # noqa: F401
-from traceability.farm.models import Household, Plot, Village  # noqa: F401
+from traceability.events.models import Event  # noqa: F401
+from traceability.farm.models import (  # noqa: F401
+    Household, InputApplication, PermittedInput, Planting, Plot, Village,
+)
+from traceability.lots.models import Lot  # noqa: F401
+from traceability.photos.models import Photo  # noqa: F401
 from traceability.products.models import Product  # noqa: F401
+from traceability.quality.models import Certificate, Inspection, InspectionResult, NonConformity  # noqa: F401

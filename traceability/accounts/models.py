@@ -129,6 +129,8 @@ class Membership(Base):
         sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[Role] = mapped_column(enum_type(Role))
+    # The member's own household, if any: field forms default to its plots and record for it.
+    household_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("households.id", ondelete="SET NULL"))
     created_at: Mapped[created_at]
 
     user: Mapped[User] = relationship(back_populates="memberships")

@@ -1,12 +1,15 @@
 """Read-side figures for the dashboards: one aggregate query per figure, never a query per row."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from traceability.accounts.models import Membership, Organisation
+from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.farm.models import Household, Plot, VietGapStatus, Village
 from traceability.products.models import Product
@@ -100,3 +103,28 @@ def jurisdiction_overview(authority: Organisation) -> list[dict]:
         {"org": org, "plots": n_plots or 0, "area": area or 0, "products": n_products or 0}
         for org, n_plots, area, n_products in rows
     ]
+
+
+@dataclass
+class FieldFlags:
+    non_conformant: list  # plantings where a banned active ingredient was applied
+    yield_flagged: list  # harvest lots above a plausible yield
+    unlisted: list  # input applications of products not on the permitted list (last 90 days)
+
+
+def field_flags(org_id: int) -> FieldFlags:
+    from traceability.farm.models import InputApplication, Planting
+    from traceability.lots.models import Lot
+
+    since = local_today() - dt.timedelta(days=90)
+    return FieldFlags(
+        db.session.scalars(sa.select(Planting).where(Planting.organisation_id == org_id,
+                                                     Planting.non_conformant.is_(True))
+                           .options(joinedload(Planting.plot))).all(),
+        db.session.scalars(sa.select(Lot).where(Lot.organisation_id == org_id, Lot.yield_flagged.is_(True))
+                           .order_by(Lot.produced_on.desc()).limit(20)).all(),
+        db.session.scalars(sa.select(InputApplication).where(
+            InputApplication.organisation_id == org_id, InputApplication.on_permitted_list.is_(False),
+            InputApplication.superseded.is_(False), InputApplication.applied_on >= since)
+            .order_by(InputApplication.applied_on.desc()).limit(20)).all(),
+    )

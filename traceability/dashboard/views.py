@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
 
 from traceability.accounts.models import Role
 from traceability.dashboard import services
-from traceability.extensions import db
-from traceability.farm.models import Plot
-from traceability.tenancy import scoped
+from traceability.clock import local_today
+from traceability.farm.season_views import growing_plantings
+from traceability.farm.services import seasons
+from traceability.quality.services import quality_alerts
 
 bp = Blueprint("dashboard", __name__)
 
@@ -32,10 +32,14 @@ def home():
         context["next_steps"] = services.admin_next_steps(g.org.id) + context["next_steps"]
     if g.role in (Role.INSPECTOR, Role.MANAGER, Role.ADMIN):
         context["vietgap"] = services.plot_area_by_vietgap(g.org.id)
-    if g.role is Role.MEMBER:
-        context["plots"] = db.session.scalars(
-            scoped(Plot).where(Plot.archived_at.is_(None)).options(joinedload(Plot.village)).order_by(Plot.code)
-        ).all()
+    if g.role in (Role.MEMBER, Role.MANAGER, Role.ADMIN):
+        plantings = growing_plantings()
+        context["plantings"] = plantings
+        context["blocks"] = seasons.harvest_blocks([p.id for p in plantings])
+        context["today"] = local_today()
+    if g.role in (Role.INSPECTOR, Role.MANAGER, Role.ADMIN):
+        context["alerts"] = quality_alerts(g.org.id, local_today())
+        context["field_flags"] = services.field_flags(g.org.id)
     if g.role is Role.OFFICIAL and g.org.kind.is_authority:
         context["overview"] = services.jurisdiction_overview(g.org)
     return render_template("dashboard/index.html", **context)

@@ -1,9 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField
-from wtforms.validators import Length
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import Length, NumberRange
 
-from traceability.farm.models import VIETGAP_STATUS_LABELS
-from traceability.forms import Form, LocalDecimalField, Optional, choices, required, required_input, strip, text
+from traceability.farm.models import INPUT_KIND_LABELS, VIETGAP_STATUS_LABELS
+from traceability.forms import (
+    Form, LocalDecimalField, Optional, choices, date_field, photo_field, required, required_input, strip, text,
+)
 
 
 def _optional_int(value):
@@ -41,3 +43,61 @@ class PlotForm(Form):
     # Shown folded: most plots are registered without coordinates.
     more_fields = ("latitude", "longitude")
     more_label = _l("Location on the map (optional)")
+
+
+class PlantingForm(Form):
+    plot_id = SelectField(_l("Plot"), [required()], coerce=_optional_int)
+    sown_on = date_field(_l("Sowing or transplanting date"), required())
+    crop = text(_l("Crop"), render_kw={"list": "crop-suggestions"},
+                description=_l("Leave empty for the plot's crop."))
+    variety = text(_l("Variety"))
+    seed_source = text(_l("Seed from (shop, supplier)"), max_length=255)
+    seed_lot = text(_l("Seed lot number"), max_length=60)
+    area_m2 = LocalDecimalField(_l("Area planted (m²)"), [Optional()],
+                                description=_l("Leave empty for the whole plot."))
+    expected_harvest_from = date_field(_l("Harvest expected from"), Optional())
+    expected_harvest_to = date_field(_l("Harvest expected until"), Optional())
+
+    more_fields = ("seed_source", "seed_lot", "area_m2", "expected_harvest_from", "expected_harvest_to")
+    more_label = _l("Seed, area and expected harvest")
+
+
+OTHER_PRODUCT = "__other__"
+
+
+class InputForm(Form):
+    """A spray or fertiliser, in five taps: planting, date, product, dose, save."""
+
+    planting_id = SelectField(_l("Plot and season"), [required()], coerce=_optional_int)
+    applied_on = date_field(_l("Date applied"), required())
+    product = SelectField(_l("Product"), [required()])
+    dose = LocalDecimalField(_l("Amount used"), [Optional()])
+    dose_unit = text(_l("Unit of the amount"), max_length=20, description=_l("For example ml, g, kg, bình 16 L"))
+    # For a product that is not on the organisation's list:
+    trade_name = text(_l("Trade name"), description=_l("Only if the product is not in the list."))
+    kind = SelectField(_l("Kind"), choices=choices(INPUT_KIND_LABELS.items()))
+    active_ingredient = text(_l("Active ingredient"), max_length=255)
+    phi_days = IntegerField(_l("Pre-harvest interval (days, from the label)"),
+                            [Optional(), NumberRange(min=0, max=365, message=_l("Between 0 and 365 days."))],
+                            render_kw={"inputmode": "numeric"})
+    area_m2 = LocalDecimalField(_l("Area treated (m²)"), [Optional()],
+                                description=_l("Leave empty for the whole planting."))
+    method = text(_l("Method"), max_length=40, description=_l("For example phun (spray), bón gốc"))
+    operator = text(_l("Who applied it"))
+    photo = photo_field()
+    reason = text(_l("Why is this corrected?"), max_length=255)
+
+    more_fields = ("dose_unit", "trade_name", "kind", "active_ingredient", "phi_days", "area_m2", "method",
+                   "operator", "photo")
+    more_label = _l("Other product, unit, area, method, photo")
+
+
+class PermittedInputForm(Form):
+    trade_name = text(_l("Trade name"), required())
+    kind = SelectField(_l("Kind"), choices=choices(INPUT_KIND_LABELS.items()))
+    active_ingredient = text(_l("Active ingredient"), max_length=255)
+    phi_days = IntegerField(_l("Pre-harvest interval (days, from the label)"),
+                            [Optional(), NumberRange(min=0, max=365, message=_l("Between 0 and 365 days."))],
+                            render_kw={"inputmode": "numeric"})
+    dose_unit = text(_l("Usual unit"), max_length=20)
+    source = text(_l("Source of the PHI and registration"), max_length=255)

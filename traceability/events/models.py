@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from traceability.accounts.models import User
+from traceability.database import Base, created_at, intpk, org_fk
+from traceability.enums import enum_type
+from traceability.farm.models import Household
+
+
+class EventKind(enum.StrEnum):
+    PLANTING = "planting"
+    PLANTING_END = "planting_end"
+    INPUT_APPLICATION = "input_application"
+    HARVEST = "harvest"
+    INSPECTION = "inspection"
+    CERTIFICATE = "certificate"
+
+
+EVENT_KIND_LABELS = {
+    EventKind.PLANTING: _l("Planting"),
+    EventKind.PLANTING_END: _l("End of season"),
+    EventKind.INPUT_APPLICATION: _l("Input application"),
+    EventKind.HARVEST: _l("Harvest"),
+    EventKind.INSPECTION: _l("Internal inspection"),
+    EventKind.CERTIFICATE: _l("Certificate"),
+}
+
+
+class Event(Base):
+    """Something that happened, as it was recorded. Never updated, never deleted.
+
+    A correction is a new event whose ``supersedes_id`` names the event it replaces; the typed
+    tables (plantings, input applications, lots…) are projections that services keep in step
+    with the log, so they may change, the log may not.
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
+    kind: Mapped[EventKind] = mapped_column(enum_type(EventKind))
+    occurred_on: Mapped[dt.date]
+    recorded_at: Mapped[created_at]
+    recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    # Assisted entry: a manager or team leader records for a member household.
+    for_household_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"))
+    # Recorded more than LATE_ENTRY_DAYS after it happened; decided once, at recording, and kept.
+    late: Mapped[bool] = mapped_column(default=False)
+    supersedes_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="RESTRICT"), unique=True
+    )
+    reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+    plot_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("plots.id", ondelete="RESTRICT"), index=True)
+    planting_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("plantings.id", ondelete="RESTRICT"), index=True
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    recorded_by: Mapped[User] = relationship()
+    for_household: Mapped[Optional[Household]] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Event {self.id} {self.kind}>"

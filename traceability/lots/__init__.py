@@ -1,0 +1,1 @@
+"""Lots, the unit of traceability: harvest lots now; processing, packing, sales and recalls later."""

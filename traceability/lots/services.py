@@ -1,0 +1,109 @@
+"""Harvest lots: the first link of every chain. Processing, packing and sales build on them later."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from traceability.accounts.models import Organisation, User
+from traceability.errors import DomainError
+from traceability.events.models import EventKind
+from traceability.events.services import record_event
+from traceability.extensions import db
+from traceability.farm.models import Household, Planting, PlantingStatus
+from traceability.farm.services.seasons import check_phi
+from traceability.i18n import format_number
+from traceability.lots.models import Lot, LotKind
+from traceability.quality.services import certificates_covering
+from traceability.quality.models import CertificateKind
+from traceability.registry import get_active_in_org
+from traceability.rules import fold, load
+
+LOT_CODE = re.compile(r"^[A-Z0-9-]{1,20}$")  # safe as a GS1 batch/lot (AI 10) and in a URL path
+
+
+def plausible_yield_kg_per_m2(crop: str) -> Decimal | None:
+    """Most a square metre can give in a season: instance config first, then the rules file."""
+    configured = current_app.config.get("PLAUSIBLE_YIELD_KG_PER_M2") or {}
+    table = {fold(c["crop"]): c["max_kg_per_m2"] for c in load("crop_yields")["crops"]}
+    table.update({fold(k): v for k, v in configured.items()})
+    value = table.get(fold(crop))
+    return Decimal(str(value)) if value is not None else None
+
+
+def new_lot_code(org_id: int, prefix: str) -> str:
+    """``{prefix}-{n}``, the first free number in the organisation; at most 20 characters."""
+    prefix = re.sub(r"[^A-Z0-9-]", "", prefix.upper())[:16].strip("-") or "LOT"
+    taken = set(db.session.scalars(
+        sa.select(Lot.code).where(Lot.organisation_id == org_id, Lot.code.like(f"{prefix}-%"))))
+    n = 1
+    while f"{prefix}-{n}" in taken:
+        n += 1
+    code = f"{prefix}-{n}"
+    assert LOT_CODE.match(code), code
+    return code
+
+
+def record_harvest(org: Organisation, user: User, *, planting_id: int, harvested_on: dt.date,
+                   quantity_kg: Decimal, harvester: str | None = None, grade: str | None = None,
+                   for_household: Household | None = None) -> Lot:
+    """Harvest a planting into a new harvest lot.
+
+    Refused while a pre-harvest interval runs. Accepted but flagged when the season's harvests
+    exceed what the planted area can plausibly yield: outside produce must not pass as VietGAP.
+    """
+    planting = get_active_in_org(Planting, org.id, planting_id, "planting_id", _("Choose a planting from the list."))
+    if planting is None:
+        raise DomainError(_("Choose a planting from the list."), "planting_id")
+    if planting.status is not PlantingStatus.GROWING:
+        raise DomainError(_("This season is closed: no more harvests can be recorded on it."), "planting_id")
+    if quantity_kg is None or quantity_kg <= 0:
+        raise DomainError(_("The quantity must be more than 0 kg."), "quantity_kg")
+    if quantity_kg > Decimal("1000000"):
+        raise DomainError(_("The quantity is too large for one harvest."), "quantity_kg")
+    if harvested_on < planting.sown_on:
+        raise DomainError(_("This date is before the season was sown (%(date)s).",
+                            date=planting.sown_on.strftime("%d/%m/%Y")), "harvested_on")
+    check_phi(planting, harvested_on)
+
+    flagged, note = _yield_check(planting, quantity_kg)
+    certificates = certificates_covering(org.id, planting.plot, harvested_on)
+    vietgap = (not planting.non_conformant) and any(c.kind is CertificateKind.VIETGAP for c in certificates)
+    code = new_lot_code(org.id, f"{harvested_on:%y%m%d}-{planting.plot.code}")
+    event = record_event(
+        org, EventKind.HARVEST, occurred_on=harvested_on, recorded_by=user, plot_id=planting.plot_id,
+        planting_id=planting.id, for_household=for_household or planting.household, date_field="harvested_on",
+        payload={"lot_code": code, "quantity": quantity_kg, "unit": "kg", "harvester": harvester, "grade": grade,
+                 "yield_flagged": flagged, "vietgap_claim": vietgap,
+                 "certificates": [c.number for c in certificates]},
+    )
+    lot = Lot(
+        organisation_id=org.id, code=code, kind=LotKind.HARVEST, quantity=quantity_kg, unit="kg",
+        remaining_quantity=quantity_kg, produced_on=harvested_on, event_id=event.id, planting=planting,
+        plot_id=planting.plot_id, harvester=harvester, grade=grade, yield_flagged=flagged, yield_note=note,
+        vietgap_claim=vietgap, certificates=certificates,
+    )
+    db.session.add(lot)
+    db.session.flush()
+    return lot
+
+
+def _yield_check(planting: Planting, quantity_kg: Decimal) -> tuple[bool, str | None]:
+    limit = plausible_yield_kg_per_m2(planting.crop)
+    if limit is None:
+        return False, None
+    harvested = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Lot.quantity), 0)).where(
+            Lot.planting_id == planting.id, Lot.kind == LotKind.HARVEST)
+    )
+    season_total = Decimal(harvested) + quantity_kg
+    ceiling = limit * planting.area_m2
+    if season_total <= ceiling:
+        return False, None
+    return True, _("This season's harvests (%(total)s kg) exceed the plausible %(ceiling)s kg for %(area)s m² of %(crop)s.",
+                   total=format_number(season_total), ceiling=format_number(ceiling),
+                   area=format_number(planting.area_m2), crop=planting.crop)

@@ -1,0 +1,1 @@
+"""Photos as evidence: checked, re-encoded, stripped of location, with thumbnails."""

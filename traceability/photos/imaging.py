@@ -1,0 +1,121 @@
+"""Check an uploaded photo and re-encode it as a clean JPEG plus a thumbnail.
+
+Uploads are untrusted: the type is decided from the bytes alone, size and pixel count are capped
+before decoding, and the output is always a fresh encode so no metadata (GPS above all) survives.
+"""
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass
+from io import BytesIO
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # refuse larger uploads before decoding
+MAX_PIXELS = 40_000_000  # refuse decompression bombs
+ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: what many phone cameras write for JPEG
+FULL_SIDE = 1600  # longest side of the stored photo
+THUMB_SIDE = 320
+REASONS = frozenset({"too_large", "not_an_image", "unsupported_type", "too_many_pixels", "empty"})
+
+# Only these decoders ever see the bytes. MPO has no opener of its own: Pillow's JPEG opener
+# returns an MPO image when the file carries the multi-picture marker.
+_OPEN_FORMATS = ("JPEG", "PNG", "WEBP")
+_JPEG_OPTIONS = {"format": "JPEG", "quality": 82, "progressive": True, "optimize": True}
+
+
+class PhotoRejected(ValueError):
+    """The upload is not acceptable; ``reason`` is a stable code the app translates."""
+
+    def __init__(self, reason: str):
+        if reason not in REASONS:
+            raise ValueError(f"unknown rejection reason: {reason!r}")
+        super().__init__(f"photo rejected: {reason}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    image: bytes  # JPEG, longest side <= FULL_SIDE, no metadata
+    thumbnail: bytes  # JPEG, longest side <= THUMB_SIDE
+    width: int
+    height: int
+    sha256: str  # hex digest of `image`
+
+
+def process_photo(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> ProcessedPhoto:
+    if not data:
+        raise PhotoRejected("empty")
+    if len(data) > max_bytes:  # before any parsing, so a huge body costs nothing more
+        raise PhotoRejected("too_large")
+    # catch_warnings: the bomb warning must become a rejection, and Pillow's chatter about odd
+    # metadata in hostile files must not reach a caller running with warnings as errors.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            _open_checked(data).verify()  # integrity pass; a verified image cannot be reused
+            img = _open_checked(data)
+            img.draft("RGB", (FULL_SIDE, FULL_SIDE))  # JPEG: decode at reduced scale, less memory
+            img.load()  # a truncated file fails here (unless LOAD_TRUNCATED_IMAGES is switched on)
+            full = _flatten_rgb(ImageOps.exif_transpose(img))
+        except PhotoRejected:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise PhotoRejected("too_many_pixels") from None
+        except Exception:  # decoders raise OSError, SyntaxError, struct.error... on junk
+            raise PhotoRejected("not_an_image") from None
+        full.thumbnail((FULL_SIDE, FULL_SIDE), Image.Resampling.LANCZOS)  # shrinks, never enlarges
+        thumb = full.copy()
+        thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+        image, thumbnail = _encode(full), _encode(thumb)
+    digest = hashlib.sha256(image).hexdigest()
+    return ProcessedPhoto(image, thumbnail, full.width, full.height, digest)
+
+
+def _open_checked(data: bytes) -> Image.Image:
+    try:
+        img = Image.open(BytesIO(data), formats=_OPEN_FORMATS)
+    except UnidentifiedImageError:
+        raise PhotoRejected(_classify_unknown(data)) from None
+    if img.format not in ALLOWED_FORMATS:  # belt and braces, should the openers ever change
+        raise PhotoRejected("unsupported_type")
+    # Our cap is lower than Pillow's MAX_IMAGE_PIXELS; the header size is known before decoding.
+    if img.width * img.height > MAX_PIXELS:
+        raise PhotoRejected("too_many_pixels")
+    return img
+
+
+def _classify_unknown(data: bytes) -> str:
+    """Tell "a real image we don't take" (GIF, BMP, TIFF...) from "not an image at all".
+
+    This only reads the header with the other plugins to name the type; nothing is decoded.
+    """
+    try:
+        with Image.open(BytesIO(data)):
+            return "unsupported_type"
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return "unsupported_type"  # a huge GIF/TIFF is still a GIF/TIFF
+    except Exception:
+        return "not_an_image"
+
+
+def _flatten_rgb(img: Image.Image) -> Image.Image:
+    if img.mode.startswith("I;16"):  # 16-bit greyscale PNG: scale down, a plain convert clips
+        img = img.convert("I").point(lambda v: v / 256).convert("L")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, "white")  # transparency becomes white, not black
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return img.convert("RGB")
+
+
+def _encode(img: Image.Image) -> bytes:
+    # Pillow takes the JPEG comment (and may take more in future) from img.info: drop it all.
+    # No exif=, icc_profile= or xmp= arguments, so no location or camera data is written.
+    img.info.clear()
+    out = BytesIO()
+    img.save(out, **_JPEG_OPTIONS)
+    return out.getvalue()

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+
+from traceability.database import Base, created_at, intpk, org_fk
+
+
+class Photo(Base):
+    """A photo attached to a record's event, stored re-encoded and without location metadata.
+
+    Kept in the database, not on one server's disk: every app server must be able to serve it.
+    """
+
+    __tablename__ = "photos"
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
+    event_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    image: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
+    thumbnail: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
+    width: Mapped[int]
+    height: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    caption: Mapped[Optional[str]] = mapped_column(sa.String(255))
+    created_at: Mapped[created_at]

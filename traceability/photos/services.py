@@ -1,0 +1,44 @@
+"""Attach photos to records: checked by content and size, re-encoded, stripped of location."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from traceability.accounts.models import Organisation, User
+from traceability.errors import DomainError
+from traceability.extensions import db
+from traceability.photos.imaging import MAX_UPLOAD_BYTES, PhotoRejected, process_photo
+from traceability.photos.models import Photo
+
+REJECTION_MESSAGES = {
+    "empty": _l("The photo is empty."),
+    "too_large": _l("The photo is larger than %(mb)d MB."),
+    "not_an_image": _l("This file is not a photo."),
+    "unsupported_type": _l("Send a JPEG, PNG or WebP photo."),
+    "too_many_pixels": _l("The photo has too many pixels."),
+}
+
+
+def attach_photo(org: Organisation, user: User, data: bytes, *, event_id: int | None,
+                 caption: str | None = None, field: str = "photo") -> Photo:
+    try:
+        processed = process_photo(data)
+    except PhotoRejected as rejected:
+        message = str(REJECTION_MESSAGES[rejected.reason]) % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+        raise DomainError(message, field) from None
+    photo = Photo(organisation_id=org.id, event_id=event_id, uploaded_by_id=user.id, image=processed.image,
+                  thumbnail=processed.thumbnail, width=processed.width, height=processed.height,
+                  sha256=processed.sha256, caption=caption)
+    db.session.add(photo)
+    db.session.flush()
+    return photo
+
+
+def read_upload(storage, field: str = "photo") -> bytes | None:
+    """The bytes of an uploaded file, read no further than the size limit allows."""
+    if storage is None or not getattr(storage, "filename", None):
+        return None
+    data = storage.stream.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise DomainError(_("The photo is larger than %(mb)d MB.", mb=MAX_UPLOAD_BYTES // (1024 * 1024)), field)
+    return data

@@ -1,0 +1,1 @@
+"""VietGAP checklists, internal inspections, non-conformities and certificates."""

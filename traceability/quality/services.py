@@ -1,0 +1,204 @@
+"""Internal inspections against a versioned checklist, non-conformities, and certificates."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from traceability.accounts.models import Organisation, User
+from traceability.clock import local_today
+from traceability.database import utcnow
+from traceability.errors import DomainError
+from traceability.events.models import EventKind
+from traceability.events.services import check_not_future, record_event
+from traceability.extensions import db
+from traceability.farm.models import Household, Plot
+from traceability.products.models import Product
+from traceability.quality.models import (
+    Certificate, CertificateKind, Inspection, InspectionResult, InspectionScope, NonConformity, Result,
+)
+from traceability.registry import get_active_in_org
+from traceability.rules import load
+
+CHECKLIST = "vietgap_tcvn_11892_1_2017"  # the checklist new inspections use
+CHECKLIST_FILES = {("vietgap-crops", "TCVN 11892-1:2017"): CHECKLIST}  # every version ever used stays here
+
+
+def checklist(code: str | None = None, version: str | None = None) -> dict:
+    """The checklist an inspection was made under (the current one when not given)."""
+    name = CHECKLIST_FILES[(code, version)] if code else CHECKLIST
+    return load(name)
+
+
+def criteria_by_id(data: dict) -> dict[str, dict]:
+    return {c["id"]: {**c, "group": g} for g in data["groups"] for c in g["criteria"]}
+
+
+def start_inspection(org: Organisation, inspector: User, *, scope: InspectionScope | str, inspected_on: dt.date,
+                     plot_id: int | None = None, household_id: int | None = None) -> Inspection:
+    scope = InspectionScope(scope)
+    plot = household = None
+    if scope is InspectionScope.PLOT:
+        plot = get_active_in_org(Plot, org.id, plot_id, "plot_id", _("Choose a plot from the list."))
+        if plot is None:
+            raise DomainError(_("Choose a plot from the list."), "plot_id")
+        household = plot.household
+    elif scope is InspectionScope.HOUSEHOLD:
+        household = get_active_in_org(Household, org.id, household_id, "household_id",
+                                      _("Choose a household from the list."))
+        if household is None:
+            raise DomainError(_("Choose a household from the list."), "household_id")
+    check_not_future(inspected_on, "inspected_on")
+    data = checklist()
+    event = record_event(org, EventKind.INSPECTION, occurred_on=inspected_on, recorded_by=inspector,
+                         plot_id=plot.id if plot else None, for_household=household, date_field="inspected_on",
+                         payload={"scope": scope, "checklist": data["code"], "version": data["version"]})
+    inspection = Inspection(
+        organisation_id=org.id, event_id=event.id, scope=scope, plot=plot, household=household,
+        checklist_code=data["code"], checklist_version=data["version"], inspected_on=inspected_on,
+        inspector=inspector,
+    )
+    db.session.add(inspection)
+    db.session.flush()
+    return inspection
+
+
+def _editable(inspection: Inspection) -> None:
+    if inspection.signed_off_at is not None:
+        raise DomainError(_("This inspection is signed off: it can no longer be changed."))
+
+
+def record_results(inspection: Inspection, results: dict[str, tuple[Result | str, str | None]]) -> None:
+    """Set the result (and note) of some criteria; criteria not in ``results`` are left as they are."""
+    _editable(inspection)
+    known = criteria_by_id(checklist(inspection.checklist_code, inspection.checklist_version))
+    existing = {r.criterion_id: r for r in inspection.results}
+    for criterion_id, (result, note) in results.items():
+        if criterion_id not in known:
+            raise DomainError(_("Unknown criterion %(id)s.", id=criterion_id))
+        row = existing.get(criterion_id)
+        if row is None:
+            row = InspectionResult(inspection=inspection, criterion_id=criterion_id, result=Result(result))
+            db.session.add(row)
+        row.result = Result(result)
+        row.note = note
+    db.session.flush()
+
+
+def add_non_conformity(inspection: Inspection, *, criterion_id: str, corrective_action: str,
+                       due_on: dt.date) -> NonConformity:
+    _editable(inspection)
+    failed = {r.criterion_id for r in inspection.results if r.result is Result.FAIL}
+    if criterion_id not in failed:
+        raise DomainError(_("A non-conformity belongs to a criterion that failed."), "criterion_id")
+    if due_on < inspection.inspected_on:
+        raise DomainError(_("The due date is before the inspection."), "due_on")
+    nc = NonConformity(organisation_id=inspection.organisation_id, inspection=inspection,
+                       criterion_id=criterion_id, corrective_action=corrective_action, due_on=due_on)
+    db.session.add(nc)
+    db.session.flush()
+    return nc
+
+
+def sign_off(inspection: Inspection, inspector: User) -> Inspection:
+    """The inspector signs: every criterion answered, every failure with a corrective action."""
+    _editable(inspection)
+    if inspector.id != inspection.inspector_id:
+        raise DomainError(_("Only the inspector who made the inspection signs it off."))
+    known = criteria_by_id(checklist(inspection.checklist_code, inspection.checklist_version))
+    answered = {r.criterion_id for r in inspection.results}
+    missing = [cid for cid in known if cid not in answered]
+    if missing:
+        raise DomainError(_("%(n)s criteria have no result yet, first %(id)s.", n=len(missing), id=missing[0]))
+    failed = {r.criterion_id for r in inspection.results if r.result is Result.FAIL}
+    covered = {nc.criterion_id for nc in inspection.non_conformities}
+    if failed - covered:
+        raise DomainError(_("Give a corrective action for every failed criterion, first %(id)s.",
+                            id=sorted(failed - covered)[0]))
+    inspection.signed_off_at = utcnow()
+    return inspection
+
+
+def close_non_conformity(nc: NonConformity, *, closed_on: dt.date, note: str | None) -> NonConformity:
+    if nc.closed_on is not None:
+        raise DomainError(_("This non-conformity is already closed."))
+    check_not_future(closed_on, "closed_on")
+    nc.closed_on = closed_on
+    nc.closing_note = note
+    return nc
+
+
+def save_certificate(org: Organisation, user: User, *, kind: CertificateKind | str, number: str, issuer: str,
+                     valid_from: dt.date, valid_to: dt.date, plot_ids=(), household_ids=(),
+                     product_ids=()) -> Certificate:
+    if valid_to < valid_from:
+        raise DomainError(_("The end of validity is before its start."), "valid_to")
+    plots = _in_org(Plot, org.id, plot_ids, "plot_ids")
+    households = _in_org(Household, org.id, household_ids, "household_ids")
+    products = _in_org(Product, org.id, product_ids, "product_ids")
+    event = record_event(org, EventKind.CERTIFICATE, occurred_on=min(valid_from, local_today()),
+                         recorded_by=user, date_field="valid_from",
+                         payload={"kind": CertificateKind(kind), "number": number, "issuer": issuer,
+                                  "valid_from": valid_from, "valid_to": valid_to,
+                                  "plots": [p.code for p in plots], "households": [h.name for h in households],
+                                  "products": [p.code for p in products]})
+    certificate = Certificate(organisation_id=org.id, event_id=event.id, kind=CertificateKind(kind),
+                              number=number, issuer=issuer, valid_from=valid_from, valid_to=valid_to,
+                              plots=plots, households=households, products=products)
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
+
+
+def _in_org(model, org_id: int, ids, field: str) -> list:
+    ids = [int(i) for i in ids or ()]
+    if not ids:
+        return []
+    rows = db.session.scalars(sa.select(model).where(model.organisation_id == org_id, model.id.in_(ids))).all()
+    if len(rows) != len(set(ids)):
+        raise DomainError(_("Choose from the list."), field)
+    return list(rows)
+
+
+def certificates_covering(org_id: int, plot: Plot, on: dt.date) -> list[Certificate]:
+    """Certificates valid on ``on`` whose scope takes in the plot (or its household).
+
+    A certificate with no plots and no households in its scope covers the whole organisation.
+    """
+    certificates = db.session.scalars(
+        sa.select(Certificate).where(Certificate.organisation_id == org_id, Certificate.valid_from <= on,
+                                     Certificate.valid_to >= on)
+        .options(selectinload(Certificate.plots), selectinload(Certificate.households))
+    ).all()
+    return [c for c in certificates
+            if (not c.plots and not c.households) or plot in c.plots
+            or (plot.household is not None and plot.household in c.households)]
+
+
+@dataclass
+class QualityAlerts:
+    overdue: list[NonConformity]
+    expiring: list[tuple[Certificate, int]]  # (certificate, days left): warned at 90 and again at 30
+    last_inspection: dt.date | None
+    inspection_due: bool  # no signed-off internal inspection in the last 12 months
+
+
+def quality_alerts(org_id: int, today: dt.date) -> QualityAlerts:
+    overdue = db.session.scalars(
+        sa.select(NonConformity).where(NonConformity.organisation_id == org_id, NonConformity.closed_on.is_(None),
+                                       NonConformity.due_on < today).order_by(NonConformity.due_on)
+    ).all()
+    expiring = db.session.scalars(
+        sa.select(Certificate).where(Certificate.organisation_id == org_id, Certificate.valid_to >= today,
+                                     Certificate.valid_to <= today + dt.timedelta(days=90))
+        .order_by(Certificate.valid_to)
+    ).all()
+    last = db.session.scalar(
+        sa.select(sa.func.max(Inspection.inspected_on)).where(Inspection.organisation_id == org_id,
+                                                               Inspection.signed_off_at.is_not(None))
+    )
+    due = last is None or last < today - dt.timedelta(days=365)
+    return QualityAlerts(list(overdue), [(c, (c.valid_to - today).days) for c in expiring], last, due)
