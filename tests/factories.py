@@ -54,9 +54,10 @@ def make_product(org, code: str | None = None, gtin: str | None = None):
 
 
 def days_ago(n: int) -> dt.date:
-    from traceability.clock import local_today
+    """A date relative to today in Vietnam (the app's default time zone)."""
+    from zoneinfo import ZoneInfo
 
-    return local_today() - dt.timedelta(days=n)
+    return dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date() - dt.timedelta(days=n)
 
 
 def make_planting(org, user, plot=None, sown_days_ago: int = 60, crop: str = "Khổ qua (mướp đắng)"):

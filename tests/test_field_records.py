@@ -198,8 +198,18 @@ def test_member_list_shows_harvest_date_per_plot(app, client):
         manager = make_user(org, Role.MANAGER)
         planting = make_planting(org, manager, make_plot(org, code="A3"))
         spray = make_spray(org, manager, planting, applied_days_ago=1, phi_days=7)
+        allowed = spray.harvest_allowed_from
         db.session.commit()
     login(client, "0922222222")
-    expected = f"Ruộng thử: được thu hoạch từ {spray.harvest_allowed_from:%d/%m/%Y}"
+    expected = f"Ruộng thử: được thu hoạch từ {allowed:%d/%m/%Y}"
     assert expected in client.get("/plantings").get_data(as_text=True)
     assert expected in client.get("/").get_data(as_text=True)
+
+
+def test_a_spray_after_a_harvest_does_not_make_it_wrong(farm):
+    """Records may be entered out of order; only what was applied by the harvest day counts."""
+    org, manager, planting = farm
+    make_spray(org, manager, planting, applied_days_ago=2, phi_days=7)
+    assert harvest_on(org, manager, planting, days_ago(3))  # before the spray
+    with pytest.raises(DomainError):
+        harvest_on(org, manager, planting, days_ago(2))  # the spray's own day counts

@@ -199,3 +199,20 @@ def test_corrupt_png_is_rejected():
 def test_unknown_reason_is_a_programming_error():
     with pytest.raises(ValueError):
         PhotoRejected("because")
+
+
+def test_truncated_jpeg_is_rejected_even_after_weasyprint_is_imported():
+    import weasyprint  # noqa: F401  (it switches Pillow's LOAD_TRUNCATED_IMAGES on for the whole process)
+
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    try:
+        buffer = BytesIO()
+        Image.new("RGB", (400, 300), (200, 30, 30)).save(buffer, "JPEG")
+        with pytest.raises(PhotoRejected) as rejected:
+            process_photo(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+        assert rejected.value.reason == "not_an_image"
+        assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # left as it was found
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = True

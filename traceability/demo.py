@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from traceability import demo_history
 from traceability.accounts import services as accounts
 from traceability.accounts.models import Organisation, OrganisationKind, Role
 from traceability.extensions import db
@@ -36,7 +37,7 @@ DEMO_LOGINS = [
 USER_NAMES = {
     "0900000001": "Trần Văn Quản",
     "0900000002": "Nguyễn Thị Hoa",
-    "0900000003": "Lê Văn Bình",
+    "0900000003": "Trần Thị Bé",
     "0900000004": "Phạm Thị Kiểm",
     "canbo@quangthai.example": "Hoàng Văn Xã",
     "0900000011": "Võ Thị Nghệ",
@@ -114,10 +115,12 @@ def load() -> bool:
     orgs = {}
     for spec in ORGANISATIONS:
         orgs[spec["code"]] = accounts.create_organisation(commune=COMMUNE, province=PROVINCE, **spec)
+    users, memberships = {}, {}
     for login, role, org_code in DEMO_LOGINS:
         kind = "email" if "@" in login else "phone"
-        user = accounts.create_user(name=USER_NAMES[login], password=DEMO_PASSWORD, locale="vi", **{kind: login})
-        accounts.add_membership(user, orgs[org_code], Role(role))
+        users[login] = accounts.create_user(name=USER_NAMES[login], password=DEMO_PASSWORD, locale="vi",
+                                            **{kind: login})
+        memberships[login] = accounts.add_membership(users[login], orgs[org_code], Role(role))
 
     coop = orgs["tay-hoang"]
     villages = {
@@ -131,10 +134,13 @@ def load() -> bool:
             farm.save_plot(coop, None, code=code, name=f"Ruộng {code}", village_id=villages[village].id,
                            household_id=household.id, area_m2=Decimal(area), crop=BITTER_MELON,
                            vietgap_status=VietGapStatus(status))
+        if head == USER_NAMES["0900000003"]:
+            memberships["0900000003"].household_id = household.id  # the demo member farms these plots
     for org_code, specs in PRODUCTS.items():
         for spec in specs:
             products.save_product(orgs[org_code], None, **spec)
     _producer_fields(orgs)
+    demo_history.load_history(coop, users["0900000002"], orgs["nghe-lai-ha"], users["0900000011"])
     return True
 
 

@@ -1,6 +1,8 @@
 """Writing to the event log. Services of every feature call ``record_event``; nothing else writes it."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import enum
 from decimal import Decimal
@@ -28,6 +30,7 @@ def record_event(org: Organisation, kind: EventKind, *, occurred_on: dt.date, re
                  planting_id: int | None = None, supersedes: Event | None = None,
                  reason: str | None = None, date_field: str = "occurred_on") -> Event:
     check_not_future(occurred_on, date_field)
+    recorded_at = _history_time.get()
     if supersedes is not None:
         if supersedes.organisation_id != org.id:
             raise DomainError(_("This record does not exist."))
@@ -36,15 +39,35 @@ def record_event(org: Organisation, kind: EventKind, *, occurred_on: dt.date, re
         if not reason:
             raise DomainError(_("Say why the record is corrected."), "reason")
     late_after = current_app.config["LATE_ENTRY_DAYS"]
+    recorded_on = recorded_at.date() if recorded_at else local_today()
     event = Event(
         organisation_id=org.id, kind=kind, occurred_on=occurred_on, recorded_by=recorded_by,
         for_household=for_household, plot_id=plot_id, planting_id=planting_id, payload=_jsonable(payload),
         supersedes_id=supersedes.id if supersedes else None, reason=reason,
-        late=(local_today() - occurred_on).days > late_after,
+        late=(recorded_on - occurred_on).days > late_after,
     )
+    if recorded_at is not None:
+        event.recorded_at = recorded_at
     db.session.add(event)
     db.session.flush()
     return event
+
+
+_history_time: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("history_time", default=None)
+
+
+@contextlib.contextmanager
+def recorded_as_of(moment: dt.datetime):
+    """Load history that was recorded at the time (demo data, a migration from an earlier system).
+
+    Events appended inside the block carry ``moment`` as their recording time. Web forms and the
+    API never use it: what is entered now is dated now, and lateness is judged against now.
+    """
+    token = _history_time.set(moment)
+    try:
+        yield
+    finally:
+        _history_time.reset(token)
 
 
 def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:

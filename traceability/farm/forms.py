@@ -75,7 +75,8 @@ class InputForm(Form):
     dose_unit = text(_l("Unit of the amount"), max_length=20, description=_l("For example ml, g, kg, bình 16 L"))
     # For a product that is not on the organisation's list:
     trade_name = text(_l("Trade name"), description=_l("Only if the product is not in the list."))
-    kind = SelectField(_l("Kind"), choices=choices(INPUT_KIND_LABELS.items()))
+    kind = SelectField(_l("Kind"), [Optional()],
+                       choices=choices([("", _l("Choose…")), *INPUT_KIND_LABELS.items()]))
     active_ingredient = text(_l("Active ingredient"), max_length=255)
     phi_days = IntegerField(_l("Pre-harvest interval (days, from the label)"),
                             [Optional(), NumberRange(min=0, max=365, message=_l("Between 0 and 365 days."))],

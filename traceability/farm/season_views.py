@@ -147,6 +147,7 @@ def _input_facts(form: InputForm) -> seasons.InputFacts:
         values["kind"] = None  # from the list
     elif not values.get("trade_name"):
         raise DomainError(_("Type the product's trade name."), "trade_name")
+    values["kind"] = values.get("kind") or None
     return seasons.InputFacts(**values)
 
 

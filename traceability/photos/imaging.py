@@ -10,7 +10,7 @@ import warnings
 from dataclasses import dataclass
 from io import BytesIO
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # refuse larger uploads before decoding
 MAX_PIXELS = 40_000_000  # refuse decompression bombs
@@ -58,7 +58,7 @@ def process_photo(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> Processe
             _open_checked(data).verify()  # integrity pass; a verified image cannot be reused
             img = _open_checked(data)
             img.draft("RGB", (FULL_SIDE, FULL_SIDE))  # JPEG: decode at reduced scale, less memory
-            img.load()  # a truncated file fails here (unless LOAD_TRUNCATED_IMAGES is switched on)
+            _load_strictly(img)  # a truncated file fails here
             full = _flatten_rgb(ImageOps.exif_transpose(img))
         except PhotoRejected:
             raise
@@ -72,6 +72,17 @@ def process_photo(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> Processe
         image, thumbnail = _encode(full), _encode(thumb)
     digest = hashlib.sha256(image).hexdigest()
     return ProcessedPhoto(image, thumbnail, full.width, full.height, digest)
+
+
+def _load_strictly(img: Image.Image) -> None:
+    """Decode, refusing truncated data even when another library (WeasyPrint does, on import)
+    has switched Pillow's process-wide ``LOAD_TRUNCATED_IMAGES`` on."""
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        img.load()
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
 def _open_checked(data: bytes) -> Image.Image:

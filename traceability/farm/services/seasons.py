@@ -179,12 +179,17 @@ class PhiBlock:
     harvest_from: dt.date
 
 
-def harvest_blocks(planting_ids: list[int]) -> dict[int, PhiBlock]:
-    """For each planting, the latest-ending pre-harvest interval (one query for all plantings)."""
+def harvest_blocks(planting_ids: list[int], on: dt.date | None = None) -> dict[int, PhiBlock]:
+    """For each planting, the latest-ending pre-harvest interval (one query for all plantings).
+
+    With ``on``, only what had been applied by that day counts: a spray after a harvest does not
+    make the harvest before it wrong. A spray on the harvest day itself does count.
+    """
+    query = current_applications(planting_ids).where(InputApplication.phi_days.is_not(None))
+    if on is not None:
+        query = query.where(InputApplication.applied_on <= on)
     latest: dict[int, PhiBlock] = {}
-    for application in db.session.scalars(
-        current_applications(planting_ids).where(InputApplication.phi_days.is_not(None))
-    ):
+    for application in db.session.scalars(query):
         block = PhiBlock(application.trade_name, application.applied_on, application.phi_days,
                          application.harvest_allowed_from)
         current = latest.get(application.planting_id)
@@ -195,7 +200,7 @@ def harvest_blocks(planting_ids: list[int]) -> dict[int, PhiBlock]:
 
 def check_phi(planting: Planting, harvest_on: dt.date) -> None:
     """Refuse a harvest while any pre-harvest interval on the planting is still running."""
-    block = harvest_blocks([planting.id]).get(planting.id)
+    block = harvest_blocks([planting.id], on=harvest_on).get(planting.id)
     if block and harvest_on < block.harvest_from:
         raise DomainError(
             _("Harvest refused: %(product)s was sprayed on %(sprayed)s with a pre-harvest interval of "
