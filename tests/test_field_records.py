@@ -213,3 +213,15 @@ def test_a_spray_after_a_harvest_does_not_make_it_wrong(farm):
     assert harvest_on(org, manager, planting, days_ago(3))  # before the spray
     with pytest.raises(DomainError):
         harvest_on(org, manager, planting, days_ago(2))  # the spray's own day counts
+
+
+def test_a_member_recording_for_their_own_household_is_not_an_assisted_entry(farm):
+    from traceability.accounts.models import Membership
+
+    org, manager, planting = farm
+    member = make_user(org, Role.MEMBER)
+    db.session.scalar(sa.select(Membership).where(Membership.user_id == member.id)).household_id = planting.household_id
+    own = make_spray(org, member, planting, applied_days_ago=1)
+    assisted = make_spray(org, manager, planting, applied_days_ago=1)
+    assert db.session.get(Event, own.event_id).for_household is None
+    assert db.session.get(Event, assisted.event_id).for_household.name == "Nguyễn Văn An"

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
 PAGES = ["/", "/plots", "/plots/new", "/households/new", "/products", "/products/new", "/members",
-         "/organisations"]
+         "/organisations", "/plantings", "/plantings/1", "/inputs/new", "/harvests/new", "/lots/1",
+         "/inspections", "/inspections/1", "/inspections/1/groups/0", "/certificates", "/certificates/new"]
 
 
 @pytest.fixture

@@ -35,12 +35,13 @@ def test_manager_journey_on_a_phone(phone, cooperative):
     screenshot(page, "dashboard-vi")
 
     page.get_by_role("button", name="English").click()
-    assert page.get_by_role("link", name="Plots").first.is_visible()
+    assert page.get_by_role("link", name="Seasons").first.is_visible()
     assert page.locator("html").get_attribute("lang") == "en"
     screenshot(page, "dashboard-en")
     page.get_by_role("button", name="Tiếng Việt").click()
     assert page.locator("html").get_attribute("lang") == "vi"
 
+    page.get_by_role("navigation").get_by_text("Mục khác").click()  # the folded part of the menu
     page.get_by_role("navigation").get_by_role("link", name="Thửa ruộng").click()
     page.get_by_role("link", name="+ Thêm").click()
     page.get_by_label("Mã ruộng").fill("A3")

@@ -9,7 +9,10 @@ from tests.browser.conftest import assert_fits, screenshot
 pytestmark = pytest.mark.browser
 
 PAGES = ["/", "/plots", "/plots/new", "/households", "/households/new", "/villages", "/villages/new",
-         "/products", "/products/new", "/products/1/edit", "/organisations", "/nowhere"]
+         "/products", "/products/new", "/products/1/edit", "/organisations", "/nowhere",
+         "/plantings", "/plantings/new", "/plantings/1", "/inputs/new", "/harvests/new", "/lots", "/lots/1",
+         "/inspections", "/inspections/1", "/inspections/new", "/inspections/1/groups/0", "/certificates",
+         "/certificates/new", "/permitted_inputs", "/permitted_inputs/new"]
 
 
 @pytest.fixture

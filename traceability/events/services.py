@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from traceability.accounts.models import Organisation, User
+from traceability.accounts.models import Membership, Organisation, User
 from traceability.clock import local_today
 from traceability.errors import DomainError
 from traceability.events.models import Event, EventKind
@@ -38,6 +38,8 @@ def record_event(org: Organisation, kind: EventKind, *, occurred_on: dt.date, re
             raise DomainError(_("This record has already been corrected; correct the newer version."))
         if not reason:
             raise DomainError(_("Say why the record is corrected."), "reason")
+    if for_household is not None and _own_household_id(org, recorded_by) == for_household.id:
+        for_household = None  # entered by a member of the household itself: not an assisted entry
     late_after = current_app.config["LATE_ENTRY_DAYS"]
     recorded_on = recorded_at.date() if recorded_at else local_today()
     event = Event(
@@ -51,6 +53,11 @@ def record_event(org: Organisation, kind: EventKind, *, occurred_on: dt.date, re
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def _own_household_id(org: Organisation, user: User) -> int | None:
+    return db.session.scalar(sa.select(Membership.household_id).where(
+        Membership.user_id == user.id, Membership.organisation_id == org.id))
 
 
 _history_time: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("history_time", default=None)

@@ -43,7 +43,8 @@ def growing_plantings() -> list[Planting]:
 
 
 def planting_label(planting: Planting) -> str:
-    return f"{planting.plot.code} · {planting.crop} · {planting.sown_on:%d/%m/%Y}"
+    # Short enough for a 360-px select: the plot as members name it, and when the season began.
+    return f"{planting.plot.name} · {planting.sown_on:%d/%m/%Y}"
 
 
 @bp.get("/plantings")
@@ -123,8 +124,7 @@ def _setup_input_form(form: InputForm, planting_id: int | None) -> None:
                                 .order_by(PermittedInput.kind, PermittedInput.trade_name)).all()
     form.product.choices = choices(
         [("", _l("Choose…"))]
-        + [(p.trade_name, f"{p.trade_name}" + (f" · {_('PHI %(n)s days', n=p.phi_days)}" if p.phi_days is not None else ""))
-           for p in listed]
+        + [(p.trade_name, _product_label(p)) for p in listed]
         + [(OTHER_PRODUCT, _l("Another product (type it below)"))]
     )
     if not form.is_submitted():
@@ -136,6 +136,13 @@ def _setup_input_form(form: InputForm, planting_id: int | None) -> None:
             .order_by(Event.id.desc()).limit(1))
         if last and last in {p.trade_name for p in listed}:
             form.product.data = last  # the last product this person used
+
+
+def _product_label(entry: PermittedInput) -> str:
+    """The product with its pre-harvest interval, so the member sees it before choosing."""
+    if entry.phi_days is None:
+        return entry.trade_name
+    return _("%(product)s · PHI %(n)s days", product=entry.trade_name, n=entry.phi_days)
 
 
 def _input_facts(form: InputForm) -> seasons.InputFacts:
