@@ -225,3 +225,16 @@ def test_a_member_recording_for_their_own_household_is_not_an_assisted_entry(far
     assisted = make_spray(org, manager, planting, applied_days_ago=1)
     assert db.session.get(Event, own.event_id).for_household is None
     assert db.session.get(Event, assisted.event_id).for_household.name == "Nguyễn Văn An"
+
+
+def test_the_database_refuses_to_edit_or_delete_events(farm):
+    org, manager, planting = farm
+    event_id = make_spray(org, manager, planting).event_id
+    db.session.commit()
+    for statement in (sa.update(Event).where(Event.id == event_id).values(reason="rewritten"),
+                      sa.delete(Event).where(Event.id == event_id)):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            db.session.execute(statement)
+            db.session.flush()
+        db.session.rollback()
+    assert db.session.get(Event, event_id).reason is None

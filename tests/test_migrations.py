@@ -32,3 +32,17 @@ def test_sqlite_enforces_foreign_keys_and_uses_wal(tmp_path):
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         db.engine.dispose()
+
+
+def test_migrated_database_keeps_events_append_only(empty_database_url):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        with db.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
+            else:
+                query = "SELECT tgname FROM pg_trigger WHERE tgrelid = 'events'::regclass AND NOT tgisinternal"
+            triggers = set(conn.execute(sa.text(query)).scalars())
+        db.engine.dispose()
+    assert triggers in ({"events_no_update", "events_no_delete"}, {"events_append_only"})

@@ -128,3 +128,32 @@ def test_inspection_pages_one_group_at_a_time(app, client):
     response = client.post(group_url, data=data)
     assert response.status_code == 302 and response.headers["Location"].endswith("/groups/1")
     assert ids[0] in page
+
+
+def test_a_criterion_can_carry_a_photo(app, client):
+    import io
+
+    from PIL import Image
+
+    from tests.conftest import login
+
+    with app.app_context():
+        org = make_org("coop")
+        inspector = make_user(org, Role.INSPECTOR, login="0944444444")
+        inspection = make_inspection(org, inspector)
+        db.session.commit()
+        ids = [c["id"] for c in quality.checklist()["groups"][0]["criteria"]]
+        inspection_id = inspection.id
+    login(client, "0944444444")
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), (10, 90, 10)).save(buffer, "JPEG")
+    data = {f"result-{cid}": "pass" for cid in ids}
+    data[f"photo-{ids[0]}"] = (io.BytesIO(buffer.getvalue()), "ruong.jpg")
+    response = client.post(f"/inspections/{inspection_id}/groups/0", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    page = client.get(f"/inspections/{inspection_id}/groups/0").get_data(as_text=True)
+    assert "/photos/" in page
+    bad = {f"result-{cid}": "pass" for cid in ids}
+    bad[f"photo-{ids[1]}"] = (io.BytesIO(b"#!/bin/sh\nrm -rf /\n" * 50), "script.jpg")
+    response = client.post(f"/inspections/{inspection_id}/groups/0", data=bad, content_type="multipart/form-data")
+    assert response.status_code == 200 and "Tệp này không phải là ảnh" in response.get_data(as_text=True)

@@ -68,3 +68,27 @@ class Event(Base):
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.kind}>"
+
+
+# The log is append-only in the database too, not only by convention: an UPDATE or DELETE on
+# events fails whoever issues it. (Corrections are new events that supersede old ones.)
+_APPEND_ONLY = {
+    "sqlite": [
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION events_append_only() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'events are append-only'; END; $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events "
+        "FOR EACH ROW EXECUTE FUNCTION events_append_only()",
+    ],
+}
+
+
+@sa.event.listens_for(Event.__table__, "after_create")
+def _make_append_only(table, connection, **kwargs) -> None:
+    for statement in _APPEND_ONLY.get(connection.dialect.name, []):
+        connection.exec_driver_sql(statement)

@@ -19,6 +19,7 @@ from traceability.farm.models import InputApplication, PermittedInput, Planting,
 from traceability.farm.services import seasons
 from traceability.farm.views import DEFAULT_CROPS
 from traceability.forms import choices
+from traceability.photos.models import Photo
 from traceability.photos.services import attach_photo, read_upload
 from traceability.registry import add_registry_routes
 from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, get_scoped_or_404, org_required, scoped
@@ -96,8 +97,13 @@ def planting_detail(record_id: int):
         .options(joinedload(Event.recorded_by), joinedload(Event.for_household)))}
     lots = db.session.scalars(sa.select(Lot).where(Lot.planting_id == planting.id).order_by(Lot.produced_on)).all()
     block = seasons.harvest_blocks([planting.id]).get(planting.id)
+    photos: dict[int, list[int]] = {}
+    for photo_id, event_id in db.session.execute(
+            sa.select(Photo.id, Photo.event_id).where(Photo.event_id.in_(list(events))).order_by(Photo.id)):
+        photos.setdefault(event_id, []).append(photo_id)
     return render_template("farm/planting.html", planting=planting, applications=applications, events=events,
-                           lots=lots, block=block, today=local_today(), can_record=g.role in FIELD_WORKERS)
+                           lots=lots, block=block, today=local_today(), can_record=g.role in FIELD_WORKERS,
+                           photos=photos)
 
 
 @bp.post("/plantings/<int:record_id>/end")

@@ -15,6 +15,7 @@ from traceability.errors import DomainError
 from traceability.extensions import db
 from traceability.farm.models import Household, Plot
 from traceability.forms import choices
+from traceability.photos.services import attach_photo, read_upload
 from traceability.products.models import Product
 from traceability.quality import services
 from traceability.quality.forms import CertificateForm, CloseNonConformityForm, InspectionForm, NonConformityForm
@@ -89,16 +90,28 @@ def inspection_group(record_id: int, group: int):
         if not errors:
             try:
                 services.record_results(inspection, answers)
+                _attach_criterion_photos(inspection, section)
                 db.session.commit()
             except DomainError as error:
                 db.session.rollback()
-                flash(error.message, "error")
+                errors[error.field or ""] = error.message
             else:
                 if group + 1 < len(data["groups"]):
                     return redirect(url_for(".inspection_group", record_id=record_id, group=group + 1))
                 return redirect(url_for(".inspection_detail", record_id=record_id))
     return render_template("quality/inspection_group.html", inspection=inspection, data=data, section=section,
                            group=group, existing=existing, errors=errors, form_values=request.form)
+
+
+def _attach_criterion_photos(inspection: Inspection, section: dict) -> None:
+    """A photo per criterion, taken on the spot; stored with the inspection's event."""
+    results = {r.criterion_id: r for r in inspection.results}
+    for criterion in section["criteria"]:
+        data = read_upload(request.files.get(f"photo-{criterion['id']}"), field=criterion["id"])
+        if data:
+            photo = attach_photo(g.org, current_user, data, event_id=inspection.event_id, caption=criterion["id"],
+                                 field=criterion["id"])
+            results[criterion["id"]].photo_id = photo.id
 
 
 @bp.route("/inspections/<int:record_id>", methods=["GET", "POST"])
