@@ -11,10 +11,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from tests.factories import PASSWORD
 from traceability import create_app
 from traceability.config import normalise_database_url
 from traceability.extensions import db
-from tests.factories import PASSWORD
 
 POSTGRES_URL = normalise_database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
 

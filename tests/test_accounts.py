@@ -1,11 +1,11 @@
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import login
+from tests.factories import PASSWORD, make_org, make_user
 from traceability.accounts import services
 from traceability.accounts.models import LoginFailure, Role, User
 from traceability.extensions import db
-from tests.conftest import login
-from tests.factories import PASSWORD, make_org, make_user
 
 
 @pytest.mark.parametrize("raw, expected", [

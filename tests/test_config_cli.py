@@ -2,6 +2,7 @@
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import TEST_CONFIG, login
 from traceability import create_app
 from traceability.accounts.models import Membership, Organisation, User
 from traceability.config import ConfigError
@@ -9,7 +10,6 @@ from traceability.extensions import db
 from traceability.farm.models import Household, Plot
 from traceability.gs1 import normalise_gtin
 from traceability.products.models import Product
-from tests.conftest import POSTGRES_URL, TEST_CONFIG, login
 
 
 def test_production_without_secret_key_stops_with_a_clear_message(tmp_path, monkeypatch):
@@ -59,7 +59,8 @@ def test_init_creates_database_and_first_admin(cli_app):
 
 def test_init_prompts_for_what_is_missing(cli_app):
     result = cli_app.test_cli_runner().invoke(
-        args=["init"], input="tay-hoang\nHTX Tây Hoàng\nQuảng Thái\nHuế\nadmin@example.com\nAn\nmat-khau-dai\nmat-khau-dai\n")
+        args=["init"],
+        input="tay-hoang\nHTX Tây Hoàng\nQuảng Thái\nHuế\nadmin@example.com\nAn\nmat-khau-dai\nmat-khau-dai\n")
     assert result.exit_code == 0, result.output
     with cli_app.app_context():
         assert db.session.scalar(sa.select(User.email)) == "admin@example.com"

@@ -3,9 +3,9 @@ import re
 
 import pytest
 
+from tests.factories import PASSWORD, make_org, make_user, make_village
 from traceability.accounts.models import Role
 from traceability.extensions import db
-from tests.factories import PASSWORD, make_org, make_user, make_village
 
 
 @pytest.fixture

@@ -7,17 +7,25 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from tests.conftest import login
+from tests.factories import (
+    days_ago,
+    make_harvest,
+    make_household,
+    make_inspection,
+    make_org,
+    make_planting,
+    make_plot,
+    make_spray,
+    make_user,
+    make_village,
+)
 from traceability.accounts.models import Role
 from traceability.events.models import Event
 from traceability.extensions import db
 from traceability.farm.models import InputApplication
 from traceability.farm.services import seasons
 from traceability.photos.models import Photo
-from tests.conftest import login
-from tests.factories import (
-    days_ago, make_harvest, make_household, make_inspection, make_org, make_planting, make_plot, make_spray,
-    make_user, make_village,
-)
 
 
 @pytest.fixture

@@ -5,18 +5,24 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from tests.factories import (
+    days_ago,
+    make_household,
+    make_org,
+    make_planting,
+    make_plot,
+    make_spray,
+    make_user,
+    make_village,
+)
 from traceability.accounts.models import Role
 from traceability.errors import DomainError
 from traceability.events.models import Event, EventKind
 from traceability.extensions import db
-from traceability.farm.models import InputApplication
 from traceability.farm.services import seasons
 from traceability.lots import services as lots
 from traceability.lots.models import Lot
 from traceability.quality import services as quality
-from tests.factories import (
-    days_ago, make_harvest, make_household, make_org, make_planting, make_plot, make_spray, make_user, make_village,
-)
 
 
 @pytest.fixture

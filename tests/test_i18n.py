@@ -17,7 +17,8 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
 def test_every_string_in_code_and_templates_is_translated(tmp_path):
     pot = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "_n:1,2",
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
+                    "-k", "_l", "-k", "_n:1,2",
                     "-o", str(pot), "traceability", "templates"], cwd=ROOT, check=True, capture_output=True)
     with pot.open("rb") as f:
         extracted = {m.id for m in read_po(f) if m.id}

@@ -5,9 +5,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 
+from tests.conftest import TEST_CONFIG
 from traceability import create_app
 from traceability.extensions import db
-from tests.conftest import TEST_CONFIG
 
 
 def test_migrations_match_models(empty_database_url):

@@ -203,7 +203,6 @@ def test_unknown_reason_is_a_programming_error():
 
 def test_truncated_jpeg_is_rejected_even_after_weasyprint_is_imported():
     import weasyprint  # noqa: F401  (it switches Pillow's LOAD_TRUNCATED_IMAGES on for the whole process)
-
     from PIL import ImageFile
 
     ImageFile.LOAD_TRUNCATED_IMAGES = True

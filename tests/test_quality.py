@@ -3,12 +3,12 @@ import datetime as dt
 
 import pytest
 
+from tests.factories import days_ago, make_inspection, make_org, make_plot, make_user
 from traceability.accounts.models import Role
 from traceability.errors import DomainError
 from traceability.extensions import db
 from traceability.quality import services as quality
 from traceability.quality.models import Result
-from tests.factories import days_ago, make_inspection, make_org, make_plot, make_user
 
 
 @pytest.fixture

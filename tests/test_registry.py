@@ -2,12 +2,19 @@
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import login
+from tests.factories import (
+    make_household,
+    make_org,
+    make_plot,
+    make_product,
+    make_user,
+    make_village,
+)
 from traceability.accounts.models import Organisation, Role
 from traceability.extensions import db
 from traceability.farm.models import Household, Plot, Village
 from traceability.products.models import Product
-from tests.conftest import login
-from tests.factories import make_household, make_org, make_plot, make_product, make_user, make_village
 
 
 @pytest.fixture

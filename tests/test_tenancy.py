@@ -6,20 +6,36 @@ test fails and asks for a factory) without anyone remembering to add it.
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import login
+from tests.factories import (
+    make_harvest,
+    make_household,
+    make_inspection,
+    make_org,
+    make_photo,
+    make_planting,
+    make_plot,
+    make_product,
+    make_spray,
+    make_user,
+    make_village,
+)
 from traceability.accounts.models import OrganisationKind, Role
 from traceability.extensions import db
-from traceability.farm.models import Household, InputApplication, PermittedInput, Planting, Plot, Village
+from traceability.farm.models import (
+    Household,
+    InputApplication,
+    PermittedInput,
+    Planting,
+    Plot,
+    Village,
+)
 from traceability.farm.services import seasons
 from traceability.lots.models import Lot
 from traceability.photos.models import Photo
 from traceability.products.models import Product
 from traceability.quality import services as quality
 from traceability.quality.models import Inspection, NonConformity
-from tests.conftest import login
-from tests.factories import (
-    make_harvest, make_household, make_inspection, make_org, make_photo, make_planting, make_plot, make_product,
-    make_spray, make_user, make_village,
-)
 
 # First path segment of a route -> (model, attribute that a change would alter)
 RECORD_ROUTES = {

@@ -69,10 +69,18 @@ def register_blueprints(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from traceability.accounts.models import ORGANISATION_KIND_LABELS, ROLE_LABELS
     from traceability.errors import register_error_handlers
-    from traceability.farm.models import INPUT_KIND_LABELS, PLANTING_STATUS_LABELS, VIETGAP_STATUS_LABELS
+    from traceability.farm.models import (
+        INPUT_KIND_LABELS,
+        PLANTING_STATUS_LABELS,
+        VIETGAP_STATUS_LABELS,
+    )
     from traceability.lots.models import LOT_STATUS_LABELS
-    from traceability.quality.models import CERTIFICATE_KIND_LABELS, INSPECTION_SCOPE_LABELS, RESULT_LABELS
     from traceability.products.models import PRODUCT_KIND_LABELS, UNIT_LABELS
+    from traceability.quality.models import (
+        CERTIFICATE_KIND_LABELS,
+        INSPECTION_SCOPE_LABELS,
+        RESULT_LABELS,
+    )
     from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, can, load_current_organisation
 
     app.before_request(load_current_organisation)

@@ -16,7 +16,7 @@ from traceability.clock import local_today
 from traceability.errors import DomainError
 from traceability.events.services import recorded_as_of
 from traceability.extensions import db
-from traceability.farm.models import Plot, PlantingStatus
+from traceability.farm.models import PlantingStatus, Plot
 from traceability.farm.services import seasons
 from traceability.lots import services as lots
 from traceability.quality import services as quality
@@ -127,7 +127,8 @@ def _turmeric(org: Organisation, manager: User) -> None:
         sown = today - dt.timedelta(days=sown_days_ago)
         with recorded_as_of(_at(sown)):
             planting = seasons.start_planting(org, manager, plot_id=plot.id, sown_on=sown, variety="Nghệ vàng",
-                                              seed_source="Củ giống tự để", expected_harvest_from=sown + dt.timedelta(days=270))
+                                              seed_source="Củ giống tự để",
+                                              expected_harvest_from=sown + dt.timedelta(days=270))
         for offset, name, dose in ((0, "Phân chuồng hoai mục", "400"), (60, "NPK 16-16-8", "12"), (120, "Urê", "6")):
             _input(org, manager, planting, sown + dt.timedelta(days=offset), name, dose, "kg")
         lift = today - dt.timedelta(days=harvest_days_ago)

@@ -8,12 +8,12 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import get_locale, get_translations
-from flask_wtf import FlaskForm
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, Field, FileField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import TextInput
 
 
@@ -54,6 +54,11 @@ def date_field(label, *validators, **kwargs) -> DateField:
 def photo_field(label=None) -> FileField:
     return FileField(label or _l("Photo (optional)"),
                      render_kw={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"})
+
+
+def optional_int(value):
+    """Coerce a select's value to an id; the empty choice is None."""
+    return int(value) if value not in (None, "", "None") else None
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -173,5 +178,3 @@ class LocalDecimalField(Field):
             raise ValueError(_l("Enter a number, for example 1.250,5.")) from None
 
 
-__all__ = ["Form", "date_field", "photo_field", "Optional", "LocalDecimalField", "choices", "required", "required_input", "strip", "strip_lines",
-           "text"]

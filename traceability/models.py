@@ -2,7 +2,12 @@
 from traceability.accounts.models import LoginFailure, Membership, Organisation, User  # noqa: F401
 from traceability.events.models import Event  # noqa: F401
 from traceability.farm.models import (  # noqa: F401
-    Household, InputApplication, PermittedInput, Planting, Plot, Village,
+    Household,
+    InputApplication,
+    PermittedInput,
+    Planting,
+    Plot,
+    Village,
 )
 from traceability.lots.models import Lot  # noqa: F401
 from traceability.photos.models import Photo  # noqa: F401

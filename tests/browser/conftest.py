@@ -12,8 +12,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from traceability.extensions import db
 from tests.conftest import POSTGRES_URL
+from traceability.extensions import db
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

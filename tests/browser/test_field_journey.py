@@ -3,13 +3,20 @@ earliest date, then harvests after it."""
 import pytest
 import sqlalchemy as sa
 
+from tests.browser.conftest import assert_fits, screenshot
+from tests.factories import (
+    PASSWORD,
+    days_ago,
+    make_household,
+    make_org,
+    make_planting,
+    make_plot,
+    make_user,
+    make_village,
+)
 from traceability.accounts.models import Membership, Role
 from traceability.extensions import db
 from traceability.farm.services import seasons
-from tests.browser.conftest import assert_fits, screenshot
-from tests.factories import (
-    PASSWORD, days_ago, make_household, make_org, make_planting, make_plot, make_user, make_village,
-)
 
 pytestmark = pytest.mark.browser
 

@@ -1,10 +1,10 @@
 """A manager on a phone: log in, switch to English and back, add a plot (bad input first)."""
 import pytest
 
-from traceability.accounts.models import Role
-from traceability.extensions import db
 from tests.browser.conftest import assert_fits, screenshot
 from tests.factories import PASSWORD, make_household, make_org, make_user, make_village
+from traceability.accounts.models import Role
+from traceability.extensions import db
 
 pytestmark = pytest.mark.browser
 

@@ -2,9 +2,9 @@
 landmarks, nothing fetched from outside."""
 import pytest
 
+from tests.browser.conftest import assert_fits, screenshot
 from traceability import demo
 from traceability.extensions import db
-from tests.browser.conftest import assert_fits, screenshot
 
 pytestmark = pytest.mark.browser
 

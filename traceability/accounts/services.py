@@ -10,7 +10,14 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from traceability.accounts.models import LoginFailure, Membership, Organisation, OrganisationKind, Role, User
+from traceability.accounts.models import (
+    LoginFailure,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
 from traceability.database import utcnow
 from traceability.errors import DomainError
 from traceability.extensions import db
@@ -79,7 +86,8 @@ def create_user(
     return user
 
 
-def create_organisation(*, code: str, name: str, kind: OrganisationKind, commune: str, province: str, **fields) -> Organisation:
+def create_organisation(*, code: str, name: str, kind: OrganisationKind, commune: str, province: str,
+                        **fields) -> Organisation:
     code = code.strip().lower()
     if not _ORG_CODE.match(code):
         raise DomainError(

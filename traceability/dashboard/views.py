@@ -4,8 +4,8 @@ from flask import Blueprint, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from traceability.accounts.models import Role
-from traceability.dashboard import services
 from traceability.clock import local_today
+from traceability.dashboard import services
 from traceability.farm.season_views import growing_plantings
 from traceability.farm.services import seasons
 from traceability.quality.services import quality_alerts

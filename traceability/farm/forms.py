@@ -4,12 +4,18 @@ from wtforms.validators import Length, NumberRange
 
 from traceability.farm.models import INPUT_KIND_LABELS, VIETGAP_STATUS_LABELS
 from traceability.forms import (
-    Form, LocalDecimalField, Optional, choices, date_field, photo_field, required, required_input, strip, text,
+    Form,
+    LocalDecimalField,
+    Optional,
+    choices,
+    date_field,
+    optional_int,
+    photo_field,
+    required,
+    required_input,
+    strip,
+    text,
 )
-
-
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class VillageForm(Form):
@@ -20,7 +26,7 @@ class VillageForm(Form):
 
 class HouseholdForm(Form):
     name = text(_l("Head of household"), required())
-    village_id = SelectField(_l("Village"), [required()], coerce=_optional_int)
+    village_id = SelectField(_l("Village"), [required()], coerce=optional_int)
     phone = StringField(
         _l("Phone (private, never shown publicly)"), [Length(max=20)], filters=[strip],
         render_kw={"inputmode": "tel", "autocomplete": "off"},
@@ -30,8 +36,8 @@ class HouseholdForm(Form):
 class PlotForm(Form):
     code = text(_l("Plot code"), required(), max_length=40, description=_l("For example A3"))
     name = text(_l("Plot name"), required())
-    village_id = SelectField(_l("Village"), [required()], coerce=_optional_int)
-    household_id = SelectField(_l("Household"), [Optional()], coerce=_optional_int)
+    village_id = SelectField(_l("Village"), [required()], coerce=optional_int)
+    household_id = SelectField(_l("Household"), [Optional()], coerce=optional_int)
     area_m2 = LocalDecimalField(_l("Area (m²)"), [required_input()], description=_l("1 sào = 500 m²"))
     crop = text(_l("Crop"), required(), render_kw={"list": "crop-suggestions"})
     vietgap_status = SelectField(
@@ -46,7 +52,7 @@ class PlotForm(Form):
 
 
 class PlantingForm(Form):
-    plot_id = SelectField(_l("Plot"), [required()], coerce=_optional_int)
+    plot_id = SelectField(_l("Plot"), [required()], coerce=optional_int)
     sown_on = date_field(_l("Sowing or transplanting date"), required())
     crop = text(_l("Crop"), render_kw={"list": "crop-suggestions"},
                 description=_l("Leave empty for the plot's crop."))
@@ -68,7 +74,7 @@ OTHER_PRODUCT = "__other__"
 class InputForm(Form):
     """A spray or fertiliser, in five taps: planting, date, product, dose, save."""
 
-    planting_id = SelectField(_l("Plot and season"), [required()], coerce=_optional_int)
+    planting_id = SelectField(_l("Plot and season"), [required()], coerce=optional_int)
     applied_on = date_field(_l("Date applied"), required())
     product = SelectField(_l("Product"), [required()])
     dose = LocalDecimalField(_l("Amount used"), [Optional()])

@@ -15,14 +15,26 @@ from traceability.errors import DomainError
 from traceability.events.models import Event
 from traceability.extensions import db
 from traceability.farm.forms import OTHER_PRODUCT, InputForm, PermittedInputForm, PlantingForm
-from traceability.farm.models import InputApplication, PermittedInput, Planting, PlantingStatus, Plot
+from traceability.farm.models import (
+    InputApplication,
+    PermittedInput,
+    Planting,
+    PlantingStatus,
+    Plot,
+)
 from traceability.farm.services import seasons
 from traceability.farm.views import DEFAULT_CROPS
 from traceability.forms import choices
 from traceability.photos.models import Photo
 from traceability.photos.services import attach_photo, read_upload
 from traceability.registry import add_registry_routes
-from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, get_scoped_or_404, org_required, scoped
+from traceability.tenancy import (
+    PLOT_EDITORS,
+    REGISTRY_EDITORS,
+    get_scoped_or_404,
+    org_required,
+    scoped,
+)
 from traceability.web import form_values, submit
 
 bp = Blueprint("seasons", __name__)

@@ -1,15 +1,22 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
-from traceability.forms import Form, choices, LocalDecimalField, Optional, date_field, photo_field, required, required_input, text
-
-
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
+from traceability.forms import (
+    Form,
+    LocalDecimalField,
+    Optional,
+    choices,
+    date_field,
+    optional_int,
+    photo_field,
+    required,
+    required_input,
+    text,
+)
 
 
 class HarvestForm(Form):
-    planting_id = SelectField(_l("Plot and season"), [required()], coerce=_optional_int)
+    planting_id = SelectField(_l("Plot and season"), [required()], coerce=optional_int)
     harvested_on = date_field(_l("Harvest date"), required())
     quantity_kg = LocalDecimalField(_l("Quantity (kg)"), [required_input()])
     grade = SelectField(_l("Grade"), [Optional()], choices=choices([

@@ -18,8 +18,8 @@ from traceability.farm.models import Household, Planting, PlantingStatus
 from traceability.farm.services.seasons import check_phi
 from traceability.i18n import format_number
 from traceability.lots.models import Lot, LotKind
-from traceability.quality.services import certificates_covering
 from traceability.quality.models import CertificateKind
+from traceability.quality.services import certificates_covering
 from traceability.registry import get_active_in_org
 from traceability.rules import fold, load
 
@@ -104,6 +104,7 @@ def _yield_check(planting: Planting, quantity_kg: Decimal) -> tuple[bool, str | 
     ceiling = limit * planting.area_m2
     if season_total <= ceiling:
         return False, None
-    return True, _("This season's harvests (%(total)s kg) exceed the plausible %(ceiling)s kg for %(area)s m² of %(crop)s.",
+    return True, _("This season's harvests (%(total)s kg) exceed the plausible %(ceiling)s kg "
+                   "for %(area)s m² of %(crop)s.",
                    total=format_number(season_total), ceiling=format_number(ceiling),
                    area=format_number(planting.area_m2), crop=planting.crop)

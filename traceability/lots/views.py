@@ -1,7 +1,6 @@
 """Harvests and the lots they make."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l

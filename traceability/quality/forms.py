@@ -2,18 +2,23 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import Length
 
-from traceability.forms import Form, Optional, choices, date_field, required, strip_lines, text
+from traceability.forms import (
+    Form,
+    Optional,
+    choices,
+    date_field,
+    optional_int,
+    required,
+    strip_lines,
+    text,
+)
 from traceability.quality.models import CERTIFICATE_KIND_LABELS, INSPECTION_SCOPE_LABELS
-
-
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class InspectionForm(Form):
     scope = SelectField(_l("What is inspected"), choices=choices(INSPECTION_SCOPE_LABELS.items()))
-    plot_id = SelectField(_l("Plot (if a plot)"), [Optional()], coerce=_optional_int)
-    household_id = SelectField(_l("Household (if a household)"), [Optional()], coerce=_optional_int)
+    plot_id = SelectField(_l("Plot (if a plot)"), [Optional()], coerce=optional_int)
+    household_id = SelectField(_l("Household (if a household)"), [Optional()], coerce=optional_int)
     inspected_on = date_field(_l("Inspection date"), required())
 
 

@@ -18,7 +18,13 @@ from traceability.extensions import db
 from traceability.farm.models import Household, Plot
 from traceability.products.models import Product
 from traceability.quality.models import (
-    Certificate, CertificateKind, Inspection, InspectionResult, InspectionScope, NonConformity, Result,
+    Certificate,
+    CertificateKind,
+    Inspection,
+    InspectionResult,
+    InspectionScope,
+    NonConformity,
+    Result,
 )
 from traceability.registry import get_active_in_org
 from traceability.rules import load

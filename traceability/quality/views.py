@@ -1,7 +1,6 @@
 """Internal inspections (one checklist group per page, for a phone) and certificates."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,10 +17,15 @@ from traceability.forms import choices
 from traceability.photos.services import attach_photo, read_upload
 from traceability.products.models import Product
 from traceability.quality import services
-from traceability.quality.forms import CertificateForm, CloseNonConformityForm, InspectionForm, NonConformityForm
+from traceability.quality.forms import (
+    CertificateForm,
+    CloseNonConformityForm,
+    InspectionForm,
+    NonConformityForm,
+)
 from traceability.quality.models import Certificate, Inspection, NonConformity, Result
 from traceability.tenancy import REGISTRY_EDITORS, get_scoped_or_404, org_required, scoped
-from traceability.web import add_error, form_values, submit
+from traceability.web import form_values, submit
 
 bp = Blueprint("quality", __name__)
 INSPECTORS = frozenset({Role.INSPECTOR, Role.MANAGER, Role.ADMIN})

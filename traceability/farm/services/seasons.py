@@ -17,10 +17,16 @@ from traceability.errors import DomainError
 from traceability.events.models import Event, EventKind
 from traceability.events.services import check_not_future, record_event
 from traceability.extensions import db
-from traceability.i18n import format_number
 from traceability.farm.models import (
-    Household, InputApplication, InputKind, PermittedInput, Planting, PlantingStatus, Plot,
+    Household,
+    InputApplication,
+    InputKind,
+    PermittedInput,
+    Planting,
+    PlantingStatus,
+    Plot,
 )
+from traceability.i18n import format_number
 from traceability.registry import get_active_in_org
 from traceability.rules import banned_ingredient, fold, load
 
@@ -133,7 +139,8 @@ def record_input_application(org: Organisation, user: User, facts: InputFacts, *
     banned = banned_ingredient(active) or banned_ingredient(facts.trade_name)
     application = InputApplication(
         organisation_id=org.id, planting=planting, kind=kind, trade_name=facts.trade_name,
-        active_ingredient=active, dose=facts.dose, dose_unit=facts.dose_unit or (permitted.dose_unit if permitted else None),
+        active_ingredient=active, dose=facts.dose,
+        dose_unit=facts.dose_unit or (permitted.dose_unit if permitted else None),
         area_m2=area, method=facts.method, operator=facts.operator, applied_on=facts.applied_on, phi_days=phi,
         on_permitted_list=permitted is not None, banned_ingredient=banned,
     )
