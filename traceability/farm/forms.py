@@ -1,12 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import Length, NumberRange
+from wtforms.validators import Length, NumberRange, Optional
 
 from traceability.farm.models import INPUT_KIND_LABELS, VIETGAP_STATUS_LABELS
 from traceability.forms import (
     Form,
     LocalDecimalField,
-    Optional,
     choices,
     date_field,
     optional_int,

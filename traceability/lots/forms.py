@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
+from wtforms.validators import Optional
 
 from traceability.forms import (
     Form,
     LocalDecimalField,
-    Optional,
     choices,
     date_field,
     optional_int,

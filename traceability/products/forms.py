@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectField, TextAreaField
-from wtforms.validators import Length, NumberRange
+from wtforms.validators import Length, NumberRange, Optional
 
-from traceability.forms import Form, Optional, choices, required, strip_lines, text
+from traceability.forms import Form, choices, required, strip_lines, text
 from traceability.products.models import PRODUCT_KIND_LABELS, UNIT_LABELS
 
 

@@ -1,10 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, TextAreaField
-from wtforms.validators import Length
+from wtforms.validators import Length, Optional
 
 from traceability.forms import (
     Form,
-    Optional,
     choices,
     date_field,
     optional_int,
