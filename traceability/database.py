@@ -46,11 +46,27 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return
+    # We issue BEGIN ourselves (below), so the driver must not open transactions on its own.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection) -> None:
+    """On SQLite a transaction that may write starts IMMEDIATE: it takes the write lock before it
+    reads, so two requests cannot both read a lot's remaining quantity (or the last event hash)
+    and then both write. Pages that only read (GET) start a plain deferred transaction and run
+    alongside writers, as WAL allows."""
+    if connection.dialect.name != "sqlite":
+        return
+    from flask import has_request_context, request
+
+    read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Archivable:

@@ -9,7 +9,9 @@ from traceability.farm.models import (  # noqa: F401
     Plot,
     Village,
 )
-from traceability.lots.models import Lot  # noqa: F401
+from traceability.lots.models import (  # noqa: F401
+    Lot, LotLink, Party, ProcessingRun, ProcessingYield, Recall, Sale, UnitSerial,
+)
 from traceability.photos.models import Photo  # noqa: F401
 from traceability.products.models import Product  # noqa: F401
 from traceability.quality.models import Certificate, Inspection, InspectionResult, NonConformity  # noqa: F401

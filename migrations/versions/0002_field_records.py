@@ -76,6 +76,8 @@ def upgrade():
     sa.Column('plot_id', sa.Integer(), nullable=True),
     sa.Column('planting_id', sa.Integer(), nullable=True),
     sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=True),
+    sa.Column('hash', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['for_household_id'], ['households.id'], name=op.f('fk_events_for_household_id_households'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_events_organisation_id_organisations'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['planting_id'], ['plantings.id'], name=op.f('fk_events_planting_id_plantings'), ondelete='RESTRICT'),
@@ -88,6 +90,7 @@ def upgrade():
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_events_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_planting_id'), ['planting_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_hash'), ['hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_plot_id'), ['plot_id'], unique=False)
 
     # Events are append-only in the database itself (the model's after_create does the same for

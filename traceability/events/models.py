@@ -21,6 +21,12 @@ class EventKind(enum.StrEnum):
     HARVEST = "harvest"
     INSPECTION = "inspection"
     CERTIFICATE = "certificate"
+    PROCESSING = "processing"  # a transformation: input lots in, output lots out
+    PACKING = "packing"
+    SALE = "sale"  # shipping to a buyer
+    RECEIVING = "receiving"  # a lot bought in from an outside supplier
+    RECALL = "recall"
+    RECALL_CLOSED = "recall_closed"
 
 
 EVENT_KIND_LABELS = {
@@ -30,6 +36,12 @@ EVENT_KIND_LABELS = {
     EventKind.HARVEST: _l("Harvest"),
     EventKind.INSPECTION: _l("Internal inspection"),
     EventKind.CERTIFICATE: _l("Certificate"),
+    EventKind.PROCESSING: _l("Processing"),
+    EventKind.PACKING: _l("Packing"),
+    EventKind.SALE: _l("Sale"),
+    EventKind.RECEIVING: _l("Bought in"),
+    EventKind.RECALL: _l("Recall"),
+    EventKind.RECALL_CLOSED: _l("Recall closed"),
 }
 
 
@@ -62,6 +74,10 @@ class Event(Base):
         sa.ForeignKey("plantings.id", ondelete="RESTRICT"), index=True
     )
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Hash chain within the organisation: each hash covers this event's content and the previous
+    # event's hash, so a row changed behind the application's back breaks every later link.
+    prev_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64), index=True)
 
     recorded_by: Mapped[User] = relationship()
     for_household: Mapped[Optional[Household]] = relationship()

@@ -15,6 +15,8 @@ from flask_babel import gettext as _
 from traceability.accounts.models import Membership, Organisation, User
 from traceability.clock import local_today
 from traceability.errors import DomainError
+from traceability.database import utcnow
+from traceability.events import chain
 from traceability.events.models import Event, EventKind
 from traceability.extensions import db
 from traceability.farm.models import Household
@@ -48,8 +50,10 @@ def record_event(org: Organisation, kind: EventKind, *, occurred_on: dt.date, re
         supersedes_id=supersedes.id if supersedes else None, reason=reason,
         late=(recorded_on - occurred_on).days > late_after,
     )
-    if recorded_at is not None:
-        event.recorded_at = recorded_at
+    event.recorded_at = recorded_at or utcnow()
+    chain.lock_chain(org.id)
+    event.prev_hash = chain.last_hash(org.id)
+    event.hash = chain.digest(event, event.prev_hash)
     db.session.add(event)
     db.session.flush()
     return event

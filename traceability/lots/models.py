@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from traceability.database import Base, created_at, intpk, org_fk, str20, str120
+from traceability.database import Archivable, Base, created_at, intpk, org_fk, str20, str120, str255
 from traceability.enums import enum_type
 from traceability.farm.models import Planting, Plot
 from traceability.products.models import Product
@@ -77,11 +77,178 @@ class Lot(Base):
     yield_note: Mapped[Optional[str]] = mapped_column(sa.Text)
     # May the lot be sold as VietGAP? Decided at harvest from certificates and the planting's record.
     vietgap_claim: Mapped[bool] = mapped_column(default=False)
+    # What the lot is when it has no product yet (a harvest lot's crop, a bought-in raw material).
+    crop: Mapped[Optional[str120]]
+
+    # Sale lots: units of a net content each (quantity counts the units).
+    net_content: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 3))
+    net_unit: Mapped[Optional[str]] = mapped_column(sa.String(10))
+
+    # Bought-in lots: who sold it to us and under what code.
+    supplier_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("parties.id", ondelete="RESTRICT"))
+    supplier_lot_code: Mapped[Optional[str]] = mapped_column(sa.String(60))
+    recall_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("recalls.id", ondelete="RESTRICT", use_alter=True), index=True)
 
     product: Mapped[Optional[Product]] = relationship()
+    supplier: Mapped[Optional["Party"]] = relationship()
     planting: Mapped[Optional[Planting]] = relationship()
     plot: Mapped[Optional[Plot]] = relationship()
     certificates: Mapped[list["Certificate"]] = relationship(secondary=lot_certificates)  # noqa: F821
 
     def __repr__(self) -> str:
         return f"<Lot {self.code}>"
+
+    @property
+    def label(self) -> str:
+        return self.product.name_vi if self.product else (self.crop or self.code)
+
+
+class LotLink(Base):
+    """An edge of the lot graph: ``quantity`` of ``input_lot`` went into ``output_lot`` at ``event``."""
+
+    __tablename__ = "lot_links"
+    __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), index=True)
+    input_lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id", ondelete="RESTRICT"), index=True)
+    output_lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id", ondelete="RESTRICT"), index=True)
+    quantity: Mapped[Decimal] = mapped_column(sa.Numeric(14, 3))  # in the input lot's unit
+
+
+class PartyKind(enum.StrEnum):
+    TRADER = "trader"
+    SHOP = "shop"
+    SUPERMARKET = "supermarket"
+    CONSUMER = "consumer"
+    EXPORTER = "exporter"
+    PROCESSOR = "processor"
+    FARMER = "farmer"
+    OTHER = "other"
+
+
+PARTY_KIND_LABELS = {
+    PartyKind.TRADER: _l("Trader"),
+    PartyKind.SHOP: _l("Shop"),
+    PartyKind.SUPERMARKET: _l("Supermarket"),
+    PartyKind.CONSUMER: _l("Consumer"),
+    PartyKind.EXPORTER: _l("Exporter"),
+    PartyKind.PROCESSOR: _l("Processor"),
+    PartyKind.FARMER: _l("Farmer"),
+    PartyKind.OTHER: _l("Other"),
+}
+
+
+class Party(Archivable, Base):
+    """A buyer or a supplier. Contact details are private: never on a public page or label."""
+
+    __tablename__ = "parties"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
+    name: Mapped[str120]
+    kind: Mapped[PartyKind] = mapped_column(enum_type(PartyKind))
+    phone: Mapped[Optional[str]] = mapped_column(sa.String(20))
+    email: Mapped[Optional[str255]]
+    address: Mapped[Optional[str255]]
+    created_at: Mapped[created_at]
+
+
+class Sale(Base):
+    """Part of a lot shipped to a buyer: the one step forward that a recall needs."""
+
+    __tablename__ = "sales"
+    __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), unique=True)
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id", ondelete="RESTRICT"), index=True)
+    buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("parties.id", ondelete="RESTRICT"), index=True)
+    quantity: Mapped[Decimal] = mapped_column(sa.Numeric(14, 3))  # in the lot's unit (units for sale lots)
+    sold_on: Mapped[dt.date]
+    invoice_ref: Mapped[Optional[str]] = mapped_column(sa.String(60))
+
+    lot: Mapped[Lot] = relationship()
+    buyer: Mapped[Party] = relationship()
+
+
+class UnitSerial(Base):
+    """One packed unit's serial: random, unguessable, unique everywhere (printed in its QR)."""
+
+    __tablename__ = "unit_serials"
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id", ondelete="RESTRICT"), index=True)
+    serial: Mapped[str20] = mapped_column(unique=True)
+
+
+class ProcessingRun(Base):
+    """A transformation: input lots (partly) used, steps, output lots; its yield checked."""
+
+    __tablename__ = "processing_runs"
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), unique=True)
+    processed_on: Mapped[dt.date]
+    steps: Mapped[list] = mapped_column(sa.JSON, default=list)  # [{"step", "on", "operator"}]
+    yield_ratio: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 6))
+    expected_min: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 6))
+    expected_max: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 6))
+    # Outside the expected range: accepted only with a reason, and stays flagged.
+    yield_flagged: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+
+class ProcessingYield(Base):
+    """Expected output per unit of input for one raw material and one product (managers edit it)."""
+
+    __tablename__ = "processing_yields"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "input_name", "output_product_id"),)
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
+    input_name: Mapped[str120]  # the input lot's crop or product name, e.g. "Nghệ"
+    output_product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="RESTRICT"))
+    # Output (kg or litres) per kilogram (or piece) of input.
+    min_ratio: Mapped[Decimal] = mapped_column(sa.Numeric(12, 6))
+    max_ratio: Mapped[Decimal] = mapped_column(sa.Numeric(12, 6))
+    source: Mapped[Optional[str255]]
+
+    output_product: Mapped[Product] = relationship()
+
+
+class Disposal(enum.StrEnum):
+    RELABEL = "relabel"  # fix the product or its label
+    CHANGE_OF_USE = "change_of_use"
+    RE_EXPORT = "re_export"
+    DESTRUCTION = "destruction"
+
+
+DISPOSAL_LABELS = {
+    Disposal.RELABEL: _l("Relabel or fix the product"),
+    Disposal.CHANGE_OF_USE: _l("Change of use"),
+    Disposal.RE_EXPORT: _l("Re-export"),
+    Disposal.DESTRUCTION: _l("Destruction"),
+}
+
+
+class Recall(Base):
+    __tablename__ = "recalls"
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), unique=True)
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id", ondelete="RESTRICT"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    opened_on: Mapped[dt.date]
+    closed_on: Mapped[Optional[dt.date]]
+    disposal: Mapped[Optional[Disposal]] = mapped_column(enum_type(Disposal))
+    disposal_note: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+    lot: Mapped[Lot] = relationship(foreign_keys=[lot_id])
