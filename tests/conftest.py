@@ -39,7 +39,9 @@ def _postgres_schema():
         return
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": POSTGRES_URL})
     with app.app_context():
-        db.drop_all()
+        with db.engine.begin() as conn:  # whatever an earlier run left, start from an empty schema
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
         db.create_all()
         db.engine.dispose()
     yield

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from tests.conftest import login
 from tests.factories import (
+    days_ago,
     make_harvest,
     make_household,
     make_inspection,
@@ -31,7 +32,8 @@ from traceability.farm.models import (
     Village,
 )
 from traceability.farm.services import seasons
-from traceability.lots.models import Lot
+from traceability.lots import recalls
+from traceability.lots.models import Lot, Recall
 from traceability.photos.models import Photo
 from traceability.products.models import Product
 from traceability.quality import services as quality
@@ -50,6 +52,7 @@ RECORD_ROUTES = {
     "inspections": Inspection,
     "non_conformities": NonConformity,
     "photos": Photo,
+    "recalls": Recall,
 }
 
 
@@ -75,10 +78,13 @@ def two_orgs(app):
         nc = quality.add_non_conformity(inspection, criterion_id="VG-PPP-1", corrective_action="Bí Mật",
                                         due_on=inspection.inspected_on)
         photo = make_photo(a, admin_a, spray.event_id)
+        recall = recalls.open_recall(a, admin_a, lot_code=make_harvest(a, admin_a, planting).code,
+                                     reason="Bí Mật", opened_on=days_ago(0))
         db.session.commit()
         return {"villages": village.id, "households": household.id, "plots": plot.id, "products": product.id,
                 "plantings": planting.id, "inputs": spray.id, "permitted_inputs": permitted.id, "lots": lot.id,
-                "inspections": inspection.id, "non_conformities": nc.id, "photos": photo.id}
+                "inspections": inspection.id, "non_conformities": nc.id, "photos": photo.id,
+                "recalls": recall.id}
 
 
 def _url(rule, record_id: int) -> str:
@@ -128,7 +134,7 @@ def test_the_owner_gets_200_on_the_same_routes(app, client, two_orgs):
 def test_lists_show_only_own_records(client, two_orgs):
     login(client, "0922222222")
     for path in ("/villages", "/households", "/plots", "/products", "/", "/plantings", "/lots", "/inspections",
-                 "/certificates", "/permitted_inputs"):
+                 "/certificates", "/permitted_inputs", "/sales/new", "/packing/new", "/processing/new"):
         page = client.get(path).get_data(as_text=True)
         assert "Bí Mật" not in page and "SECRET-PLOT" not in page and "SECRET-PRODUCT" not in page, path
 

@@ -57,12 +57,14 @@ def register_blueprints(app: Flask) -> None:
     from traceability.dashboard.views import bp as dashboard_bp
     from traceability.farm.season_views import bp as seasons_bp
     from traceability.farm.views import bp as farm_bp
+    from traceability.lots.engine_views import bp as engine_bp
     from traceability.lots.views import bp as lots_bp
     from traceability.photos.views import bp as photos_bp
     from traceability.products.views import bp as products_bp
     from traceability.quality.views import bp as quality_bp
 
-    for blueprint in (accounts_bp, dashboard_bp, farm_bp, seasons_bp, lots_bp, quality_bp, photos_bp, products_bp):
+    for blueprint in (accounts_bp, dashboard_bp, farm_bp, seasons_bp, lots_bp, engine_bp, quality_bp,
+                      photos_bp, products_bp):
         app.register_blueprint(blueprint)
 
 
@@ -74,7 +76,7 @@ def register_request_hooks(app: Flask) -> None:
         PLANTING_STATUS_LABELS,
         VIETGAP_STATUS_LABELS,
     )
-    from traceability.lots.models import LOT_STATUS_LABELS
+    from traceability.lots.models import DISPOSAL_LABELS, LOT_STATUS_LABELS, PARTY_KIND_LABELS
     from traceability.products.models import PRODUCT_KIND_LABELS, UNIT_LABELS
     from traceability.quality.models import (
         CERTIFICATE_KIND_LABELS,
@@ -92,7 +94,7 @@ def register_request_hooks(app: Flask) -> None:
         product_kind_labels=PRODUCT_KIND_LABELS, unit_labels=UNIT_LABELS, input_kind_labels=INPUT_KIND_LABELS,
         planting_status_labels=PLANTING_STATUS_LABELS, lot_status_labels=LOT_STATUS_LABELS,
         certificate_kind_labels=CERTIFICATE_KIND_LABELS, inspection_scope_labels=INSPECTION_SCOPE_LABELS,
-        result_labels=RESULT_LABELS,
+        result_labels=RESULT_LABELS, disposal_labels=DISPOSAL_LABELS, party_kind_labels=PARTY_KIND_LABELS,
     )
 
     @app.context_processor

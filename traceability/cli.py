@@ -25,6 +25,7 @@ def register(app) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(users)
     app.cli.add_command(translate)
+    app.cli.add_command(audit)
 
 
 def upgrade_database() -> None:
@@ -117,6 +118,30 @@ def create_user_command(login, org_code, role, name, password):
         raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo(f"Created {user.login} as {role} of {org.code}.")
+
+
+audit = AppGroup("audit", help="Check the event log.")
+
+
+@audit.command("verify")
+@click.option("--org", "org_code", help="Only this organisation (default: all).")
+def audit_verify(org_code):
+    """Recompute the hash chain of the event log; name the first event that does not match."""
+    from traceability.events import chain
+
+    org_id = None
+    if org_code:
+        org_id = db.session.scalar(sa.select(Organisation.id).where(Organisation.code == org_code))
+        if org_id is None:
+            raise click.ClickException(f"No organisation with the code {org_code!r}.")
+    result = chain.verify(org_id)
+    if result.ok:
+        click.echo(f"OK: {result.checked} events, every hash and link matches.")
+        return
+    code = db.session.scalar(sa.select(Organisation.code).where(Organisation.id == result.organisation_id))
+    raise click.ClickException(
+        f"Broken at event {result.broken_event_id} of {code}: its content or its link to the previous event "
+        f"does not match its hash ({result.checked} events checked).")
 
 
 translate = AppGroup("translate", help="Extract and update the message catalogues.")

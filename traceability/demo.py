@@ -141,6 +141,8 @@ def load() -> bool:
             products.save_product(orgs[org_code], None, **spec)
     _producer_fields(orgs)
     demo_history.load_history(coop, users["0900000002"], orgs["nghe-lai-ha"], users["0900000011"])
+    managers = {org: users[login] for login, role, org in DEMO_LOGINS if role == "manager"}
+    demo_history.load_value_chains(orgs, managers)
     return True
 
 

@@ -10,7 +10,14 @@ from traceability.farm.models import (  # noqa: F401
     Village,
 )
 from traceability.lots.models import (  # noqa: F401
-    Lot, LotLink, Party, ProcessingRun, ProcessingYield, Recall, Sale, UnitSerial,
+    Lot,
+    LotLink,
+    Party,
+    ProcessingRun,
+    ProcessingYield,
+    Recall,
+    Sale,
+    UnitSerial,
 )
 from traceability.photos.models import Photo  # noqa: F401
 from traceability.products.models import Product  # noqa: F401

@@ -42,9 +42,14 @@ def digest(event: Event, prev_hash: str) -> str:
 
 
 def lock_chain(org_id: int) -> None:
-    """Hold the organisation's chain until commit. On SQLite the immediate transaction already does."""
+    """Hold the organisation's chain until commit. On SQLite the immediate transaction already does.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: inserting any row that references the organisation takes a
+    KEY SHARE lock on it, and that must not wait for (or deadlock with) the chain.
+    """
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(Organisation.id).where(Organisation.id == org_id).with_for_update())
+        db.session.execute(sa.select(Organisation.id).where(Organisation.id == org_id)
+                           .with_for_update(key_share=True))
 
 
 def last_hash(org_id: int) -> str:
@@ -81,5 +86,6 @@ def verify(org_id: int | None = None, batch: int = 2000) -> Verification:
                 if event.prev_hash != prev or event.hash != digest(event, prev):
                     return Verification(checked, event.id, oid)
                 prev, after = event.hash, event.id
-            db.session.expunge_all()  # keep memory flat on long chains
+            for event in events:
+                db.session.expunge(event)  # keep memory flat on long chains
     return Verification(checked)

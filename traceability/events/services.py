@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 
 from traceability.accounts.models import Membership, Organisation, User
 from traceability.clock import local_today
-from traceability.errors import DomainError
 from traceability.database import utcnow
+from traceability.errors import DomainError
 from traceability.events import chain
 from traceability.events.models import Event, EventKind
 from traceability.extensions import db
@@ -44,9 +44,10 @@ def record_event(org: Organisation, kind: EventKind, *, occurred_on: dt.date, re
         for_household = None  # entered by a member of the household itself: not an assisted entry
     late_after = current_app.config["LATE_ENTRY_DAYS"]
     recorded_on = recorded_at.date() if recorded_at else local_today()
-    event = Event(
-        organisation_id=org.id, kind=kind, occurred_on=occurred_on, recorded_by=recorded_by,
-        for_household=for_household, plot_id=plot_id, planting_id=planting_id, payload=_jsonable(payload),
+    event = Event(  # ids, not relationships: the hash below must see exactly what will be stored
+        organisation_id=org.id, kind=kind, occurred_on=occurred_on, recorded_by_id=recorded_by.id,
+        for_household_id=for_household.id if for_household else None, plot_id=plot_id, planting_id=planting_id,
+        payload=_jsonable(payload),
         supersedes_id=supersedes.id if supersedes else None, reason=reason,
         late=(recorded_on - occurred_on).days > late_after,
     )

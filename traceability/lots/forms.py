@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
-from wtforms.validators import Optional
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional
 
 from traceability.forms import (
     Form,
@@ -11,8 +11,10 @@ from traceability.forms import (
     photo_field,
     required,
     required_input,
+    strip_lines,
     text,
 )
+from traceability.lots.models import DISPOSAL_LABELS, PARTY_KIND_LABELS
 
 
 class HarvestForm(Form):
@@ -26,3 +28,73 @@ class HarvestForm(Form):
 
     more_fields = ("harvester", "photo")
     more_label = _l("Who harvested, photo")
+
+
+def _lot_code(label, *validators, **kwargs):
+    return StringField(label, [*validators, Length(max=20)], filters=[upper_code], **kwargs)
+
+
+def upper_code(value):
+    return " ".join(value.split()).upper() if isinstance(value, str) else value
+
+
+class ProcessingForm(Form):
+    processed_on = date_field(_l("Date"), required())
+    input_1 = SelectField(_l("Input lot"), [required()])
+    quantity_1 = LocalDecimalField(_l("Quantity taken"), [required_input()])
+    input_2 = SelectField(_l("Second input lot"), [Optional()])
+    quantity_2 = LocalDecimalField(_l("Quantity taken from the second lot"), [Optional()])
+    output_product = SelectField(_l("Product made"), [required()])
+    output_quantity = LocalDecimalField(_l("Quantity made"), [required_input()],
+                                        description=_l("In the product's unit."))
+    steps = TextAreaField(_l("Steps (one per line)"), [Optional(), Length(max=2000)], filters=[strip_lines],
+                          description=_l("For example: rửa, xay, lọc, lắng, phơi"))
+    reason = text(_l("Reason, if the yield is unusual"), max_length=500)
+
+    more_fields = ("input_2", "quantity_2", "steps", "reason")
+    more_label = _l("Second input, steps, reason")
+
+
+class PackingForm(Form):
+    source_lot_code = SelectField(_l("From lot"), [required()])
+    product_code = SelectField(_l("Product"), [required()])
+    units = IntegerField(_l("Number of units"), [required_input(), NumberRange(min=1, max=100000)],
+                         render_kw={"inputmode": "numeric"})
+    net_content = LocalDecimalField(_l("Net content of one unit"), [required_input()])
+    net_unit = SelectField(_l("Unit of the net content"), choices=choices([("g", "g"), ("ml", "ml"), ("kg", "kg"),
+                                                                          ("l", "l")]))
+    packed_on = date_field(_l("Packing date"), required())
+    serials = BooleanField(_l("A serial number on every unit"))
+
+
+class SaleForm(Form):
+    lot_code = _lot_code(_l("Lot code"), required(), render_kw={"list": "lot-codes", "autocapitalize": "characters"})
+    buyer_name = text(_l("Buyer"), required(), render_kw={"list": "buyer-names"})
+    buyer_kind = SelectField(_l("Kind of buyer"), choices=choices(PARTY_KIND_LABELS.items()))
+    quantity = LocalDecimalField(_l("Quantity (in the lot's unit)"), [required_input()])
+    sold_on = date_field(_l("Date"), required())
+    invoice_ref = text(_l("Invoice number"), max_length=60)
+
+    more_fields = ("invoice_ref",)
+    more_label = _l("Invoice")
+
+
+class ReceiveForm(Form):
+    supplier_name = text(_l("Supplier"), required())
+    supplier_lot_code = text(_l("Supplier's lot code"), max_length=60)
+    crop = text(_l("What was bought (crop)"), render_kw={"list": "crop-suggestions"})
+    quantity = LocalDecimalField(_l("Quantity"), [required_input()])
+    unit = SelectField(_l("Unit"), choices=choices([("kg", "kg"), ("g", "g"), ("l", "l"), ("ml", "ml"),
+                                                    ("piece", _l("piece"))]))
+    received_on = date_field(_l("Date received"), required())
+
+
+class RecallForm(Form):
+    reason = TextAreaField(_l("Why is it recalled?"), [required(), Length(max=2000)], filters=[strip_lines])
+    opened_on = date_field(_l("Date"), required())
+
+
+class CloseRecallForm(Form):
+    disposal = SelectField(_l("What was done with the products"), choices=choices(DISPOSAL_LABELS.items()))
+    closed_on = date_field(_l("Date"), required())
+    note = text(_l("Note"), max_length=500)

@@ -17,13 +17,44 @@ from traceability.extensions import db
 from traceability.farm.models import Household, Planting, PlantingStatus
 from traceability.farm.services.seasons import check_phi
 from traceability.i18n import format_number
-from traceability.lots.models import Lot, LotKind
+from traceability.lots.models import LOT_STATUS_LABELS, Lot, LotKind, LotStatus
 from traceability.quality.models import CertificateKind
 from traceability.quality.services import certificates_covering
 from traceability.registry import get_active_in_org
 from traceability.rules import fold, load
 
 LOT_CODE = re.compile(r"^[A-Z0-9-]{1,20}$")  # safe as a GS1 batch/lot (AI 10) and in a URL path
+
+
+def lot_in_org(org_id: int, code: str | None, field: str = "lot_code") -> Lot:
+    """A lot of this organisation by its code; another organisation's lot is simply unknown."""
+    lot = db.session.scalar(sa.select(Lot).where(Lot.organisation_id == org_id, Lot.code == (code or "").strip().upper()))
+    if lot is None:
+        raise DomainError(_("There is no lot %(code)s in your organisation.", code=code or ""), field)
+    return lot
+
+
+def take_from(lot: Lot, quantity: Decimal, field: str = "quantity") -> Lot:
+    """Take ``quantity`` (in the lot's unit) out of an active lot, atomically.
+
+    One conditional UPDATE: under concurrent requests the database decides, so a lot never gives
+    out more than it holds (row lock on PostgreSQL, the write lock on SQLite).
+    """
+    taken = db.session.execute(
+        sa.update(Lot).where(Lot.id == lot.id, Lot.status == LotStatus.ACTIVE, Lot.remaining_quantity >= quantity)
+        .values(remaining_quantity=Lot.remaining_quantity - quantity)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(lot)
+    if taken != 1:
+        if lot.status is not LotStatus.ACTIVE:
+            raise DomainError(_("Lot %(code)s is %(status)s: nothing can be taken from it.", code=lot.code,
+                                status=LOT_STATUS_LABELS[lot.status]), field)
+        raise DomainError(_("Lot %(code)s holds only %(left)s %(unit)s.", code=lot.code,
+                            left=format_number(lot.remaining_quantity, 3), unit=lot.unit), field)
+    if lot.remaining_quantity == 0:
+        lot.status = LotStatus.CONSUMED
+    return lot
 
 
 def plausible_yield_kg_per_m2(crop: str) -> Decimal | None:
@@ -82,7 +113,7 @@ def record_harvest(org: Organisation, user: User, *, planting_id: int, harvested
                  "certificates": [c.number for c in certificates]},
     )
     lot = Lot(
-        organisation_id=org.id, code=code, kind=LotKind.HARVEST, quantity=quantity_kg, unit="kg",
+        organisation_id=org.id, code=code, kind=LotKind.HARVEST, quantity=quantity_kg, unit="kg", crop=planting.crop,
         remaining_quantity=quantity_kg, produced_on=harvested_on, event_id=event.id, planting=planting,
         plot_id=planting.plot_id, harvester=harvester, grade=grade, yield_flagged=flagged, yield_note=note,
         vietgap_claim=vietgap, certificates=certificates,

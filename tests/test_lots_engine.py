@@ -1,0 +1,198 @@
+"""The lots engine: processing with mass balance, packing with serials, sales, recall, lineage, chain."""
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from traceability.accounts.models import Role
+from traceability.errors import DomainError
+from traceability.events import chain
+from traceability.extensions import db
+from traceability.lots import lineage, recalls, trade
+from traceability.lots.models import Lot, LotStatus, UnitSerial
+from traceability.lots.processing import SERIAL_ALPHABET, RunInput, RunOutput, pack, record_processing
+from traceability.products import services as products
+from tests.factories import days_ago, make_harvest, make_org, make_planting, make_plot, make_user
+
+
+@pytest.fixture
+def turmeric(ctx):
+    org = make_org("nghe-lai-ha")
+    manager = make_user(org, Role.MANAGER)
+    planting = make_planting(org, manager, make_plot(org, code="N1", area="3000"), sown_days_ago=280, crop="Nghệ")
+    lots = [make_harvest(org, manager, planting, days_ago_=d, kg="1000") for d in (5, 4, 3)]
+    products.save_product(org, None, code="TBN", name_vi="Tinh bột nghệ Lai Hà", kind="processed", unit="kg",
+                          shelf_life_days=365)
+    db.session.commit()
+    return org, manager, lots
+
+
+def run(org, manager, inputs, kg_out, reason=None):
+    return record_processing(org, manager, processed_on=days_ago(1), reason=reason,
+                             inputs=[RunInput(lot.code, Decimal(q)) for lot, q in inputs],
+                             outputs=[RunOutput("TBN", Decimal(kg_out))],
+                             steps=[{"step": "grinding", "on": str(days_ago(2))}, {"step": "settling"}])
+
+
+def test_partial_use_across_several_input_lots(turmeric):
+    org, manager, (a, b, c) = turmeric
+    processing_run = run(org, manager, [(a, "1000"), (b, "400")], "56")  # 4 % of 1,400 kg
+    assert not processing_run.yield_flagged and processing_run.yield_ratio == Decimal("0.04")
+    assert (a.remaining_quantity, a.status, b.remaining_quantity, b.status) == (0, LotStatus.CONSUMED, 600,
+                                                                              LotStatus.ACTIVE)
+    output = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
+    back = lineage.trace_back(output)
+    assert {x.code for x in back.lots} == {output.code, a.code, b.code}
+    assert sorted(link.quantity for link in back.links) == [400, 1000]
+    assert [p.plot.code for p in back.plantings] == ["N1"]
+
+
+def test_over_use_is_refused_and_nothing_is_written(turmeric):
+    org, manager, (a, b, c) = turmeric
+    events_before = chain.last_hash(org.id)
+    with pytest.raises(DomainError, match=a.code):
+        run(org, manager, [(a, "1000.5")], "40")
+    db.session.rollback()
+    assert db.session.get(Lot, a.id).remaining_quantity == 1000
+    assert chain.last_hash(org.id) == events_before
+
+
+def test_mass_balance_outside_range_needs_a_reason_and_stays_flagged(turmeric):
+    org, manager, (a, b, c) = turmeric
+    with pytest.raises(DomainError) as error:
+        run(org, manager, [(a, "1000")], "90")  # 9 %: more starch than turmeric gives
+    assert error.value.field == "reason"
+    db.session.rollback()
+    flagged = run(org, manager, [(a, "1000")], "90", reason="Củ nghệ già, hàm lượng tinh bột cao")
+    assert flagged.yield_flagged and flagged.expected_max == Decimal("0.06")
+
+
+def test_processing_needs_outputs_and_own_lots(turmeric, ctx):
+    org, manager, (a, b, c) = turmeric
+    with pytest.raises(DomainError):
+        record_processing(org, manager, processed_on=days_ago(1), inputs=[RunInput(a.code, Decimal(1))], outputs=[])
+    other = make_org("other")
+    with pytest.raises(DomainError, match="no lot|không có lô"):
+        record_processing(other, make_user(other), processed_on=days_ago(1),
+                          inputs=[RunInput(a.code, Decimal(1))], outputs=[RunOutput("TBN", Decimal(1))])
+
+
+def test_packing_with_unguessable_unique_serials(turmeric):
+    org, manager, (a, b, c) = turmeric
+    run(org, manager, [(a, "1000")], "40")
+    starch = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
+    sale_lot = pack(org, manager, source_lot_code=starch.code, product_code="TBN", units=200,
+                    net_content=Decimal(100), net_unit="g", packed_on=days_ago(0), serials=True)
+    assert starch.remaining_quantity == 20  # 200 × 100 g = 20 kg taken
+    assert (sale_lot.quantity, sale_lot.unit, sale_lot.expires_on) == (200, "piece", days_ago(-365))
+    serials = db.session.scalars(sa.select(UnitSerial.serial).where(UnitSerial.lot_id == sale_lot.id)).all()
+    assert len(serials) == len(set(serials)) == 200
+    assert all(len(s) == 12 and set(s) <= set(SERIAL_ALPHABET) for s in serials)  # 60 random bits each
+    with pytest.raises(DomainError):
+        pack(org, manager, source_lot_code=starch.code, product_code="TBN", units=201, net_content=Decimal(100),
+             net_unit="g", packed_on=days_ago(0))
+
+
+def test_two_level_recall_reaches_exactly_the_right_buyers(turmeric):
+    org, manager, (a, b, c) = turmeric
+    run(org, manager, [(a, "1000"), (b, "200")], "48")  # a and b → starch S1
+    run(org, manager, [(c, "1000")], "40")  # c → starch S2, unrelated to a
+    s1, s2 = db.session.scalars(sa.select(Lot).where(Lot.kind == "processed").order_by(Lot.id)).all()
+    packs1 = pack(org, manager, source_lot_code=s1.code, product_code="TBN", units=100, net_content=Decimal(200),
+                  net_unit="g", packed_on=days_ago(0))
+    packs2 = pack(org, manager, source_lot_code=s2.code, product_code="TBN", units=50, net_content=Decimal(200),
+                  net_unit="g", packed_on=days_ago(0))
+    trade.record_sale(org, manager, lot_code=packs1.code, buyer_name="Siêu thị Huế", buyer_kind="supermarket",
+                      quantity=Decimal(60), sold_on=days_ago(0), invoice_ref="HD-001")
+    trade.record_sale(org, manager, lot_code=packs1.code, buyer_name="Chợ Đông Ba", buyer_kind="trader",
+                      quantity=Decimal(30), sold_on=days_ago(0))
+    trade.record_sale(org, manager, lot_code=s1.code, buyer_name="Công ty Dược Huế", buyer_kind="processor",
+                      quantity=Decimal(5), sold_on=days_ago(0))
+    trade.record_sale(org, manager, lot_code=packs2.code, buyer_name="Cửa hàng Xa", buyer_kind="shop",
+                      quantity=Decimal(10), sold_on=days_ago(0))
+    trade.record_sale(org, manager, lot_code=b.code, buyer_name="Thương lái B", buyer_kind="trader",
+                      quantity=Decimal(100), sold_on=days_ago(0))  # b's own sale: b is upstream of S1, not below a
+
+    recall = recalls.open_recall(org, manager, lot_code=a.code, reason="Dư lượng vượt ngưỡng", opened_on=days_ago(0))
+    report = recalls.recall_report(recall)
+    assert {x.code for x in report["lots"]} == {a.code, s1.code, packs1.code}
+    assert {entry["buyer"].name for entry in report["buyers"]} == {"Siêu thị Huế", "Chợ Đông Ba", "Công ty Dược Huế"}
+    assert sum(s.quantity for s in report["sales"] if s.lot_id == packs1.id) == 90
+    assert db.session.get(Lot, packs2.id).status is LotStatus.ACTIVE
+    assert db.session.get(Lot, b.id).status is LotStatus.ACTIVE
+    with pytest.raises(DomainError):
+        trade.record_sale(org, manager, lot_code=packs1.code, buyer_name="X", quantity=Decimal(1), sold_on=days_ago(0))
+    recalls.close_recall(org, manager, recall, disposal="destruction", closed_on=days_ago(0), note="Tiêu hủy 10 gói")
+    assert recall.closed_on is not None
+
+
+def test_bought_in_lot_keeps_its_supplier(turmeric):
+    org, manager, _lots = turmeric
+    lot = trade.receive_lot(org, manager, supplier_name="Hộ ông Tám", supplier_lot_code="T-0412",
+                            crop="Nghệ", quantity=Decimal(500), unit="kg", received_on=days_ago(2))
+    assert (lot.supplier.name, lot.supplier_lot_code, lot.kind.value) == ("Hộ ông Tám", "T-0412", "harvest")
+    run(org, manager, [(lot, "500")], "20")
+    output = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
+    assert lot.code in {x.code for x in lineage.trace_back(output).lots}
+
+
+def test_each_direction_is_one_recursive_query(app, turmeric):
+    """Deep chains cost the same single query: depth does not add queries."""
+    from sqlalchemy import event
+
+    org, manager, (a, b, c) = turmeric
+    run(org, manager, [(a, "1000")], "40")
+    starch = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
+    pack(org, manager, source_lot_code=starch.code, product_code="TBN", units=10, net_content=Decimal(100),
+         net_unit="g", packed_on=days_ago(0))
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        depth = lineage.reachable(a.id, forward=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(depth) == 3 and sorted(depth.values()) == [0, 1, 2]
+    assert len(statements) == 1 and "RECURSIVE" in statements[0].upper()
+
+
+def test_chain_verifies_and_names_the_first_tampered_event(turmeric):
+    from traceability.events.models import Event
+
+    org, manager, _lots = turmeric
+    db.session.commit()
+    assert chain.verify().ok
+    target = db.session.scalars(sa.select(Event.id).where(Event.organisation_id == org.id).order_by(Event.id)).all()[2]
+    # Behind the application's back: switch the append-only guard off and rewrite a payload.
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(sa.text("DROP TRIGGER events_no_update"))
+    else:
+        db.session.execute(sa.text("ALTER TABLE events DISABLE TRIGGER events_append_only"))
+    db.session.execute(sa.text("UPDATE events SET reason = 'sửa lén' WHERE id = :id"), {"id": target})
+    db.session.commit()
+    result = chain.verify()
+    assert not result.ok and result.broken_event_id == target
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("ALTER TABLE events ENABLE TRIGGER events_append_only"))
+        db.session.commit()
+
+
+def test_audit_verify_command(app, runner, turmeric):
+    from traceability.events.models import Event
+
+    ok = runner.invoke(args=["audit", "verify"])
+    assert ok.exit_code == 0 and "OK" in ok.output
+    target = db.session.scalars(sa.select(Event.id).order_by(Event.id)).all()[-1]
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(sa.text("DROP TRIGGER events_no_update"))
+    else:
+        db.session.execute(sa.text("ALTER TABLE events DISABLE TRIGGER events_append_only"))
+    db.session.execute(sa.text("UPDATE events SET occurred_on = occurred_on - 1 WHERE id = :id")
+                       if db.engine.dialect.name == "postgresql" else
+                       sa.text("UPDATE events SET late = 1 - late WHERE id = :id"), {"id": target})
+    db.session.commit()
+    broken = runner.invoke(args=["audit", "verify", "--org", "nghe-lai-ha"])
+    assert broken.exit_code != 0 and f"event {target}" in broken.output
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("ALTER TABLE events ENABLE TRIGGER events_append_only"))
+        db.session.commit()

@@ -1,0 +1,97 @@
+"""The read side of the lot graph: trace back and trace forward.
+
+Each direction is one recursive SQL query over ``lot_links`` (the same on SQLite and PostgreSQL);
+what the page needs about the lots found is then read with a handful of ``IN (…)`` queries, never
+one query per lot. Recalls, labels, provenance pages and dossiers all read from here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from traceability.extensions import db
+from traceability.farm.models import InputApplication, Planting
+from traceability.lots.models import Lot, LotLink, Sale
+
+
+def _walk(lot_id: int, forward: bool) -> sa.Select:
+    """(lot_id, depth) of every lot reachable from ``lot_id`` in one direction, itself at depth 0."""
+    start, step = (LotLink.input_lot_id, LotLink.output_lot_id) if forward else (
+        LotLink.output_lot_id, LotLink.input_lot_id)
+    seed = sa.select(sa.literal(lot_id).label("lot_id"), sa.literal(0).label("depth")).cte(
+        "lineage", recursive=True)
+    recursive = seed.union(
+        sa.select(step.label("lot_id"), (seed.c.depth + 1).label("depth"))
+        .join(seed, start == seed.c.lot_id)
+    )
+    # UNION (not UNION ALL) stops at lots already reached, so a diamond-shaped graph ends.
+    return sa.select(recursive.c.lot_id, sa.func.min(recursive.c.depth).label("depth")).group_by(recursive.c.lot_id)
+
+
+def reachable(lot_id: int, forward: bool) -> dict[int, int]:
+    return {row.lot_id: row.depth for row in db.session.execute(_walk(lot_id, forward))}
+
+
+@dataclass
+class Trace:
+    root: Lot
+    lots: list[Lot]  # ordered by distance from the root
+    depth: dict[int, int]
+    links: list[LotLink]
+    sales: list[Sale] = field(default_factory=list)
+    plantings: list[Planting] = field(default_factory=list)
+    applications: list[InputApplication] = field(default_factory=list)
+
+    def inputs_of(self, lot_id: int) -> list[LotLink]:
+        return [link for link in self.links if link.output_lot_id == lot_id]
+
+
+def _lots(ids) -> list[Lot]:
+    return db.session.scalars(
+        sa.select(Lot).where(Lot.id.in_(ids))
+        .options(joinedload(Lot.product), joinedload(Lot.plot), joinedload(Lot.supplier))
+    ).all()
+
+
+def trace_forward(lot: Lot) -> Trace:
+    """Everything made from the lot, and every sale of any of it (who received what)."""
+    depth = reachable(lot.id, forward=True)
+    ids = list(depth)
+    lots = sorted(_lots(ids), key=lambda x: (depth[x.id], x.code))
+    links = db.session.scalars(sa.select(LotLink).where(LotLink.input_lot_id.in_(ids))).all()
+    sales = db.session.scalars(
+        sa.select(Sale).where(Sale.lot_id.in_(ids)).options(joinedload(Sale.buyer), joinedload(Sale.lot))
+        .order_by(Sale.sold_on, Sale.id)
+    ).all()
+    return Trace(lot, lots, depth, list(links), sales=list(sales))
+
+
+def trace_back(lot: Lot) -> Trace:
+    """Everything the lot was made from, down to plots, seasons and what was applied to them."""
+    depth = reachable(lot.id, forward=False)
+    ids = list(depth)
+    lots = sorted(_lots(ids), key=lambda x: (depth[x.id], x.code))
+    links = db.session.scalars(sa.select(LotLink).where(LotLink.output_lot_id.in_(ids))).all()
+    planting_ids = {x.planting_id for x in lots if x.planting_id}
+    plantings = db.session.scalars(
+        sa.select(Planting).where(Planting.id.in_(planting_ids)).options(joinedload(Planting.plot))
+    ).all() if planting_ids else []
+    applications = db.session.scalars(
+        sa.select(InputApplication).where(InputApplication.planting_id.in_(planting_ids),
+                                          InputApplication.superseded.is_(False))
+        .order_by(InputApplication.applied_on)
+    ).all() if planting_ids else []
+    return Trace(lot, lots, depth, list(links), plantings=list(plantings), applications=list(applications))
+
+
+def sales_of(lot_ids) -> list[Sale]:
+    return db.session.scalars(
+        sa.select(Sale).where(Sale.lot_id.in_(list(lot_ids)))
+        .options(joinedload(Sale.buyer), joinedload(Sale.lot).selectinload(Lot.product))
+        .order_by(Sale.sold_on)
+    ).all()
+
+
+__all__ = ["Trace", "reachable", "sales_of", "trace_back", "trace_forward"]
