@@ -120,6 +120,26 @@ def create_user_command(login, org_code, role, name, password):
     click.echo(f"Created {user.login} as {role} of {org.code}.")
 
 
+@users.command("token")
+@click.argument("login")
+@click.option("--org", "org_code", required=True, help="Short code of the organisation the token works in.")
+@click.option("--name", default="API", show_default=True, help="What the token is for.")
+def create_token_command(login, org_code, name):
+    """Create an API token for LOGIN in one organisation; it is printed once, never stored in clear."""
+    from traceability.api.tokens import create_token
+
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.code == org_code.strip().lower()))
+    user = accounts.find_user_by_login(login)
+    if org is None or user is None:
+        raise click.ClickException("Unknown organisation or login.")
+    try:
+        _row, token = create_token(user, org, name)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(token)
+
+
 audit = AppGroup("audit", help="Check the event log.")
 
 

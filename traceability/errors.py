@@ -62,6 +62,8 @@ def _render(code: int, message: str | None, error: HTTPException | None = None):
     if message is None and code == 429 and error is not None and error.description:
         message = str(error.description)
     if _wants_json():
-        return jsonify(error=title, message=message), code
+        codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 413: "too_large", 429: "too_many_requests", 500: "server_error"}
+        return jsonify(error={"code": codes.get(code, "error"), "message": message or title, "field": None}), code
     response = render_template("errors/error.html", code=code, title=title, message=message)
     return response, code

@@ -1,5 +1,6 @@
 """Imports every feature's models, so the metadata (create_all, Alembic) knows every table."""
-from traceability.accounts.models import LoginFailure, Membership, Organisation, User  # noqa: F401
+from traceability.accounts.models import ApiToken, LoginFailure, Membership, Organisation, User  # noqa: F401
+from traceability.api.models import IdempotentRequest  # noqa: F401
 from traceability.events.models import Event  # noqa: F401
 from traceability.farm.models import (  # noqa: F401
     Household,

@@ -44,3 +44,7 @@ class OrganisationForm(Form):
                               description=_l("From GS1 Vietnam, if the organisation has one."),
                               render_kw={"inputmode": "numeric"})
     gln = text(_l("GLN (global location number)"), max_length=13, render_kw={"inputmode": "numeric"})
+
+
+class TokenForm(Form):
+    name = text(_l("What is the token for?"), required(), description=_l("For example: the packing-house tablet"))

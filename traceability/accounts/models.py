@@ -149,3 +149,22 @@ class LoginFailure(Base):
     id: Mapped[intpk]
     key: Mapped[str255]
     attempted_at: Mapped[created_at]
+
+
+class ApiToken(Base):
+    """A personal token for the JSON API, valid in one organisation. Only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    name: Mapped[str120]
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))  # shown in lists so a token can be recognised
+    created_at: Mapped[created_at]
+    last_used_at: Mapped[Optional[dt.datetime]]
+    revoked_at: Mapped[Optional[dt.datetime]]
+
+    user: Mapped[User] = relationship()
+    organisation: Mapped[Organisation] = relationship()

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import contains_eager
 
 from traceability.accounts import services
-from traceability.accounts.forms import EmptyForm, LoginForm, MemberForm, OrganisationForm
+from traceability.accounts.forms import EmptyForm, LoginForm, MemberForm, OrganisationForm, TokenForm
 from traceability.accounts.models import ROLE_LABELS, Membership, Role, User
 from traceability.errors import DomainError
 from traceability.extensions import db, login_manager
@@ -132,3 +132,32 @@ def organisation_settings():
         return redirect(url_for("dashboard.index"))
     return render_template("registry/form.html", form=form, title=_("Organisation details"),
                            cancel_url=url_for("dashboard.index"))
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@login_required
+@org_required(edit=frozenset({Role.MEMBER, Role.MANAGER, Role.INSPECTOR, Role.ADMIN}))
+def tokens():
+    """The user's API tokens in this organisation; a new one is shown once, right after creation."""
+    from traceability.accounts.models import ApiToken
+    from traceability.api.tokens import create_token, revoke
+
+    form = TokenForm()
+    new_token = None
+    if request.method == "POST" and request.form.get("revoke", "").isdigit():
+        row = db.session.scalar(sa.select(ApiToken).where(
+            ApiToken.id == int(request.form["revoke"]), ApiToken.user_id == current_user.id,
+            ApiToken.organisation_id == g.org.id))
+        if row is None or not EmptyForm().validate_on_submit():
+            abort(404)
+        revoke(row)
+        db.session.commit()
+        flash(_("Token revoked."), "success")
+        return redirect(url_for(".tokens"))
+    created = submit(form, lambda: create_token(current_user, g.org, form.name.data))
+    if created is not None:
+        new_token = created[1]
+    rows = db.session.scalars(sa.select(ApiToken).where(
+        ApiToken.user_id == current_user.id, ApiToken.organisation_id == g.org.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc())).all()
+    return render_template("accounts/tokens.html", form=form, rows=rows, new_token=new_token)
