@@ -196,3 +196,14 @@ def test_audit_verify_command(app, runner, turmeric):
     if db.engine.dialect.name == "postgresql":
         db.session.execute(sa.text("ALTER TABLE events ENABLE TRIGGER events_append_only"))
         db.session.commit()
+
+
+def test_trace_back_shows_only_what_was_applied_by_the_harvest(turmeric):
+    from tests.factories import make_spray
+
+    org, manager, (a, b, c) = turmeric
+    planting = a.planting
+    make_spray(org, manager, planting, applied_days_ago=20, phi_days=7, trade_name="Before")
+    make_spray(org, manager, planting, applied_days_ago=1, phi_days=0, trade_name="After", kind="fertiliser")
+    names = [x.trade_name for x in lineage.trace_back(a).applications]  # a was harvested 5 days ago
+    assert names == ["Before"]

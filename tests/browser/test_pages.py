@@ -12,7 +12,8 @@ PAGES = ["/", "/plots", "/plots/new", "/households", "/households/new", "/villag
          "/products", "/products/new", "/products/1/edit", "/organisations", "/nowhere",
          "/plantings", "/plantings/new", "/plantings/1", "/inputs/new", "/harvests/new", "/lots", "/lots/1",
          "/inspections", "/inspections/1", "/inspections/new", "/inspections/1/groups/0", "/certificates",
-         "/certificates/new", "/permitted_inputs", "/permitted_inputs/new"]
+         "/certificates/new", "/permitted_inputs", "/permitted_inputs/new", "/processing/new", "/packing/new",
+         "/sales/new", "/receipts/new", "/lots/1/trace", "/lots/1/recall", "/tokens"]
 
 
 @pytest.fixture

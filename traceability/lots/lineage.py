@@ -83,7 +83,13 @@ def trace_back(lot: Lot) -> Trace:
                                           InputApplication.superseded.is_(False))
         .order_by(InputApplication.applied_on)
     ).all() if planting_ids else []
-    return Trace(lot, lots, depth, list(links), plantings=list(plantings), applications=list(applications))
+    # Only what had been applied by the harvest: a spray after the lot was picked is not its history.
+    harvested_by = {}
+    for x in lots:
+        if x.planting_id:
+            harvested_by[x.planting_id] = max(harvested_by.get(x.planting_id, x.produced_on), x.produced_on)
+    applications = [a for a in applications if a.applied_on <= harvested_by[a.planting_id]]
+    return Trace(lot, lots, depth, list(links), plantings=list(plantings), applications=applications)
 
 
 def sales_of(lot_ids) -> list[Sale]:
