@@ -22,6 +22,7 @@ This is a script, not a test: it says when a measurement misses the target, it n
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime as dt
 import gc
 import math
@@ -230,10 +231,19 @@ class Builder:
     def harvest(self, crop_index: int, on: dt.date, quantity: float) -> dict:
         crop, *_rest = CROPS[crop_index]
         prefix = CROPS[crop_index][3]
-        planting = self.rng.choice(self.plantings[crop_index])
+        planting = self.planting_for(crop_index, on)
         event_id = self.event(self.EventKind.HARVEST, on, {"crop": crop, "quantity": quantity, "unit": "kg"},
                               plot_id=planting[1], planting_id=planting[0])
         return self.lot(self.LotKind.HARVEST, on, prefix, quantity, "kg", event_id, planting=planting, crop=crop)
+
+    def planting_for(self, crop_index: int, on: dt.date) -> tuple[int, int]:
+        """A season of the crop sown 45–120 days before the harvest (so its sprays are in its history)."""
+        sown, seasons = self.sown[crop_index], self.plantings[crop_index]
+        day = on.toordinal()
+        low, high = bisect.bisect_left(sown, day - 120), bisect.bisect_right(sown, day - 45)
+        if low >= high:  # none in the window: the latest sown before it, else the first
+            low, high = (high - 1, high) if high else (0, 1)
+        return seasons[self.rng.randrange(low, high)]
 
     def process(self, crop_index: int, on: dt.date, inputs: list[tuple[dict, float]], ratio: float,
                 family: Family | None = None) -> dict:
@@ -325,15 +335,18 @@ class Builder:
         plots = [{"id": i, "organisation_id": 1, "code": f"TH-{i:03d}", "name": f"Thửa {i}", "village_id": 1,
                   "household_id": 1 + (i - 1) % n_households, "area_m2": rng.randint(300, 3000),
                   "crop": CROPS[(i - 1) % len(CROPS)][0], "created_at": now} for i in range(1, n_plots + 1)]
-        self.plantings: list[list[tuple[int, int]]] = [[] for _ in CROPS]  # per crop: (planting id, plot id)
+        # Per crop, sorted by sowing date: (planting id, plot id) and the sowing dates as ordinals.
+        self.plantings: list[list[tuple[int, int]]] = [[] for _ in CROPS]
+        self.sown: list[list[int]] = [[] for _ in CROPS]
         plantings, applications = [], []
-        for i in range(1, n_plantings + 1):
+        sowing = sorted(START_DATE + dt.timedelta(days=rng.randrange(-120, 660)) for _ in range(n_plantings))
+        for i, sown in enumerate(sowing, start=1):
             plot = plots[rng.randrange(n_plots)]
-            sown = START_DATE + dt.timedelta(days=rng.randrange(600))
             plantings.append({"id": i, "organisation_id": 1, "plot_id": plot["id"], "household_id": plot["household_id"],
                               "crop": plot["crop"], "sown_on": sown, "area_m2": plot["area_m2"], "status": "finished",
                               "non_conformant": False, "created_at": now})
             self.plantings[(plot["id"] - 1) % len(CROPS)].append((i, plot["id"]))
+            self.sown[(plot["id"] - 1) % len(CROPS)].append(sown.toordinal())
             for j, (kind, name, phi) in enumerate((("fertiliser", "Phân hữu cơ vi sinh", None),
                                                    ("plant_protection", "Chế phẩm Trichoderma", 7))):
                 applied = sown + dt.timedelta(days=15 + 20 * j)
@@ -397,7 +410,7 @@ def load(app, n_lots: int, seed: int) -> tuple[Probe, dict[str, int], float]:
     builder = Builder(n_lots, seed)
     counts: dict[str, int] = {}
     started = time.perf_counter()
-    next_report = [0.0]
+    next_report, last_reported = [0.0], [-1]
 
     def insert(conn, name: str, rows: list[dict]) -> None:
         for i in range(0, len(rows), CHUNK):
@@ -406,8 +419,9 @@ def load(app, n_lots: int, seed: int) -> tuple[Probe, dict[str, int], float]:
 
     def progress(final: bool = False) -> None:
         made = builder.lots_made
-        if not final and made < next_report[0]:
+        if (not final and made < next_report[0]) or (final and made == last_reported[0]):
             return
+        last_reported[0] = made
         next_report[0] = made + n_lots / 10
         elapsed = time.perf_counter() - started
         total = sum(counts.values())
@@ -417,7 +431,8 @@ def load(app, n_lots: int, seed: int) -> tuple[Probe, dict[str, int], float]:
     with app.app_context():
         with db.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA synchronous=OFF")  # a throwaway database
+                # A throwaway database: no fsync. Set on the driver's connection, outside a transaction.
+                conn.connection.dbapi_connection.execute("PRAGMA synchronous=OFF")
             for name, rows in builder.reference_rows():
                 insert(conn, name, rows)
             conn.commit()

@@ -4,6 +4,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from tests.factories import days_ago, make_org, make_planting, make_plot, make_user, make_village
 from traceability.accounts.models import Role
 from traceability.api.openapi import DOCUMENT
 from traceability.api.tokens import create_token
@@ -11,7 +12,6 @@ from traceability.extensions import db
 from traceability.farm.services import seasons
 from traceability.lots.models import Lot, Sale
 from traceability.products import services as products
-from tests.factories import days_ago, make_org, make_planting, make_plot, make_user, make_village
 
 
 @pytest.fixture

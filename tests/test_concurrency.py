@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from tests.conftest import login
+from tests.factories import days_ago, make_harvest, make_org, make_planting, make_plot, make_user
 from traceability.accounts.models import Role
 from traceability.events import chain
 from traceability.events.models import Event
 from traceability.extensions import db
 from traceability.lots.models import Lot, Sale
-from tests.conftest import login
-from tests.factories import days_ago, make_harvest, make_org, make_planting, make_plot, make_user
 
 THREADS = 16
 

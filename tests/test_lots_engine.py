@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from tests.factories import days_ago, make_harvest, make_org, make_planting, make_plot, make_user
 from traceability.accounts.models import Role
 from traceability.errors import DomainError
 from traceability.events import chain
@@ -12,7 +13,6 @@ from traceability.lots import lineage, recalls, trade
 from traceability.lots.models import Lot, LotStatus, UnitSerial
 from traceability.lots.processing import SERIAL_ALPHABET, RunInput, RunOutput, pack, record_processing
 from traceability.products import services as products
-from tests.factories import days_ago, make_harvest, make_org, make_planting, make_plot, make_user
 
 
 @pytest.fixture
@@ -207,3 +207,17 @@ def test_trace_back_shows_only_what_was_applied_by_the_harvest(turmeric):
     make_spray(org, manager, planting, applied_days_ago=1, phi_days=0, trade_name="After", kind="fertiliser")
     names = [x.trade_name for x in lineage.trace_back(a).applications]  # a was harvested 5 days ago
     assert names == ["Before"]
+
+
+def test_a_managers_own_range_takes_precedence(turmeric):
+    from traceability.lots.processing import save_processing_yield
+    from traceability.products.models import Product
+
+    org, manager, (a, b, c) = turmeric
+    product = db.session.scalar(sa.select(Product).where(Product.code == "TBN"))
+    save_processing_yield(org, None, input_name="Nghệ", output_product_id=product.id, min_ratio=Decimal("0.08"),
+                          max_ratio=Decimal("0.10"), source="Nghệ đỏ Lai Hà")
+    assert not run(org, manager, [(a, "1000")], "90").yield_flagged  # 9 %: inside the local range
+    with pytest.raises(DomainError):
+        save_processing_yield(org, None, input_name="Nghệ", output_product_id=product.id, min_ratio=Decimal("0.2"),
+                              max_ratio=Decimal("0.1"))

@@ -3,6 +3,8 @@
 The routes are read from the app's URL map, so a new route with a record id is covered (or this
 test fails and asks for a factory) without anyone remembering to add it.
 """
+from decimal import Decimal
+
 import pytest
 import sqlalchemy as sa
 
@@ -33,7 +35,8 @@ from traceability.farm.models import (
 )
 from traceability.farm.services import seasons
 from traceability.lots import recalls
-from traceability.lots.models import Lot, Recall
+from traceability.lots.models import Lot, ProcessingYield, Recall
+from traceability.lots.processing import save_processing_yield
 from traceability.photos.models import Photo
 from traceability.products.models import Product
 from traceability.quality import services as quality
@@ -53,6 +56,7 @@ RECORD_ROUTES = {
     "non_conformities": NonConformity,
     "photos": Photo,
     "recalls": Recall,
+    "processing_yields": ProcessingYield,
 }
 
 
@@ -80,8 +84,10 @@ def two_orgs(app):
         photo = make_photo(a, admin_a, spray.event_id)
         recall = recalls.open_recall(a, admin_a, lot_code=make_harvest(a, admin_a, planting).code,
                                      reason="Bí Mật", opened_on=days_ago(0))
+        expected = save_processing_yield(a, None, input_name="Bí Mật", output_product_id=product.id,
+                                         min_ratio=Decimal("0.1"), max_ratio=Decimal("0.2"))
         db.session.commit()
-        return {"villages": village.id, "households": household.id, "plots": plot.id, "products": product.id,
+        return {"processing_yields": expected.id, "villages": village.id, "households": household.id, "plots": plot.id, "products": product.id,
                 "plantings": planting.id, "inputs": spray.id, "permitted_inputs": permitted.id, "lots": lot.id,
                 "inspections": inspection.id, "non_conformities": nc.id, "photos": photo.id,
                 "recalls": recall.id}

@@ -43,6 +43,7 @@ def upgrade():
     sa.Column('min_ratio', sa.Numeric(precision=12, scale=6), nullable=False),
     sa.Column('max_ratio', sa.Numeric(precision=12, scale=6), nullable=False),
     sa.Column('source', sa.String(length=255), nullable=True),
+    sa.Column('archived_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_processing_yields_organisation_id_organisations'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['output_product_id'], ['products.id'], name=op.f('fk_processing_yields_output_product_id_products'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_processing_yields')),

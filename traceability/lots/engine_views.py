@@ -9,16 +9,26 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.farm.views import DEFAULT_CROPS
 from traceability.forms import choices
 from traceability.lots import lineage, recalls, trade
-from traceability.lots.forms import CloseRecallForm, PackingForm, ProcessingForm, RecallForm, ReceiveForm, SaleForm
-from traceability.lots.models import Lot, LotKind, LotStatus, Party, Recall
-from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
+from traceability.lots.forms import (
+    CloseRecallForm,
+    PackingForm,
+    ProcessingForm,
+    ProcessingYieldForm,
+    RecallForm,
+    ReceiveForm,
+    SaleForm,
+)
+from traceability.lots.models import Lot, LotKind, LotStatus, Party, ProcessingYield, Recall
+from traceability.lots.processing import RunInput, RunOutput, pack, record_processing, save_processing_yield
 from traceability.products.models import Product
+from traceability.registry import add_registry_routes
 from traceability.tenancy import REGISTRY_EDITORS, get_scoped_or_404, org_required, scoped
 from traceability.web import form_values, submit
 
@@ -191,3 +201,19 @@ def recall_pdf(record_id: int):
     pdf = render_pdf("lots/recall_report.html", organisation=g.org, printed_on=local_today(), **report)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="thu-hoi-{report["recall"].lot.code}.pdf"'})
+
+
+def _setup_yield_form(form) -> None:
+    products = db.session.scalars(scoped(Product).where(Product.archived_at.is_(None)).order_by(Product.code)).all()
+    form.output_product_id.choices = choices([("", _l("Choose…"))] + [(p.id, f"{p.code} · {p.name_vi}")
+                                                                        for p in products])
+    form.crop_suggestions = DEFAULT_CROPS
+
+
+add_registry_routes(
+    bp, plural="processing_yields", model=ProcessingYield, form_class=ProcessingYieldForm,
+    save=save_processing_yield, editors=MANAGERS, order_by=(ProcessingYield.input_name,),
+    load_options=(joinedload(ProcessingYield.output_product),), setup_form=_setup_yield_form,
+    titles={"list": _l("Expected processing yields"), "new": _l("New expected yield"),
+            "edit": _l("Edit expected yield")},
+)

@@ -98,3 +98,13 @@ class CloseRecallForm(Form):
     disposal = SelectField(_l("What was done with the products"), choices=choices(DISPOSAL_LABELS.items()))
     closed_on = date_field(_l("Date"), required())
     note = text(_l("Note"), max_length=500)
+
+
+class ProcessingYieldForm(Form):
+    input_name = text(_l("Raw material (crop)"), required(), render_kw={"list": "crop-suggestions"})
+    output_product_id = SelectField(_l("Product made"), [required()], coerce=optional_int)
+    min_ratio = LocalDecimalField(_l("Lowest yield"), [required_input()],
+                                  description=_l("kg or litres of product per kg (or per nut) of raw material; "
+                                                 "for example 0,03 for 3 %"))
+    max_ratio = LocalDecimalField(_l("Highest yield"), [required_input()])
+    source = text(_l("Source of these figures"), max_length=255)

@@ -205,7 +205,7 @@ class ProcessingRun(Base):
     reason: Mapped[Optional[str]] = mapped_column(sa.Text)
 
 
-class ProcessingYield(Base):
+class ProcessingYield(Archivable, Base):
     """Expected output per unit of input for one raw material and one product (managers edit it)."""
 
     __tablename__ = "processing_yields"
