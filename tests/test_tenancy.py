@@ -94,7 +94,8 @@ def two_orgs(app):
 
 
 def _url(rule, record_id: int) -> str:
-    return rule.rule.replace("<int:record_id>", str(record_id)).replace("<int:group>", "0")
+    return (rule.rule.replace("<int:record_id>", str(record_id)).replace("<int:group>", "0")
+            .replace("<fmt>", "epcis.jsonld"))
 
 
 def record_rules(app):

@@ -57,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
     from traceability.api.openapi import bp as openapi_bp
     from traceability.api.views import bp as api_bp
     from traceability.dashboard.views import bp as dashboard_bp
+    from traceability.exports.views import bp as exports_bp
     from traceability.farm.season_views import bp as seasons_bp
     from traceability.farm.views import bp as farm_bp
     from traceability.lots.engine_views import bp as engine_bp
@@ -66,7 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from traceability.quality.views import bp as quality_bp
 
     for blueprint in (accounts_bp, dashboard_bp, farm_bp, seasons_bp, lots_bp, engine_bp, quality_bp,
-                      photos_bp, products_bp, api_bp, openapi_bp):
+                      photos_bp, products_bp, api_bp, openapi_bp, exports_bp):
         app.register_blueprint(blueprint)
 
 

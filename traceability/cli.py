@@ -17,6 +17,7 @@ from flask_migrate import upgrade
 from traceability.accounts import services as accounts
 from traceability.accounts.models import Organisation, OrganisationKind, Role, User
 from traceability.errors import DomainError
+from traceability.exports import cli as exports_cli
 from traceability.extensions import db
 
 
@@ -26,6 +27,7 @@ def register(app) -> None:
     app.cli.add_command(users)
     app.cli.add_command(translate)
     app.cli.add_command(audit)
+    app.cli.add_command(exports_cli.export)
 
 
 def upgrade_database() -> None:

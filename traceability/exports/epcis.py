@@ -17,6 +17,7 @@ object events and are omitted from every document.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -60,9 +61,9 @@ class Facts:
 
 def _codes_named(event: Event) -> set[str]:
     p = event.payload or {}
-    codes = {p.get("lot_code"), p.get("lot"), p.get("source"), *(p.get("lots") or [])}
-    codes.update(item.get("lot") for item in p.get("inputs") or [])
-    return {c for c in codes if c}
+    codes = {p.get("lot_code"), p.get("lot"), p.get("source"), *(p.get("lots") or []),
+             *(item.get("lot") for item in p.get("inputs") or [])}
+    return codes - {None, ""}
 
 
 def gather(org: Organisation, events: list[Event]) -> Facts:
@@ -111,7 +112,9 @@ def _common(event: Event, kind: str, location: str) -> dict:
         "eventTime": f"{event.occurred_on.isoformat()}T12:00:00{OFFSET}",
         "eventTimeZoneOffset": OFFSET,
         "recordTime": recorded.isoformat(timespec="milliseconds") + "Z",
-        "eventID": f"ni:///sha-256;{event.hash}?ver=CBV2.0",
+        # Not ni:///sha-256: that names the EPCIS canonical event hash, and ours is the app's chain
+        # hash. A UUID taken from it is stable across exports and claims nothing more.
+        "eventID": f"urn:uuid:{uuid.UUID(event.hash[:32])}",
         "readPoint": {"id": location},
         "bizLocation": {"id": location},
     }
@@ -186,11 +189,7 @@ def epcis_document(org: Organisation, events: list[Event], *, created: dt.dateti
 
 
 def events_for_lot(org: Organisation, lot: Lot) -> list[Event]:
-    """The EPCIS events of the lot's lineage back and forward: three queries, whatever its depth.
-
-    Besides the events that made, sold or recalled those lots, the events that used one of them
-    (a run that also took a sibling input) and recalls that reached one of them are included.
-    """
+    """EPCIS events that made, used, sold or recalled a lot of the lineage (back and forward): three queries."""
     if lot.organisation_id != org.id:
         raise ValueError("the lot belongs to another organisation")
     lot_ids = sorted(set(reachable(lot.id, forward=True)) | set(reachable(lot.id, forward=False)))
