@@ -221,3 +221,40 @@ def test_a_managers_own_range_takes_precedence(turmeric):
     with pytest.raises(DomainError):
         save_processing_yield(org, None, input_name="Nghệ", output_product_id=product.id, min_ratio=Decimal("0.2"),
                               max_ratio=Decimal("0.1"))
+
+
+def test_recall_pages_and_reports(app, client):
+    import io
+    import shutil
+    import subprocess
+
+    import openpyxl
+
+    from tests.conftest import login
+
+    with app.app_context():
+        org = make_org("coop")
+        manager = make_user(org, Role.MANAGER, login="0966666666")
+        lot = make_harvest(org, manager, make_planting(org, manager, make_plot(org, code="A1")), kg="40")
+        trade.record_sale(org, manager, lot_code=lot.code, buyer_name="Chợ Đông Ba", quantity=Decimal(15),
+                          sold_on=days_ago(0), buyer_phone="0912 000 111")
+        db.session.commit()
+        lot_id, code = lot.id, lot.code
+    login(client, "0966666666")
+    page = client.get(f"/lots/{lot_id}/recall").get_data(as_text=True)
+    assert code in page
+    response = client.post(f"/lots/{lot_id}/recall", data={"reason": "Nghi nhiễm", "opened_on": days_ago(0).isoformat()})
+    recall_url = response.headers["Location"]
+    assert "Chợ Đông Ba" in client.get(recall_url).get_data(as_text=True)
+    assert "Đã thu hồi" in client.get(f"/lots/{lot_id}").get_data(as_text=True)
+    csv_text = client.get(f"{recall_url}/report.csv").data.decode("utf-8-sig")
+    assert "Chợ Đông Ba" in csv_text and "0912000111" in csv_text
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"{recall_url}/report.xlsx").data))
+    assert book.active["A2"].value == "Chợ Đông Ba" and book.active.freeze_panes == "A2"
+    pdf = client.get(f"{recall_url}/report.pdf").data
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+        assert "BÁO CÁO THU HỒI" in text and "Chợ Đông Ba" in text and code in text
+    response = client.post(recall_url, data={"disposal": "destruction", "closed_on": days_ago(0).isoformat(),
+                                             "note": "Đã tiêu hủy"})
+    assert response.status_code == 302 and "Tiêu hủy" in client.get(recall_url).get_data(as_text=True)

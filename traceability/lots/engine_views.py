@@ -172,23 +172,47 @@ def recall_detail(record_id: int):
                            can_close=g.role in MANAGERS and recall.closed_on is None)
 
 
-@bp.get("/recalls/<int:record_id>/report.csv")
+RECALL_COLUMNS = ("buyer", "buyer_kind", "phone", "email", "lot", "product", "quantity", "unit", "sold_on", "invoice")
+
+
+def _recall_rows(report) -> list[list[str]]:
+    return [[sale.buyer.name, sale.buyer.kind.value, sale.buyer.phone or "", sale.buyer.email or "", sale.lot.code,
+             sale.lot.label, f"{sale.quantity.normalize():f}", sale.lot.unit, sale.sold_on.strftime("%d/%m/%Y"),
+             sale.invoice_ref or ""] for sale in report["sales"]]
+
+
+@bp.get("/recalls/<int:record_id>/report.<any(csv, xlsx):fmt>")
 @login_required
 @org_required()
-def recall_csv(record_id: int):
+def recall_spreadsheet(record_id: int, fmt: str):
+    """Whom to contact, as a spreadsheet: CSV, or XLSX with a frozen, filterable header."""
     report = recalls.recall_report(get_scoped_or_404(Recall, record_id))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["buyer", "buyer_kind", "phone", "email", "lot", "product", "quantity", "unit", "sold_on",
-                     "invoice"])
-    for sale in report["sales"]:
-        writer.writerow([sale.buyer.name, sale.buyer.kind.value, sale.buyer.phone or "", sale.buyer.email or "",
-                         sale.lot.code, sale.lot.label, f"{sale.quantity.normalize():f}", sale.lot.unit,
-                         sale.sold_on.strftime("%d/%m/%Y"), sale.invoice_ref or ""])
-    name = f"thu-hoi-{report['recall'].lot.code}.csv"
-    # A byte-order mark so spreadsheet programs read the Vietnamese letters as UTF-8.
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    name = f"thu-hoi-{report['recall'].lot.code}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(RECALL_COLUMNS)
+        writer.writerows(_recall_rows(report))
+        # A byte-order mark so spreadsheet programs read the Vietnamese letters as UTF-8.
+        return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers=headers)
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Thu hồi"
+    sheet.append(RECALL_COLUMNS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in _recall_rows(report):
+        sheet.append(row)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return Response(buffer.getvalue(), headers=headers,
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.get("/recalls/<int:record_id>/report.pdf")

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation, User
+from traceability.accounts.services import normalise_phone
 from traceability.errors import DomainError
 from traceability.events.models import EventKind
 from traceability.events.services import record_event
@@ -22,6 +23,11 @@ def party(org: Organisation, name: str | None, kind: PartyKind | str, field: str
     name = " ".join((name or "").split())
     if not name:
         raise DomainError(_("Fill in this field."), field)
+    if contact.get("phone"):
+        contact["phone"] = normalise_phone(contact["phone"])
+        if contact["phone"] is None:
+            raise DomainError(_("This is not a Vietnamese phone number (10 digits starting with 0)."),
+                              field.replace("_name", "_phone"))
     found = db.session.scalar(sa.select(Party).where(Party.organisation_id == org.id, Party.name == name))
     if found is None:
         found = Party(organisation_id=org.id, name=name, kind=PartyKind(kind),
