@@ -26,7 +26,7 @@ def trace_json(trace: Trace, direction: str) -> dict:
                    "quantity": f"{link.quantity.normalize():f}"} for link in trace.links],
     }
     if direction == "forward":
-        result["sales"] = [{"lot": s.lot.code, "buyer": s.buyer.name, "quantity": f"{s.quantity.normalize():f}",
+        result["sales"] = [{"lot": s.lot_code, "buyer": s.buyer_name, "quantity": f"{s.quantity.normalize():f}",
                             "sold_on": s.sold_on.isoformat()} for s in trace.sales]
     else:
         result["plantings"] = [{"plot": p.plot.code, "crop": p.crop, "sown_on": p.sown_on.isoformat()}

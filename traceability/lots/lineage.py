@@ -6,14 +6,17 @@ one query per lot. Recalls, labels, provenance pages and dossiers all read from 
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from traceability.extensions import db
 from traceability.farm.models import InputApplication, Planting
-from traceability.lots.models import Lot, LotLink, Sale
+from traceability.lots.models import Lot, LotLink, Party, Sale
 
 
 def _walk(lot_id: int, forward: bool) -> sa.Select:
@@ -34,46 +37,71 @@ def reachable(lot_id: int, forward: bool) -> dict[int, int]:
     return {row.lot_id: row.depth for row in db.session.execute(_walk(lot_id, forward))}
 
 
+class SaleRow(NamedTuple):
+    id: int
+    lot_id: int
+    lot_code: str
+    unit: str
+    buyer_id: int
+    buyer_name: str
+    quantity: Decimal
+    sold_on: dt.date
+    invoice_ref: str | None
+
+
 @dataclass
 class Trace:
     root: Lot
     lots: list[Lot]  # ordered by distance from the root
     depth: dict[int, int]
-    links: list[LotLink]
-    sales: list[Sale] = field(default_factory=list)
+    links: list  # rows of (input_lot_id, output_lot_id, quantity)
+    sales: list[SaleRow] = field(default_factory=list)
     plantings: list[Planting] = field(default_factory=list)
     applications: list[InputApplication] = field(default_factory=list)
 
-    def inputs_of(self, lot_id: int) -> list[LotLink]:
+    def inputs_of(self, lot_id: int) -> list:
         return [link for link in self.links if link.output_lot_id == lot_id]
 
 
-def _lots(ids) -> list[Lot]:
-    return db.session.scalars(
-        sa.select(Lot).where(Lot.id.in_(ids))
-        .options(joinedload(Lot.product), joinedload(Lot.plot), joinedload(Lot.supplier))
+def _lots_with_depth(lot_id: int, forward: bool) -> tuple[list[Lot], dict[int, int]]:
+    """The recursive walk and the lots it reaches in one statement (no thousand-id IN list)."""
+    walk = _walk(lot_id, forward).subquery()
+    rows = db.session.execute(
+        sa.select(Lot, walk.c.depth).join(walk, Lot.id == walk.c.lot_id)
+        .options(selectinload(Lot.product), selectinload(Lot.plot), selectinload(Lot.supplier))
+        .order_by(walk.c.depth, Lot.code)
     ).all()
+    return [row[0] for row in rows], {row[0].id: row[1] for row in rows}
 
 
 def trace_forward(lot: Lot) -> Trace:
     """Everything made from the lot, and every sale of any of it (who received what)."""
-    depth = reachable(lot.id, forward=True)
+    lots, depth = _lots_with_depth(lot.id, forward=True)
     ids = list(depth)
-    lots = sorted(_lots(ids), key=lambda x: (depth[x.id], x.code))
-    links = db.session.scalars(sa.select(LotLink).where(LotLink.input_lot_id.in_(ids))).all()
-    sales = db.session.scalars(
-        sa.select(Sale).where(Sale.lot_id.in_(ids)).options(joinedload(Sale.buyer), joinedload(Sale.lot))
-        .order_by(Sale.sold_on, Sale.id)
-    ).all()
-    return Trace(lot, lots, depth, list(links), sales=list(sales))
+    links = db.session.execute(
+        sa.select(LotLink.input_lot_id, LotLink.output_lot_id, LotLink.quantity)
+        .where(LotLink.input_lot_id.in_(ids))).all()
+    # Sales as plain rows with the buyer's name: a lot with a thousand descendants may have thousands
+    # of sales, and building an object graph for each costs more than the query itself.
+    codes = {x.id: (x.code, x.unit) for x in lots}
+    sales = [
+        SaleRow(row.id, row.lot_id, codes[row.lot_id][0], codes[row.lot_id][1], row.buyer_id, row.buyer_name,
+                row.quantity, row.sold_on, row.invoice_ref)
+        for row in db.session.execute(
+            sa.select(Sale.id, Sale.lot_id, Sale.buyer_id, Party.name.label("buyer_name"), Sale.quantity,
+                      Sale.sold_on, Sale.invoice_ref)
+            .join(Party, Party.id == Sale.buyer_id).where(Sale.lot_id.in_(ids)).order_by(Sale.sold_on, Sale.id))
+    ]
+    return Trace(lot, lots, depth, list(links), sales=sales)
 
 
 def trace_back(lot: Lot) -> Trace:
     """Everything the lot was made from, down to plots, seasons and what was applied to them."""
-    depth = reachable(lot.id, forward=False)
+    lots, depth = _lots_with_depth(lot.id, forward=False)
     ids = list(depth)
-    lots = sorted(_lots(ids), key=lambda x: (depth[x.id], x.code))
-    links = db.session.scalars(sa.select(LotLink).where(LotLink.output_lot_id.in_(ids))).all()
+    links = db.session.execute(
+        sa.select(LotLink.input_lot_id, LotLink.output_lot_id, LotLink.quantity)
+        .where(LotLink.output_lot_id.in_(ids))).all()
     planting_ids = {x.planting_id for x in lots if x.planting_id}
     plantings = db.session.scalars(
         sa.select(Planting).where(Planting.id.in_(planting_ids)).options(joinedload(Planting.plot))
