@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from traceability.clock import local_today
 from traceability.extensions import db
@@ -40,7 +40,8 @@ def _active_lots(*kinds: LotKind) -> list[Lot]:
     query = scoped(Lot).where(Lot.status == LotStatus.ACTIVE, Lot.remaining_quantity > 0)
     if kinds:
         query = query.where(Lot.kind.in_(kinds))
-    return db.session.scalars(query.order_by(Lot.produced_on.desc(), Lot.code).limit(300)).all()
+    return db.session.scalars(query.options(selectinload(Lot.product))  # labels show the product: no query per lot
+                              .order_by(Lot.produced_on.desc(), Lot.code).limit(300)).all()
 
 
 def _lot_choices(lots, empty=_l("Choose…")):
