@@ -144,7 +144,9 @@ def test_lists_show_only_own_records(client, two_orgs):
     login(client, "0922222222")
     for path in ("/villages", "/households", "/plots", "/products", "/", "/plantings", "/lots", "/inspections",
                  "/certificates", "/permitted_inputs", "/sales/new", "/packing/new", "/processing/new"):
-        page = client.get(path).get_data(as_text=True)
+        response = client.get(path)
+        assert response.status_code == 200, path
+        page = response.get_data(as_text=True)
         assert "Bí Mật" not in page and "SECRET-PLOT" not in page and "SECRET-PRODUCT" not in page, path
 
 

@@ -34,13 +34,17 @@ def _log_in(page, login):
 def test_every_page_fits_a_360px_phone(browser, live_server, demo_data, language):
     context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
     page = context.new_page()
-    external = []
+    external, console_errors = [], []
     page.on("request", lambda r: external.append(r.url) if not r.url.startswith(live_server) else None)
+    # A blocked inline style or script (our CSP) or a missing asset shows up here.
+    page.on("console", lambda m: console_errors.append((page.url, m.text))
+            if m.type == "error" and "404" not in m.text else None)
     _log_in(page, "0900000002")
     if language == "en":
         page.click("button[value=en]")
     for path in PAGES:
-        page.goto(path)
+        response = page.goto(path)
+        assert response.status == (404 if path == "/nowhere" else 200), path
         assert page.locator("html").get_attribute("lang") == language
         assert page.locator("h1").count() == 1, path
         assert page.locator("main").count() == 1 and page.locator("header").count() == 1, path
@@ -50,6 +54,7 @@ def test_every_page_fits_a_360px_phone(browser, live_server, demo_data, language
         assert_fits(page)
         screenshot(page, f"360-{language}{path.replace('/', '_') or '_home'}")
     assert external == []
+    assert console_errors == []
     context.close()
 
 
