@@ -64,10 +64,11 @@ def register_blueprints(app: Flask) -> None:
     from traceability.lots.views import bp as lots_bp
     from traceability.photos.views import bp as photos_bp
     from traceability.products.views import bp as products_bp
+    from traceability.provenance.views import bp as provenance_bp
     from traceability.quality.views import bp as quality_bp
 
     for blueprint in (accounts_bp, dashboard_bp, farm_bp, seasons_bp, lots_bp, engine_bp, quality_bp,
-                      photos_bp, products_bp, api_bp, openapi_bp, exports_bp):
+                      photos_bp, products_bp, api_bp, openapi_bp, exports_bp, provenance_bp):
         app.register_blueprint(blueprint)
 
 
@@ -81,6 +82,7 @@ def register_request_hooks(app: Flask) -> None:
     )
     from traceability.lots.models import DISPOSAL_LABELS, LOT_STATUS_LABELS, PARTY_KIND_LABELS
     from traceability.products.models import PRODUCT_KIND_LABELS, UNIT_LABELS
+    from traceability.provenance.labels import JOURNEY_LABELS
     from traceability.quality.models import (
         CERTIFICATE_KIND_LABELS,
         INSPECTION_SCOPE_LABELS,
@@ -98,6 +100,7 @@ def register_request_hooks(app: Flask) -> None:
         planting_status_labels=PLANTING_STATUS_LABELS, lot_status_labels=LOT_STATUS_LABELS,
         certificate_kind_labels=CERTIFICATE_KIND_LABELS, inspection_scope_labels=INSPECTION_SCOPE_LABELS,
         result_labels=RESULT_LABELS, disposal_labels=DISPOSAL_LABELS, party_kind_labels=PARTY_KIND_LABELS,
+        journey_labels=JOURNEY_LABELS,
     )
 
     @app.context_processor

@@ -66,3 +66,27 @@ def test_official_sees_the_commune(browser, live_server, demo_data):
     assert_fits(page)
     screenshot(page, "360-official-dashboard")
     context.close()
+
+
+def test_public_page_on_a_phone(browser, live_server, demo_data, app):
+    import sqlalchemy as sa
+
+    from traceability.lots.models import Lot, LotKind
+    from traceability.products.models import Product
+
+    with app.app_context():
+        code, gtin = db.session.execute(sa.select(Lot.code, Product.gtin).join(Product).where(
+            Lot.kind == LotKind.SALE, Product.code == "TBN")).one()
+    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    response = page.goto(f"/01/{gtin}/10/{code}")
+    assert response.status == 200 and page.locator("h1").inner_text() == "Tinh bột nghệ Lai Hà"
+    assert_fits(page)
+    screenshot(page, "public-lot-vi")
+    page.get_by_role("link", name="English").click()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert_fits(page)
+    assert errors == []
+    context.close()

@@ -1,0 +1,89 @@
+"""The public page a label's QR opens: real history, no login, no personal data."""
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from traceability import demo
+from traceability.accounts.models import User
+from traceability.extensions import db
+from traceability.farm.models import Household
+from traceability.lots.models import Lot, LotKind, UnitSerial
+from traceability.products.models import Product
+
+
+@pytest.fixture
+def demo_app(app):
+    with app.app_context():
+        demo.load()
+        db.session.commit()
+    return app
+
+
+def _bags(app):
+    with app.app_context():
+        lot = db.session.scalar(sa.select(Lot).join(Product).where(Lot.kind == LotKind.SALE, Product.code == "TBN"))
+        serial = db.session.scalar(sa.select(UnitSerial.serial).where(UnitSerial.lot_id == lot.id).limit(1))
+        return lot.code, lot.product.gtin, serial, lot.id
+
+
+def test_scan_shows_the_real_history_without_login(demo_app, client):
+    code, gtin, serial, _id = _bags(demo_app)
+    response = client.get(f"/01/{gtin}/10/{code}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "public" in response.headers["Cache-Control"]
+    for expected in ("Tinh bột nghệ Lai Hà", "Tổ hợp tác tinh bột nghệ Lai Hà", "Lai Hà", "Quảng Thái", code,
+                     "Gieo trồng", "Thu hoạch", "Chế biến", "Đóng gói", "Phân chuồng hoai mục"):
+        assert expected in page, expected
+    assert re.search(r"<code class=\"token\">[0-9a-f]{64}</code>", page)
+
+
+def test_public_page_reveals_no_personal_data(demo_app, client):
+    code, gtin, serial, _id = _bags(demo_app)
+    page = client.get(f"/01/{gtin}/10/{code}/21/{serial}").get_data(as_text=True)
+    with demo_app.app_context():
+        phones = [u.phone for u in db.session.scalars(sa.select(User)) if u.phone]
+        phones += [h.phone for h in db.session.scalars(sa.select(Household)) if h.phone]
+        names = [u.name for u in db.session.scalars(sa.select(User))]
+    assert not any(phone in page for phone in phones)
+    assert not any(name in page for name in names)
+    assert "Siêu thị" not in page and "Cửa hàng" not in page  # buyers are nobody's business here
+
+
+def test_unknown_serial_warns_of_a_copied_label(demo_app, client):
+    code, gtin, serial, _id = _bags(demo_app)
+    assert "có thể bị sao chép" not in client.get(f"/01/{gtin}/10/{code}/21/{serial}").get_data(as_text=True)
+    assert "có thể bị sao chép" in client.get(f"/01/{gtin}/10/{code}/21/ZZZZZZZZZZZZ").get_data(as_text=True)
+
+
+def test_recalled_lot_shows_the_notice_first(demo_app, client):
+    from traceability.clock import local_today
+    from traceability.lots.recalls import open_recall
+
+    code, gtin, serial, lot_id = _bags(demo_app)
+    with demo_app.app_context():
+        lot = db.session.get(Lot, lot_id)
+        user = db.session.scalar(sa.select(User).where(User.phone == "0900000011"))
+        from traceability.accounts.models import Organisation
+
+        open_recall(db.session.get(Organisation, lot.organisation_id), user, lot_code=code, reason="Kiểm tra",
+                    opened_on=local_today())
+        db.session.commit()
+    page = client.get(f"/01/{gtin}/10/{code}").get_data(as_text=True)
+    assert page.index("đã bị thu hồi") < page.index("<h1>")
+
+
+def test_english_on_request_and_wrong_codes_are_404(demo_app, client):
+    code, gtin, serial, _id = _bags(demo_app)
+    assert "Producer" in client.get(f"/01/{gtin}/10/{code}?lang=en").get_data(as_text=True)
+    assert client.get(f"/01/{gtin}/10/NO-SUCH-LOT").status_code == 404
+    assert client.get(f"/01/{gtin[:-1]}0/10/{code}").status_code in (404,)  # wrong check digit
+    assert client.get(f"/o/tay-hoang/p/KQ-TUOI/10/{code}").status_code == 404  # another organisation's lot
+    from traceability.accounts.models import Organisation
+
+    with demo_app.app_context():
+        melon = db.session.scalar(sa.select(Lot).join(Organisation).where(
+            Organisation.code == "tay-hoang", Lot.kind == LotKind.HARVEST, Lot.planting_id.is_not(None)))
+        melon_code = melon.code
+    page = client.get(f"/o/tay-hoang/p/crop/10/{melon_code}")  # a harvest lot without a GTIN
+    assert page.status_code == 200 and "Ruộng" not in page.get_data(as_text=True).split("<h1>")[0]

@@ -1,0 +1,12 @@
+from flask_babel import lazy_gettext as _l
+
+# The steps of a lot's journey on the public page.
+JOURNEY_LABELS = {
+    "planting": _l("Sowing"),
+    "input": _l("Spraying or fertilising"),
+    "inspection": _l("Internal inspection"),
+    "harvest": _l("Harvest"),
+    "receiving": _l("Bought in"),
+    "processing": _l("Processing"),
+    "packing": _l("Packing"),
+}

@@ -1,0 +1,147 @@
+"""What a buyer sees when scanning a label: public facts only, read through ``lots.lineage``.
+
+Public means: the organisation, its village and commune, plots by their code and village, seasons,
+products applied (with pre-harvest intervals honestly compared with the harvest day), inspections
+and their results, processing and packing. Never household names, phone numbers, ID numbers,
+buyers, or coordinates.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from traceability.accounts.models import Organisation
+from traceability.clock import local_today
+from traceability.events.models import Event
+from traceability.extensions import db
+from traceability.i18n import format_number
+from traceability.lots import lineage
+from traceability.lots.models import Lot, LotKind, LotLink, ProcessingRun
+from traceability.products.models import Product
+from traceability.quality.models import CertificateKind, Inspection, Result
+
+
+@dataclass
+class Step:
+    day: dt.date
+    kind: str  # planting, input, inspection, harvest, processing, packing, receiving
+    title: str
+    detail: str = ""
+    late: bool = False
+
+
+@dataclass
+class Provenance:
+    lot: Lot
+    organisation: Organisation
+    product: Product | None
+    steps: list[Step] = field(default_factory=list)
+    last_spray: dict | None = None
+    certificates: list = field(default_factory=list)
+    ocop: list = field(default_factory=list)
+    digest: str = ""
+    event_count: int = 0
+    expired: bool = False
+
+
+def find_lot(org: Organisation | None, lot_code: str, *, gtin: str | None = None,
+             product_code: str | None = None) -> Lot | None:
+    query = sa.select(Lot).where(Lot.code == lot_code)
+    if gtin is not None:
+        query = query.join(Product, Product.id == Lot.product_id).where(Product.gtin == gtin)
+    else:
+        query = query.where(Lot.organisation_id == org.id)
+    return db.session.scalar(query)
+
+
+def provenance(lot: Lot) -> Provenance:
+    org = db.session.get(Organisation, lot.organisation_id)
+    trace = lineage.trace_back(lot)
+    lot_ids = [x.id for x in trace.lots]
+    by_id = {x.id: x for x in trace.lots}
+    result = Provenance(lot=lot, organisation=org, product=lot.product,
+                        expired=bool(lot.expires_on and lot.expires_on < local_today()))
+    event_ids = {x.event_id for x in trace.lots}
+    events = {e.id: e for e in db.session.scalars(sa.select(Event).where(Event.id.in_(event_ids)))}
+    runs = {r.event_id: r for r in db.session.scalars(
+        sa.select(ProcessingRun).where(ProcessingRun.event_id.in_(event_ids)))}
+    plantings = {p.id: p for p in trace.plantings}
+    for planting in trace.plantings:
+        result.steps.append(Step(planting.sown_on, "planting", planting.crop,
+                                 f"{planting.plot.code} · {planting.plot.village.name}"))
+    for application in trace.applications:
+        result.steps.append(Step(application.applied_on, "input", application.trade_name,
+                                 application.active_ingredient or ""))
+    for x in trace.lots:
+        event = events.get(x.event_id)
+        late = bool(event and event.late)
+        if x.kind is LotKind.HARVEST and x.planting_id:
+            result.steps.append(Step(x.produced_on, "harvest", x.code, f"{x.quantity.normalize():f} {x.unit}", late))
+        elif x.supplier_id:
+            result.steps.append(Step(x.produced_on, "receiving", x.code, x.crop or "", late))
+        elif x.kind is LotKind.PROCESSED and x.event_id in runs:
+            run = runs[x.event_id]
+            steps = ", ".join(s.get("step", "") for s in run.steps)
+            ratio = _("yield %(pct)s %%", pct=format_number(run.yield_ratio * 100, 2)) if run.yield_ratio else ""
+            result.steps.append(Step(x.produced_on, "processing", x.label,
+                                     " · ".join(part for part in (steps, ratio) if part), late))
+        elif x.kind is LotKind.SALE:
+            result.steps.append(Step(x.produced_on, "packing", x.label,
+                                     f"{x.quantity.normalize():f} × {x.net_content.normalize():f} {x.net_unit}", late))
+    _inspections(result, trace, plantings)
+    _last_spray(result, trace, by_id)
+    result.certificates = [c for c in lot.certificates if c.kind is not CertificateKind.OCOP]
+    result.ocop = [c for c in lot.certificates if c.kind is CertificateKind.OCOP and c.valid_to >= local_today()]
+    result.steps.sort(key=lambda s: (s.day, s.kind != "planting"))
+    _digest(result, lot_ids, trace)
+    return result
+
+
+def _inspections(result: Provenance, trace, plantings) -> None:
+    plot_ids = {p.plot_id for p in plantings.values()}
+    household_ids = {p.household_id for p in plantings.values() if p.household_id}
+    if not plot_ids:
+        return
+    first = min(p.sown_on for p in plantings.values())
+    last = max(x.produced_on for x in trace.lots)
+    conditions = [Inspection.plot_id.in_(plot_ids), Inspection.scope == "organisation"]
+    if household_ids:
+        conditions.append(Inspection.household_id.in_(household_ids))
+    for inspection in db.session.scalars(
+        sa.select(Inspection).where(Inspection.organisation_id == result.organisation.id,
+                                    Inspection.signed_off_at.is_not(None), sa.or_(*conditions),
+                                    Inspection.inspected_on.between(first - dt.timedelta(days=365), last))
+    ):
+        passed = sum(r.result is Result.PASS for r in inspection.results)
+        failed = sum(r.result is Result.FAIL for r in inspection.results)
+        result.steps.append(Step(inspection.inspected_on, "inspection", inspection.checklist_version,
+                                 _("%(passed)s criteria passed, %(failed)s failed", passed=passed, failed=failed)))
+
+
+def _last_spray(result: Provenance, trace, by_id) -> None:
+    """The last plant-protection spray before harvest, against its pre-harvest interval."""
+    harvests = {x.planting_id: x.produced_on for x in by_id.values() if x.planting_id}
+    sprays = [a for a in trace.applications if a.phi_days is not None]
+    if not sprays:
+        return
+    last = max(sprays, key=lambda a: a.applied_on)
+    harvest_day = harvests.get(last.planting_id)
+    if harvest_day is None:
+        return
+    days = (harvest_day - last.applied_on).days
+    result.last_spray = {"product": last.trade_name, "date": last.applied_on, "days_before_harvest": days,
+                         "phi_days": last.phi_days, "respected": days >= last.phi_days}
+
+
+def _digest(result: Provenance, lot_ids, trace) -> None:
+    """A fingerprint of this lot's events in the hash chain: anyone holding the log can recompute it."""
+    link_events = db.session.scalars(sa.select(LotLink.event_id).where(LotLink.output_lot_id.in_(lot_ids))).all()
+    event_ids = sorted({x.event_id for x in trace.lots} | set(link_events)
+                       | {a.event_id for a in trace.applications})
+    hashes = db.session.scalars(sa.select(Event.hash).where(Event.id.in_(event_ids)).order_by(Event.id)).all()
+    result.digest = hashlib.sha256("".join(hashes).encode()).hexdigest()
+    result.event_count = len(hashes)
