@@ -19,6 +19,7 @@ from traceability.accounts.models import Organisation, OrganisationKind, Role, U
 from traceability.errors import DomainError
 from traceability.exports import cli as exports_cli
 from traceability.extensions import db
+from traceability.labels import cli as labels_cli
 
 
 def register(app) -> None:
@@ -28,6 +29,7 @@ def register(app) -> None:
     app.cli.add_command(translate)
     app.cli.add_command(audit)
     app.cli.add_command(exports_cli.export)
+    app.cli.add_command(labels_cli.labels)
 
 
 def upgrade_database() -> None:

@@ -1,0 +1,95 @@
+"""Label sheets: mandatory fields enforced; every printed QR decodes, at 300 dpi, to its own URL."""
+import shutil
+import subprocess
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+import zxingcpp
+from PIL import Image
+
+from tests.factories import days_ago, make_harvest, make_org, make_planting, make_plot, make_user
+from traceability.accounts.models import Role
+from traceability.errors import DomainError
+from traceability.extensions import db
+from traceability.labels.sheets import render_sheet
+from traceability.lots.models import UnitSerial
+from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
+from traceability.products import services as products
+
+needs_poppler = pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils is not installed")
+
+
+@pytest.fixture
+def bags(ctx):
+    org = make_org("nghe-lai-ha", name="Tổ hợp tác tinh bột nghệ Lai Hà")
+    org.address_line = "Thôn Lai Hà"
+    manager = make_user(org, Role.MANAGER)
+    planting = make_planting(org, manager, make_plot(org, code="N1", area="3000"), sown_days_ago=280, crop="Nghệ")
+    harvest = make_harvest(org, manager, planting, kg="1000")
+    product = products.save_product(org, None, code="TBN", name_vi="Tinh bột nghệ Lai Hà", kind="processed",
+                                    unit="kg", gtin="09520123000035", shelf_life_days=365,
+                                    ingredients="Tinh bột nghệ vàng 100%", usage_instructions="Pha với nước ấm",
+                                    storage_instructions="Nơi khô ráo")
+    run = record_processing(org, manager, processed_on=days_ago(2), inputs=[RunInput(harvest.code, Decimal(1000))],
+                            outputs=[RunOutput("TBN", Decimal(40))])
+    starch = db.session.scalar(sa.select(UnitSerial.lot_id).limit(1))  # none yet
+    assert starch is None and run
+    from traceability.lots.models import Lot
+
+    starch = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
+    sale_lot = pack(org, manager, source_lot_code=starch.code, product_code="TBN", units=24, net_content=Decimal(100),
+                    net_unit="g", packed_on=days_ago(1), serials=True)
+    db.session.commit()
+    return org, sale_lot, product
+
+
+def decode_pdf(pdf: bytes, tmp_path) -> list[str]:
+    (tmp_path / "sheet.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "300", "-png", str(tmp_path / "sheet.pdf"), str(tmp_path / "page")], check=True)
+    texts = []
+    for png in sorted(tmp_path.glob("page*.png")):
+        texts += [r.text for r in zxingcpp.read_barcodes(Image.open(png))]
+    return texts
+
+
+@needs_poppler
+@pytest.mark.parametrize("size", ["50x30", "70x37"])
+def test_every_unit_qr_decodes_to_its_own_url(bags, tmp_path, size):
+    org, lot, _product = bags
+    serials = db.session.scalars(sa.select(UnitSerial.serial).where(UnitSerial.lot_id == lot.id)).all()
+    texts = decode_pdf(render_sheet(org, lot, size=size, per_unit=True), tmp_path)
+    expected = {f"http://127.0.0.1:5000/01/09520123000035/10/{lot.code}/21/{s}" for s in serials}
+    assert len(texts) == 24 and set(texts) == expected
+
+
+@needs_poppler
+def test_roll_prints_one_label_per_page_with_the_mandatory_text(bags, tmp_path):
+    org, lot, _product = bags
+    pdf = render_sheet(org, lot, size="100x70", roll=True, copies=3)
+    (tmp_path / "roll.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "roll.pdf"), "-"], capture_output=True,
+                          check=True).stdout.decode()
+    assert text.count("\f") == 3  # three pages
+    for expected in ("Tinh bột nghệ Lai Hà", "Tổ hợp tác tinh bột nghệ Lai Hà", "Xuất xứ: Việt Nam",
+                     "Định lượng: 100 g", f"Số lô: {lot.code}", "Thành phần: Tinh bột nghệ vàng 100%",
+                     f"HSD: {lot.expires_on:%d/%m/%Y}"):
+        assert expected in text, expected
+    assert "VietGAP" not in text  # no certificate covered this lot
+
+
+def test_a_missing_mandatory_field_is_named(bags):
+    org, lot, product = bags
+    product.ingredients = None
+    with pytest.raises(DomainError, match="thành phần"):
+        render_sheet(org, lot)
+
+
+def test_cli_prints(app, runner, bags, tmp_path):
+    org, lot, _product = bags
+    out = tmp_path / "labels.pdf"
+    result = runner.invoke(args=["labels", "print", lot.code, "--size", "50x30", "--per", "unit", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")
+    bad = runner.invoke(args=["labels", "print", "NO-SUCH", "-o", str(out)])
+    assert bad.exit_code != 0 and "No lot" in bad.output

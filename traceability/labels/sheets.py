@@ -1,0 +1,107 @@
+"""Label sheets as PDF: A4 with cut margins, or one label per page for roll printers.
+
+Each label carries the fields its product kind must show (``rules/label_fields.json``), the QR of
+its Digital Link URI (one per unit serial, or one per lot), and the VietGAP mark only when a
+certificate covered the lot. Layout is plain floats: WeasyPrint lays them out several times faster
+than grid or flex, which matters for long runs.
+"""
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from traceability.accounts.models import Organisation
+from traceability.errors import DomainError
+from traceability.exports.identifiers import lot_uri, serial_uri
+from traceability.extensions import db
+from traceability.labels.qr import qr_png
+from traceability.lots.models import Lot, UnitSerial
+from traceability.pdf import render_pdf
+from traceability.rules import load
+
+SIZES = {"50x30": (50, 30), "70x37": (70, 37), "100x70": (100, 70)}  # mm, width × height
+A4 = (210, 297)
+MARGIN = 8  # mm around the sheet, for the printer and the guillotine
+
+
+@dataclass
+class Label:
+    url: str
+    qr: str  # data: URI of a PNG
+    serial: str | None
+
+
+def label_facts(lot: Lot, org: Organisation) -> dict:
+    product = lot.product
+    net = f"{lot.net_content.normalize():f} {lot.net_unit}" if lot.net_content else (
+        f"{lot.quantity.normalize():f} {lot.unit}" if lot.unit != "piece" else None)
+    return {
+        "name": product.name_vi if product else None,
+        "responsible_party": org.name,
+        "address": org.address or None,
+        "origin": "Việt Nam",
+        "net_quantity": net,
+        "production_date": lot.produced_on,
+        "expiry_date": lot.expires_on,
+        "ingredients": product.ingredients if product else None,
+        "storage_instructions": product.storage_instructions if product else None,
+        "usage_or_storage_instructions": (product.usage_instructions or product.storage_instructions)
+        if product else None,
+        "usage_instructions": product.usage_instructions if product else None,
+        "warnings": product.warnings if product else None,
+    }
+
+
+def check_mandatory(lot: Lot, facts: dict) -> None:
+    """Refuse a label that lacks a field its product kind must carry, naming the field."""
+    if lot.product is None:
+        raise DomainError(_("Only lots of a product can be labelled; this lot has no product."))
+    rules = load("label_fields")
+    missing = [name for name in rules["kinds"][lot.product.kind.value] if not facts.get(name)]
+    if missing:
+        names = rules["labels_en" if str(get_locale()) == "en" else "labels_vi"]
+        raise DomainError(_("The label lacks: %(fields)s. Complete the product or the lot first.",
+                            fields=", ".join(names[m] for m in missing)))
+
+
+def labels_for(org: Organisation, lot: Lot, per_unit: bool) -> list[Label]:
+    if per_unit:
+        serials = db.session.scalars(sa.select(UnitSerial.serial).where(UnitSerial.lot_id == lot.id)
+                                     .order_by(UnitSerial.id)).all()
+        if not serials:
+            raise DomainError(_("This lot has no unit serials: print one QR per lot instead."))
+        urls = [(serial_uri(org, lot, s), s) for s in serials]
+    else:
+        urls = [(lot_uri(org, lot), None)]
+    return [Label(url, "data:image/png;base64," + base64.b64encode(qr_png(url, module_px=8)).decode(), serial)
+            for url, serial in urls]
+
+
+def parse_size(size: str) -> tuple[int, int]:
+    if size not in SIZES:
+        raise DomainError(_("Choose a label size: %(sizes)s.", sizes=", ".join(SIZES)), "size")
+    return SIZES[size]
+
+
+def render_sheet(org: Organisation, lot: Lot, *, size: str = "70x37", per_unit: bool = False, roll: bool = False,
+                 copies: int = 1) -> bytes:
+    width, height = parse_size(size)
+    facts = label_facts(lot, org)
+    check_mandatory(lot, facts)
+    labels = labels_for(org, lot, per_unit)
+    if not per_unit:
+        labels = labels * max(1, min(copies, 1000))
+    columns = max(1, (A4[0] - 2 * MARGIN) // width)
+    rows = max(1, (A4[1] - 2 * MARGIN) // height)
+    return render_pdf("labels/sheet.html", lot=lot, org=org, facts=facts, labels=labels, width=width,
+                      height=height, roll=roll, per_page=columns * rows, columns=columns, margin=MARGIN,
+                      small=width < 60, vietgap=lot.vietgap_claim,
+                      # The QR keeps at least 40 % of a small label's width (the 50×30 one still decodes at
+                      # 300 dpi, see the tests); the text gets the rest, smaller on smaller labels.
+                      qr_mm=min(height - 3, round(width * 0.4)), font=4.6 if width < 60 else (5.2 if width < 80 else 7),
+                      human_readable=re.sub(r"^https?://[^/]+", "", labels[0].url))
