@@ -93,3 +93,20 @@ def test_cli_prints(app, runner, bags, tmp_path):
     assert out.read_bytes().startswith(b"%PDF")
     bad = runner.invoke(args=["labels", "print", "NO-SUCH", "-o", str(out)])
     assert bad.exit_code != 0 and "No lot" in bad.output
+
+
+def test_web_qr_and_sheet(app, client, bags):
+    import io
+
+    from tests.conftest import login
+
+    org, lot, _product = bags
+    make_user(org, Role.MANAGER, login="0977777777")
+    db.session.commit()
+    login(client, "0977777777")
+    png = client.get(f"/lots/{lot.id}/qr.png")
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))] == [
+        f"http://127.0.0.1:5000/01/09520123000035/10/{lot.code}"]
+    sheet = client.get(f"/lots/{lot.id}/labels.pdf?size=50x30&per=unit")
+    assert sheet.mimetype == "application/pdf" and sheet.data.startswith(b"%PDF")
+    assert client.get(f"/lots/{lot.id}/labels.pdf?size=1x1").status_code == 302

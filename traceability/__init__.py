@@ -60,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from traceability.exports.views import bp as exports_bp
     from traceability.farm.season_views import bp as seasons_bp
     from traceability.farm.views import bp as farm_bp
+    from traceability.labels.views import bp as labels_bp
     from traceability.lots.engine_views import bp as engine_bp
     from traceability.lots.views import bp as lots_bp
     from traceability.photos.views import bp as photos_bp
@@ -68,7 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from traceability.quality.views import bp as quality_bp
 
     for blueprint in (accounts_bp, dashboard_bp, farm_bp, seasons_bp, lots_bp, engine_bp, quality_bp,
-                      photos_bp, products_bp, api_bp, openapi_bp, exports_bp, provenance_bp):
+                      photos_bp, products_bp, api_bp, openapi_bp, exports_bp, provenance_bp, labels_bp):
         app.register_blueprint(blueprint)
 
 
