@@ -140,6 +140,8 @@ def authenticate(login: str, password: str, client_address: str) -> User:
     user = find_user_by_login(login)
     valid = user.check_password(password) if user else _dummy_check(password)
     if not valid or not user or not user.active:
+        # Old failures no longer count: drop them here, so the table never needs a cron job.
+        db.session.execute(sa.delete(LoginFailure).where(LoginFailure.attempted_at < since))
         db.session.add_all([LoginFailure(key=login_key), LoginFailure(key=address_key)])
         db.session.flush()
         raise DomainError(_("Wrong login or password."), "password")

@@ -5,6 +5,7 @@ Errors are ``{"error": {"code", "message", "field"}}`` with a stable ``code``. A
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -71,7 +72,10 @@ def authenticate_token():
                                                                   Membership.organisation_id == token.organisation_id))
     if g.role is None:
         return error(401, "unauthorized", _("This token's user is no longer a member of the organisation."))
-    token.last_used_at = utcnow()
+    # Noted at most hourly: a write on every read would make concurrent API reads contend for SQLite's lock.
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(hours=1):
+        token.last_used_at = now
 
 
 @bp.errorhandler(DomainError)
