@@ -106,3 +106,12 @@ def empty_database_url(tmp_path):
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def needs_tool(name: str):
+    """Skip a test whose system tool is missing on a developer's machine; in CI (``CI`` set) run it
+    anyway, so a missing install step fails loudly instead of skipping quietly."""
+    import shutil
+
+    return pytest.mark.skipif(not shutil.which(name) and not os.environ.get("CI"),
+                              reason=f"{name} is not installed (bash .ci/system-deps)")

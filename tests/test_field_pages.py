@@ -1,13 +1,12 @@
 """The field forms through HTTP: photos checked on upload, nothing half-written, the diary PDF."""
 import io
-import shutil
 import subprocess
 
 import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from tests.conftest import login
+from tests.conftest import login, needs_tool
 from tests.factories import (
     days_ago,
     make_harvest,
@@ -120,7 +119,7 @@ def test_harvest_page_refuses_during_phi_with_the_earliest_date(app, client, fie
     assert f"Ngày sớm nhất được thu hoạch là {earliest}" in page and 'value="120"' in page
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils (pdftotext) is not installed")
+@needs_tool("pdftotext")
 def test_diary_pdf_holds_the_season(app, client, field):
     with app.app_context():
         from traceability.accounts.models import Organisation, User

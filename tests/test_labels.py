@@ -1,5 +1,4 @@
 """Label sheets: mandatory fields enforced; every printed QR decodes, at 300 dpi, to its own URL."""
-import shutil
 import subprocess
 from decimal import Decimal
 
@@ -8,6 +7,7 @@ import sqlalchemy as sa
 import zxingcpp
 from PIL import Image
 
+from tests.conftest import needs_tool
 from tests.factories import days_ago, make_harvest, make_org, make_planting, make_plot, make_user
 from traceability.accounts.models import Role
 from traceability.errors import DomainError
@@ -17,7 +17,7 @@ from traceability.lots.models import UnitSerial
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.products import services as products
 
-needs_poppler = pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils is not installed")
+needs_poppler = needs_tool("pdftoppm")
 
 
 @pytest.fixture

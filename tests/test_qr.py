@@ -1,13 +1,13 @@
 """QR images decode, with a real decoder, to exactly the URL they carry."""
 import base64
 import io
-import shutil
 import subprocess
 
 import pytest
 import zxingcpp
 from PIL import Image
 
+from tests.conftest import needs_tool
 from traceability.labels.qr import QUIET_ZONE, modules, qr_png, qr_svg
 
 URLS = [
@@ -35,7 +35,7 @@ def test_quiet_zone_is_four_modules():
     assert min(border) == 255  # the first four module rows are all white
 
 
-@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils (pdftoppm) is not installed")
+@needs_tool("pdftoppm")
 def test_svg_has_no_repeated_id_and_decodes_after_printing(tmp_path):
     from weasyprint import HTML
 
