@@ -35,6 +35,8 @@ from traceability.farm.models import (
     Village,
 )
 from traceability.farm.services import seasons
+from traceability.jobs.models import Job, JobStatus
+from traceability.jobs.runner import enqueue
 from traceability.lots import recalls
 from traceability.lots.models import Lot, ProcessingYield, Recall
 from traceability.lots.processing import save_processing_yield
@@ -58,6 +60,7 @@ RECORD_ROUTES = {
     "photos": Photo,
     "recalls": Recall,
     "processing_yields": ProcessingYield,
+    "jobs": Job,
 }
 
 
@@ -87,8 +90,10 @@ def two_orgs(app):
                                      reason="Bí Mật", opened_on=days_ago(0))
         expected = save_processing_yield(a, None, input_name="Bí Mật", output_product_id=product.id,
                                          min_ratio=Decimal("0.1"), max_ratio=Decimal("0.2"))
+        job = enqueue(a.id, admin_a.id, "print_run", {"lot_id": lot.id})
+        job.status, job.result, job.result_name = JobStatus.DONE, b"%PDF-1.7 Bi Mat", "bi-mat.pdf"
         db.session.commit()
-        return {"processing_yields": expected.id, "villages": village.id, "households": household.id, "plots": plot.id, "products": product.id,
+        return {"jobs": job.id, "processing_yields": expected.id, "villages": village.id, "households": household.id, "plots": plot.id, "products": product.id,
                 "plantings": planting.id, "inputs": spray.id, "permitted_inputs": permitted.id, "lots": lot.id,
                 "inspections": inspection.id, "non_conformities": nc.id, "photos": photo.id,
                 "recalls": recall.id}

@@ -92,6 +92,15 @@ def register_request_hooks(app: Flask) -> None:
     from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, can, load_current_organisation
 
     app.before_request(load_current_organisation)
+
+    @app.before_request
+    def start_embedded_worker():
+        """The first request of a serving process starts its job thread (never for CLI commands)."""
+        if app.config["EMBEDDED_WORKER"] and not app.config.get("REDIS_URL") and not app.testing \
+                and "job_worker" not in app.extensions:
+            from traceability.jobs.runner import EmbeddedWorker
+
+            app.extensions["job_worker"] = EmbeddedWorker(app).start()
     register_error_handlers(app)
     # Labels of enum values, and the role checks, for every template.
     app.jinja_env.globals.update(

@@ -17,6 +17,7 @@ ENV_SETTINGS = {
     "TRACEABILITY_ENV": str,
     "PROXY_FIX_X_FOR": int,
     "LATE_ENTRY_DAYS": int,
+    "REDIS_URL": str,
 }
 
 
@@ -49,6 +50,10 @@ class Defaults:
     # Above the 10 MB photo limit, so an oversized photo is refused by the form (input kept), not
     # by a bare 413; uploads are spooled to disk by the parser, not held in memory.
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    # Long jobs (print runs): with REDIS_URL an RQ queue served by `rq worker`; without, a thread of
+    # each serving process claims them from the database.
+    REDIS_URL: str | None = None
+    EMBEDDED_WORKER = True
     # A field record entered more than this many days after it happened is marked late, for good.
     LATE_ENTRY_DAYS = 7
     # werkzeug's default (scrypt). Tests choose a cheap method so hundreds of logins stay fast.

@@ -10,6 +10,7 @@ from traceability.farm.models import (  # noqa: F401
     Plot,
     Village,
 )
+from traceability.jobs.models import Job  # noqa: F401
 from traceability.lots.models import (  # noqa: F401
     Lot,
     LotLink,

@@ -8,6 +8,7 @@ than grid or flex, which matters for long runs.
 from __future__ import annotations
 
 import base64
+import io
 import re
 from dataclasses import dataclass
 
@@ -90,12 +91,43 @@ def parse_size(size: str) -> tuple[int, int]:
 
 def render_sheet(org: Organisation, lot: Lot, *, size: str = "70x37", per_unit: bool = False, roll: bool = False,
                  copies: int = 1) -> bytes:
+    labels, facts = _prepare(org, lot, size, per_unit, copies)
+    return _sheet_pdf(org, lot, facts, labels, size, roll)
+
+
+def render_sheet_in_chunks(org: Organisation, lot: Lot, *, size: str, per_unit: bool, roll: bool, copies: int,
+                           report, chunk: int = 240) -> bytes:
+    """The same sheet for long runs: rendered a few pages at a time and joined, so memory stays
+    bounded by the chunk, and progress can be reported between chunks."""
+    from pypdf import PdfReader, PdfWriter
+
+    labels, facts = _prepare(org, lot, size, per_unit, copies)
     width, height = parse_size(size)
+    per_page = 1 if roll else max(1, (A4[0] - 2 * MARGIN) // width) * max(1, (A4[1] - 2 * MARGIN) // height)
+    chunk = max(per_page, chunk - chunk % per_page)  # whole pages per chunk, so sheets stay full
+    writer = PdfWriter()
+    for start in range(0, len(labels), chunk):
+        part = _sheet_pdf(org, lot, facts, labels[start:start + chunk], size, roll)
+        for page in PdfReader(io.BytesIO(part)).pages:
+            writer.add_page(page)
+        report(min(start + chunk, len(labels)), len(labels))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _prepare(org: Organisation, lot: Lot, size: str, per_unit: bool, copies: int) -> tuple[list[Label], dict]:
+    parse_size(size)
     facts = label_facts(lot, org)
     check_mandatory(lot, facts)
     labels = labels_for(org, lot, per_unit)
     if not per_unit:
-        labels = labels * max(1, min(copies, 1000))
+        labels = labels * max(1, min(copies, 100_000))
+    return labels, facts
+
+
+def _sheet_pdf(org: Organisation, lot: Lot, facts: dict, labels: list[Label], size: str, roll: bool) -> bytes:
+    width, height = parse_size(size)
     columns = max(1, (A4[0] - 2 * MARGIN) // width)
     rows = max(1, (A4[1] - 2 * MARGIN) // height)
     return render_pdf("labels/sheet.html", lot=lot, org=org, facts=facts, labels=labels, width=width,

@@ -1,16 +1,21 @@
 """Labels from the web: a lot's QR as PNG, and a print sheet as PDF (small runs, in the request)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, g, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
+from sqlalchemy.orm import undefer
 
+from traceability.accounts.forms import EmptyForm
 from traceability.errors import DomainError
 from traceability.exports.identifiers import lot_uri
+from traceability.extensions import db
+from traceability.jobs.models import Job, JobStatus
+from traceability.jobs.runner import dispatch, enqueue, retry
 from traceability.labels.qr import qr_png
-from traceability.labels.sheets import SIZES, render_sheet
+from traceability.labels.sheets import SIZES, check_mandatory, label_facts, render_sheet
 from traceability.lots.models import Lot
-from traceability.tenancy import get_scoped_or_404, org_required
+from traceability.tenancy import MAX_ID, REGISTRY_EDITORS, get_scoped_or_404, org_required, scoped
 
 bp = Blueprint("labels", __name__)
 IN_REQUEST_LIMIT = 500  # longer runs need the background print job
@@ -44,3 +49,60 @@ def lot_labels(record_id: int):
         return redirect(url_for("lots.lot_detail", record_id=lot.id))
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="nhan-{lot.code}-{size}.pdf"'})
+
+
+@bp.post("/lots/<int:record_id>/print-runs")
+@login_required
+@org_required(edit=REGISTRY_EDITORS)
+def print_run_new(record_id: int):
+    """A print run of any length: queued, then followed on its own page."""
+    from flask_login import current_user
+
+    lot = get_scoped_or_404(Lot, record_id)
+    size = request.form.get("size", "70x37")
+    copies = request.form.get("copies", type=int) or 1
+    if not EmptyForm().validate_on_submit() or size not in SIZES or not 1 <= copies <= 100_000:
+        flash(_("Choose a label size and a number of copies."), "error")
+        return redirect(url_for("lots.lot_detail", record_id=lot.id))
+    try:  # refuse a label with a missing field now, not minutes later in the worker
+        check_mandatory(lot, label_facts(lot, g.org))
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("lots.lot_detail", record_id=lot.id))
+    job = enqueue(g.org.id, current_user.id, "print_run", {
+        "lot_id": lot.id, "size": size, "per_unit": request.form.get("per") == "unit",
+        "roll": request.form.get("roll") == "1", "copies": copies})
+    db.session.commit()
+    dispatch(job.id)
+    return redirect(url_for(".job_detail", record_id=job.id))
+
+
+@bp.get("/jobs/<int:record_id>")
+@login_required
+@org_required()
+def job_detail(record_id: int):
+    return render_template("labels/job.html", job=get_scoped_or_404(Job, record_id))
+
+
+@bp.get("/jobs/<int:record_id>/download")
+@login_required
+@org_required()
+def job_download(record_id: int):
+    job = db.session.scalar(scoped(Job).where(Job.id == record_id, Job.status == JobStatus.DONE)
+                            .options(undefer(Job.result)))
+    if job is None or not 0 < record_id <= MAX_ID:
+        abort(404)
+    return Response(job.result, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{job.result_name}"'})
+
+
+@bp.post("/jobs/<int:record_id>/retry")
+@login_required
+@org_required(edit=REGISTRY_EDITORS)
+def job_retry(record_id: int):
+    job = get_scoped_or_404(Job, record_id)
+    if EmptyForm().validate_on_submit():
+        retry(job)
+        db.session.commit()
+        dispatch(job.id)
+    return redirect(url_for(".job_detail", record_id=job.id))

@@ -1,0 +1,132 @@
+"""Running jobs: claim, report progress, store the result. Back-end agnostic."""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+import sqlalchemy as sa
+from flask import current_app
+
+from traceability.database import utcnow
+from traceability.extensions import db
+from traceability.jobs.models import Job, JobStatus
+
+log = logging.getLogger(__name__)
+HANDLERS: dict[str, Callable] = {}  # kind → function(job, report) -> (bytes, filename)
+
+
+def handler(kind: str):
+    def register(function):
+        HANDLERS[kind] = function
+        return function
+
+    return register
+
+
+def enqueue(org_id: int, user_id: int, kind: str, params: dict) -> Job:
+    job = Job(organisation_id=org_id, user_id=user_id, kind=kind, params=params)
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def dispatch(job_id: int) -> None:
+    """After commit: hand the job to RQ when configured; the embedded worker polls the table itself."""
+    url = current_app.config.get("REDIS_URL")
+    if url:
+        from redis import Redis
+        from rq import Queue
+
+        Queue("traceability", connection=Redis.from_url(url)).enqueue(run_job, job_id, job_timeout=3600)
+
+
+def claim(job_id: int | None = None) -> int | None:
+    """Take a queued job atomically (one conditional UPDATE): two workers never run the same job."""
+    query = sa.select(Job.id).where(Job.status == JobStatus.QUEUED).order_by(Job.id).limit(1)
+    candidate = job_id or db.session.scalar(query)
+    if candidate is None:
+        return None
+    taken = db.session.execute(
+        sa.update(Job).where(Job.id == candidate, Job.status == JobStatus.QUEUED)
+        .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, done=0, error=None)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return candidate if taken == 1 else None
+
+
+def execute(job_id: int) -> None:
+    job = db.session.get(Job, job_id)
+
+    def report(done: int, total: int) -> None:
+        # Progress is committed as it goes, so any server can show it.
+        db.session.execute(sa.update(Job).where(Job.id == job_id).values(done=done, total=total))
+        db.session.commit()
+
+    try:
+        data, name = HANDLERS[job.kind](job, report)
+    except Exception as error:  # a failed job must be visible and retryable, whatever went wrong
+        db.session.rollback()
+        log.exception("job %s failed", job_id)
+        db.session.execute(sa.update(Job).where(Job.id == job_id).values(
+            status=JobStatus.FAILED, error=str(error)[:2000], finished_at=utcnow()))
+        db.session.commit()
+        return
+    db.session.execute(sa.update(Job).where(Job.id == job_id).values(
+        status=JobStatus.DONE, result=data, result_name=name, finished_at=utcnow(), done=Job.total))
+    db.session.commit()
+
+
+def run_job(job_id: int) -> None:
+    """The RQ entry point: a worker process builds the app, claims the job and runs it."""
+    from traceability import create_app
+
+    app = create_app()
+    with app.app_context():
+        import traceability.labels.jobs  # noqa: F401  (registers the print-run handler)
+
+        if claim(job_id):
+            execute(job_id)
+        db.session.remove()
+
+
+def retry(job: Job) -> None:
+    if job.status is not JobStatus.FAILED:
+        return
+    job.status, job.error = JobStatus.QUEUED, None
+
+
+class EmbeddedWorker:
+    """A daemon thread that claims and runs queued jobs, for the single-process default."""
+
+    def __init__(self, app, interval: float = 1.0):
+        self.app, self.interval = app, interval
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="traceability-jobs", daemon=True)
+
+    def start(self) -> "EmbeddedWorker":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        import traceability.labels.jobs  # noqa: F401  (registers the print-run handler)
+
+        while not self.stopping.is_set():
+            busy = False
+            with self.app.app_context():
+                try:
+                    job_id = claim()
+                    if job_id:
+                        execute(job_id)
+                        busy = True
+                except Exception:  # the database may be briefly locked: try again on the next tick
+                    log.exception("job worker")
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
+            if not busy:
+                self.stopping.wait(self.interval)
