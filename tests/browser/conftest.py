@@ -70,6 +70,7 @@ def screenshot(page, name: str) -> None:
 
 def assert_fits(page, width: int | None = None) -> None:
     """No horizontal scrolling: the page is no wider than the viewport."""
+    page.wait_for_load_state("load")  # after a click the new page's stylesheet may still be loading
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     viewport = width or page.viewport_size["width"]
     assert scroll_width <= viewport, f"{page.url} is {scroll_width}px wide on a {viewport}px screen"
