@@ -125,3 +125,7 @@ def test_rq_workers_run_the_print(app, client, sale_lot, monkeypatch):
     assert queue.count == 1
     SimpleWorker([queue], connection=connection).work(burst=True)
     check_result(app, client, job_url)
+    connection.close()
+    import gc
+
+    gc.collect()  # a connection the worker left open would warn here, in this test, not in a later one

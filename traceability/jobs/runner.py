@@ -85,9 +85,12 @@ def run_job(job_id: int) -> None:
     with app.app_context():
         import traceability.labels.jobs  # noqa: F401  (registers the print-run handler)
 
-        if claim(job_id):
-            execute(job_id)
-        db.session.remove()
+        try:
+            if claim(job_id):
+                execute(job_id)
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # this app lives for one job: close its connections now, not at GC
 
 
 def retry(job: Job) -> None:
