@@ -125,6 +125,11 @@ def scoped(model: type[T]) -> sa.Select:
     return sa.select(model).where(model.organisation_id == g.org.id)
 
 
+def current_records(model: type[T], *order_by) -> list[T]:
+    """The organisation's records of a registry model that are not archived, for pick lists."""
+    return db.session.scalars(scoped(model).where(model.archived_at.is_(None)).order_by(*order_by)).all()
+
+
 def get_scoped_or_404(model: type[T], record_id: int) -> T:
     if not 0 < record_id <= MAX_ID:
         abort(404)

@@ -31,7 +31,7 @@ from traceability.lots.models import Lot
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.lots.services import lot_in_org, record_harvest
 from traceability.products.models import Product
-from traceability.tenancy import MAX_ID, PLOT_EDITORS, REGISTRY_EDITORS, scoped
+from traceability.tenancy import MAX_ID, PLOT_EDITORS, REGISTRY_EDITORS, current_records, scoped
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens, no cookies: nothing for a forged cross-site request to ride on
@@ -136,7 +136,7 @@ def _replay(earlier: IdempotentRequest, fingerprint: str):
 @bp.get("/products")
 @endpoint()
 def products():
-    rows = db.session.scalars(scoped(Product).where(Product.archived_at.is_(None)).order_by(Product.code)).all()
+    rows = current_records(Product, Product.code)
     return {"products": [{"code": p.code, "name_vi": p.name_vi, "name_en": p.name_en, "kind": p.kind.value,
                           "unit": p.unit.value, "gtin": p.gtin, "shelf_life_days": p.shelf_life_days}
                          for p in rows]}, 200

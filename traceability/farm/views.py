@@ -11,7 +11,7 @@ from traceability.farm.forms import HouseholdForm, PlotForm, VillageForm
 from traceability.farm.models import Household, Plot, Village
 from traceability.forms import choices
 from traceability.registry import add_registry_routes
-from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, scoped
+from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, current_records
 
 bp = Blueprint("farm", __name__)
 
@@ -20,9 +20,7 @@ DEFAULT_CROPS = ("Khổ qua (mướp đắng)", "Nghệ", "Sả chanh", "Dừa",
 
 
 def _choices(model, label, *, empty: str | None = None):
-    rows = db.session.scalars(
-        scoped(model).where(model.archived_at.is_(None)).order_by(label)
-    ).all()
+    rows = current_records(model, label)
     first = ("", empty if empty is not None else _l("Choose…"))
     return choices([first, *((row.id, getattr(row, label.key)) for row in rows)])
 

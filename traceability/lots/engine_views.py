@@ -29,7 +29,7 @@ from traceability.lots.models import Lot, LotKind, LotStatus, Party, ProcessingY
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing, save_processing_yield
 from traceability.products.models import Product
 from traceability.registry import add_registry_routes
-from traceability.tenancy import REGISTRY_EDITORS, get_scoped_or_404, org_required, scoped
+from traceability.tenancy import REGISTRY_EDITORS, current_records, get_scoped_or_404, org_required, scoped
 from traceability.web import form_values, submit
 
 bp = Blueprint("engine", __name__)
@@ -50,7 +50,7 @@ def _lot_choices(lots, empty=_l("Choose…")):
 
 
 def _product_choices():
-    products = db.session.scalars(scoped(Product).where(Product.archived_at.is_(None)).order_by(Product.code)).all()
+    products = current_records(Product, Product.code)
     return choices([("", _l("Choose…"))] + [(p.code, f"{p.code} · {p.name_vi}") for p in products])
 
 
@@ -229,7 +229,7 @@ def recall_pdf(record_id: int):
 
 
 def _setup_yield_form(form) -> None:
-    products = db.session.scalars(scoped(Product).where(Product.archived_at.is_(None)).order_by(Product.code)).all()
+    products = current_records(Product, Product.code)
     form.output_product_id.choices = choices([("", _l("Choose…"))] + [(p.id, f"{p.code} · {p.name_vi}")
                                                                         for p in products])
     form.crop_suggestions = DEFAULT_CROPS

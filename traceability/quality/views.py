@@ -24,7 +24,7 @@ from traceability.quality.forms import (
     NonConformityForm,
 )
 from traceability.quality.models import Certificate, Inspection, NonConformity, Result
-from traceability.tenancy import REGISTRY_EDITORS, get_scoped_or_404, org_required, scoped
+from traceability.tenancy import REGISTRY_EDITORS, current_records, get_scoped_or_404, org_required, scoped
 from traceability.web import form_values, submit
 
 bp = Blueprint("quality", __name__)
@@ -32,7 +32,7 @@ INSPECTORS = frozenset({Role.INSPECTOR, Role.MANAGER, Role.ADMIN})
 
 
 def _options(model, label):
-    rows = db.session.scalars(scoped(model).where(model.archived_at.is_(None)).order_by(label)).all()
+    rows = current_records(model, label)
     return [(row.id, getattr(row, label.key)) for row in rows]
 
 
