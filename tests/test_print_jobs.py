@@ -73,10 +73,11 @@ def check_result(app, client, job_url):
 
 def test_embedded_worker_runs_a_long_print(app, client, sale_lot):
     app.config["REDIS_URL"] = None  # the embedded back-end, even where CI provides a Redis
+    job_url = start_run(client, sale_lot)
+    # Queued (no worker yet, so no race): the page refreshes itself until the job ends.
+    assert "refresh" in client.get(job_url).get_data(as_text=True)
     worker = EmbeddedWorker(app, interval=0.2).start()
     try:
-        job_url = start_run(client, sale_lot)
-        assert "refresh" in client.get(job_url).get_data(as_text=True)  # queued or running: the page refreshes
         check_result(app, client, job_url)
     finally:
         worker.stop()
