@@ -110,3 +110,64 @@ def test_web_qr_and_sheet(app, client, bags):
     sheet = client.get(f"/lots/{lot.id}/labels.pdf?size=50x30&per=unit")
     assert sheet.mimetype == "application/pdf" and sheet.data.startswith(b"%PDF")
     assert client.get(f"/lots/{lot.id}/labels.pdf?size=1x1").status_code == 302
+
+
+def _pdf_text(pdf: bytes, tmp_path, *args) -> str:
+    (tmp_path / "t.pdf").write_bytes(pdf)
+    return subprocess.run(["pdftotext", *args, str(tmp_path / "t.pdf"), "-"], capture_output=True,
+                          check=True).stdout.decode()
+
+
+@needs_poppler
+def test_ocop_stars_only_while_a_valid_certificate_exists(bags, tmp_path):
+    from tests.factories import make_user as user
+    from traceability.quality.services import save_certificate
+
+    org, lot, product = bags
+    assert "OCOP" not in _pdf_text(render_sheet(org, lot, size="70x37"), tmp_path)
+    certificate = save_certificate(org, user(org, Role.MANAGER), kind="ocop", stars=4, number="QĐ 9/QĐ-UBND",
+                                   issuer="UBND tỉnh", valid_from=days_ago(30), valid_to=days_ago(-1000),
+                                   product_ids=[product.id])
+    assert "OCOP ★★★★" in _pdf_text(render_sheet(org, lot, size="70x37"), tmp_path)
+    certificate.valid_to = days_ago(1)  # expired yesterday
+    db.session.flush()
+    assert "OCOP" not in _pdf_text(render_sheet(org, lot, size="70x37"), tmp_path)
+
+
+def test_ocop_certificate_needs_its_stars(bags):
+    from traceability.quality.services import save_certificate
+
+    org, _lot, product = bags
+    with pytest.raises(DomainError, match="1 to 5|1 đến 5") as error:
+        save_certificate(org, make_user(org, Role.MANAGER), kind="ocop", stars="six", number="X", issuer="Y",
+                         valid_from=days_ago(1), valid_to=days_ago(-10), product_ids=[product.id])
+    assert error.value.field == "stars"
+
+
+def test_a_size_too_small_for_the_mandatory_text_is_refused(bags):
+    org, lot, product = bags
+    product.ingredients = "Tinh bột nghệ vàng, " * 20  # 400 characters
+    with pytest.raises(DomainError, match="50×30") as error:
+        render_sheet(org, lot, size="50x30")
+    assert error.value.field == "size" and "70x37" in str(error.value)
+    assert render_sheet(org, lot, size="100x70").startswith(b"%PDF")  # the large label holds it
+
+
+@needs_poppler
+def test_accepted_small_labels_hold_every_mandatory_line(bags, tmp_path):
+    """Where WeasyPrint really puts the words: nothing of the first label falls below its edge,
+    and the small label still carries ingredients and instructions (mandatory for processed food)."""
+    import re
+
+    org, lot, _product = bags
+    pdf = render_sheet(org, lot, size="50x30", per_unit=True)
+    bbox = _pdf_text(pdf, tmp_path, "-bbox", "-f", "1", "-l", "1")
+    mm = 72 / 25.4
+    # Words starting in the first row's band belong to its labels; each must also end inside it.
+    first_label = [(float(x), float(y_max), w) for x, y_min, y_max, w in re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', bbox)
+        if float(x) < (8 + 50) * mm and float(y_min) < (8 + 30) * mm]
+    below = [(w, round(y / mm - 8, 1)) for _x, y, w in first_label if y > (8 + 30) * mm]
+    assert first_label and not below, below
+    words = " ".join(w for _x, _y, w in first_label)
+    assert "Thành phần:" in words and ("HDSD:" in words or "Bảo quản:" in words)

@@ -18,6 +18,8 @@ ENV_SETTINGS = {
     "PROXY_FIX_X_FOR": int,
     "LATE_ENTRY_DAYS": int,
     "REDIS_URL": str,
+    "SCAN_ALERT_COUNT": int,
+    "SCAN_ALERT_KM": int,
 }
 
 
@@ -56,6 +58,14 @@ class Defaults:
     EMBEDDED_WORKER = True
     # A field record entered more than this many days after it happened is marked late, for good.
     LATE_ENTRY_DAYS = 7
+    # Scans of a unit serial: more counted scans than this, or buyers' provinces further apart than
+    # this many km, and the unit's page warns that its code may be copied. Counting is guarded: one
+    # phone rescanning a unit within SCAN_REPEAT_MINUTES counts once; a phone counts at most
+    # SCAN_CLIENT_PER_HOUR scans an hour.
+    SCAN_ALERT_COUNT = 20
+    SCAN_ALERT_KM = 300
+    SCAN_REPEAT_MINUTES = 30
+    SCAN_CLIENT_PER_HOUR = 30
     # werkzeug's default (scrypt). Tests choose a cheap method so hundreds of logins stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
 

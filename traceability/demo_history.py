@@ -19,6 +19,7 @@ from traceability.extensions import db
 from traceability.farm.models import PlantingStatus, Plot
 from traceability.farm.services import seasons
 from traceability.lots import services as lots
+from traceability.products.models import Product
 from traceability.quality import services as quality
 
 # (days after sowing, trade name, dose, unit) for a bitter-melon season; PHIs come from the list.
@@ -195,6 +196,14 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
                      packed_on=slices.produced_on + dt.timedelta(days=1), serials=True)
         trade.record_sale(org, user, lot_code=packs.code, buyer_name="Cửa hàng đặc sản Huế", buyer_kind="shop",
                           quantity=Decimal(20), sold_on=slices.produced_on + dt.timedelta(days=1))
+
+    # The turmeric starch was rated OCOP 3 stars last year: its labels and page show the stars.
+    org, user = orgs["nghe-lai-ha"], managers["nghe-lai-ha"]
+    with on(400):
+        tbn = db.session.scalar(sa.select(Product).where(Product.organisation_id == org.id, Product.code == "TBN"))
+        quality.save_certificate(org, user, kind="ocop", stars=3, number="QĐ 1520/QĐ-UBND",
+                                 issuer="UBND thành phố Huế", valid_from=day(400),
+                                 valid_to=day(400) + dt.timedelta(days=3 * 365), product_ids=[tbn.id])
 
     # Lemongrass oil and coconut oil: raw material bought in from neighbours, distilled or pressed.
     for code, supplier, crop, qty, unit, product, made, net, units in (

@@ -23,4 +23,5 @@ from traceability.lots.models import (  # noqa: F401
 )
 from traceability.photos.models import Photo  # noqa: F401
 from traceability.products.models import Product  # noqa: F401
+from traceability.scans.models import UnitScan  # noqa: F401
 from traceability.quality.models import Certificate, Inspection, InspectionResult, NonConformity  # noqa: F401

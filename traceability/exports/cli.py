@@ -1,4 +1,5 @@
-"""``flask --app traceability export epcis|fsma|portal (--lot CODE | --from DATE --to DATE) --org ORG -o FILE``.
+"""``flask --app traceability export epcis|fsma|portal (--lot CODE | --from DATE --to DATE) --org ORG -o FILE``,
+and ``export site -o DIR``: the public pages as a static site.
 
 Read-only: every command reads through the export modules and writes one file; nothing is committed.
 """
@@ -114,3 +115,24 @@ def export_portal(org, lot, start, end, output):
         with open(output, "w", encoding="utf-8") as fp:
             json.dump(records, fp, ensure_ascii=False, indent=2)
     click.echo(f"Wrote {len(records)} portal records to {output}.")
+
+
+@export.command("site")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, writable=True),
+              help="Directory to write the static site into (created if missing).")
+@click.option("--org", "org_code", help="Only this organisation's lots (default: every organisation).")
+def export_site(output, org_code):
+    """Every public provenance page as static HTML at the same paths, for any static host."""
+    from pathlib import Path
+
+    from traceability.provenance.static_site import export_site as write_site
+
+    if org_code and db.session.scalar(sa.select(Organisation.id).where(Organisation.code == org_code)) is None:
+        raise click.ClickException(f"No organisation with the code {org_code!r}.")
+    with click.progressbar(length=1, label="Pages", file=None) as bar:
+        def report(done, total):
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        summary = write_site(Path(output), org_code=org_code, report=report)
+    click.echo(f"{summary.lots} lots, {summary.units} units: {summary.files} files in {output}")

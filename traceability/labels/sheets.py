@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import re
 from dataclasses import dataclass
 
@@ -22,7 +23,9 @@ from traceability.exports.identifiers import lot_uri, serial_uri
 from traceability.extensions import db
 from traceability.labels.qr import qr_png
 from traceability.lots.models import Lot, UnitSerial
+from traceability.i18n import format_date
 from traceability.pdf import render_pdf
+from traceability.provenance.services import valid_ocop
 from traceability.rules import load
 
 SIZES = {"50x30": (50, 30), "70x37": (70, 37), "100x70": (100, 70)}  # mm, width × height
@@ -68,6 +71,74 @@ def check_mandatory(lot: Lot, facts: dict) -> None:
         names = rules["labels_en" if str(get_locale()) == "en" else "labels_vi"]
         raise DomainError(_("The label lacks: %(fields)s. Complete the product or the lot first.",
                             fields=", ".join(names[m] for m in missing)))
+
+
+def _layout(width: int, height: int) -> dict:
+    """Font size (pt) and QR side (mm) per label size. The QR keeps at least 40 % of a small
+    label's width (the 50×30 one still decodes at 300 dpi, see the tests); the text gets the rest."""
+    return {"font": 4.6 if width < 60 else (5.2 if width < 80 else 7),
+            "qr_mm": min(height - 3, round(width * 0.4))}
+
+
+def label_lines(lot: Lot, facts: dict, small: bool) -> list[tuple[str, str]]:
+    """The label's text as (field, line) pairs: only what the product kind must show when ``small``,
+    else with the optional instructions and warnings too."""
+    mandatory = set(load("label_fields")["kinds"][lot.product.kind.value])
+    net = f" · Định lượng: {facts['net_quantity']}" if facts["net_quantity"] else ""
+    expiry = f" · HSD: {format_date(facts['expiry_date'])}" if facts["expiry_date"] else ""
+    lines = [("name", facts["name"]),
+             ("responsible_party", f"{facts['responsible_party']}, {facts['address']}"),
+             ("origin", f"Xuất xứ: {facts['origin']}{net}"),
+             ("production_date", f"NSX: {format_date(facts['production_date'])}{expiry}")]
+    optional = [("ingredients", "Thành phần", facts["ingredients"]),
+                ("usage_instructions", "HDSD", facts["usage_instructions"]),
+                ("storage_instructions", "Bảo quản", facts["storage_instructions"]),
+                ("warnings", "Cảnh báo", facts["warnings"])]
+    if small and "usage_or_storage_instructions" in mandatory:
+        # Either one satisfies the rule; the small label keeps the first the product has.
+        first = next(name for name in ("usage_instructions", "storage_instructions") if facts[name])
+        mandatory.add(first)
+    for name, prefix, value in optional:
+        if value and (not small or name in mandatory):
+            lines.append((name, f"{prefix}: {value}"))
+    return lines
+
+
+def fitting_lines(lot: Lot, facts: dict, size: str) -> list[tuple[str, str]]:
+    """The fullest text that fits the size: everything, else the mandatory fields alone, else refused.
+    (Labels under 60 mm wide carry the mandatory fields only.)"""
+    width, _height = parse_size(size)
+    for small in ((True,) if width < 60 else (False, True)):
+        lines = label_lines(lot, facts, small)
+        if _fits(lot, lines, size):
+            return lines
+    larger = [name for name, (w, h) in SIZES.items() if w * h > width * SIZES[size][1]]
+    raise DomainError(_("The mandatory text does not fit on a %(size)s mm label. Choose a larger size: "
+                        "%(sizes)s.", size=size.replace("x", "×"), sizes=", ".join(larger) or "—"), "size")
+
+
+def _fits(lot: Lot, lines: list[tuple[str, str]], size: str) -> bool:
+    """Whether ``lines`` fit a label of ``size`` rather than being cut off at its edge.
+
+    Flows the text as ``labels/sheet.html`` does: beside the QR while level with it, then across
+    the whole label, at DejaVu Sans' average advance (about 0.55 em), line height 1.15 and 0.4 mm
+    between paragraphs. An estimate: the tests check it against where WeasyPrint puts the words.
+    """
+    width, height = parse_size(size)
+    layout = _layout(width, height)
+    y = 0.0  # mm from the top of the text area
+    texts = [*lines, ("lot", f"Số lô: {lot.code} · 0123456789AB")]
+    texts += [("mark", "VietGAP")] * lot.vietgap_claim + [("mark", "OCOP ★★★★★")] * len(valid_ocop(lot))
+    for name, text in texts:
+        em_mm = (layout["font"] + (1.5 if name == "name" else 0)) * 25.4 / 72
+        left = len(text)
+        while left > 0:
+            beside_qr = y < layout["qr_mm"]
+            line_mm = (width - 3) - (layout["qr_mm"] + 1 if beside_qr else 0)
+            left -= max(1, int(line_mm / (em_mm * 0.55)))
+            y += em_mm * 1.15
+        y += 0.4 if name != "mark" else 1.0
+    return y <= height - 3  # 1.5 mm padding top and bottom
 
 
 def labels_for(org: Organisation, lot: Lot, per_unit: bool) -> list[Label]:
@@ -120,6 +191,7 @@ def _prepare(org: Organisation, lot: Lot, size: str, per_unit: bool, copies: int
     parse_size(size)
     facts = label_facts(lot, org)
     check_mandatory(lot, facts)
+    facts["lines"] = fitting_lines(lot, facts, size)
     labels = labels_for(org, lot, per_unit)
     if not per_unit:
         labels = labels * max(1, min(copies, 100_000))
@@ -132,8 +204,6 @@ def _sheet_pdf(org: Organisation, lot: Lot, facts: dict, labels: list[Label], si
     rows = max(1, (A4[1] - 2 * MARGIN) // height)
     return render_pdf("labels/sheet.html", lot=lot, org=org, facts=facts, labels=labels, width=width,
                       height=height, roll=roll, per_page=columns * rows, columns=columns, margin=MARGIN,
-                      small=width < 60, vietgap=lot.vietgap_claim,
-                      # The QR keeps at least 40 % of a small label's width (the 50×30 one still decodes at
-                      # 300 dpi, see the tests); the text gets the rest, smaller on smaller labels.
-                      qr_mm=min(height - 3, round(width * 0.4)), font=4.6 if width < 60 else (5.2 if width < 80 else 7),
+                      lines=facts["lines"], vietgap=lot.vietgap_claim, ocop=valid_ocop(lot),
+                      **_layout(width, height),
                       human_readable=re.sub(r"^https?://[^/]+", "", labels[0].url))

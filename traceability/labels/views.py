@@ -11,9 +11,10 @@ from traceability.errors import DomainError
 from traceability.exports.identifiers import lot_uri
 from traceability.extensions import db
 from traceability.jobs.models import Job, JobStatus
+from traceability.labels import jobs as _print_jobs  # noqa: F401  (registers the print-run handler with the app)
 from traceability.jobs.runner import dispatch, enqueue, retry
 from traceability.labels.qr import qr_png
-from traceability.labels.sheets import SIZES, check_mandatory, label_facts, render_sheet
+from traceability.labels.sheets import SIZES, check_mandatory, fitting_lines, label_facts, render_sheet
 from traceability.lots.models import Lot
 from traceability.tenancy import MAX_ID, REGISTRY_EDITORS, get_scoped_or_404, org_required, scoped
 
@@ -64,8 +65,10 @@ def print_run_new(record_id: int):
     if not EmptyForm().validate_on_submit() or size not in SIZES or not 1 <= copies <= 100_000:
         flash(_("Choose a label size and a number of copies."), "error")
         return redirect(url_for("lots.lot_detail", record_id=lot.id))
-    try:  # refuse a label with a missing field now, not minutes later in the worker
-        check_mandatory(lot, label_facts(lot, g.org))
+    try:  # refuse a label with a missing field, or too small for it, now, not minutes later in the worker
+        facts = label_facts(lot, g.org)
+        check_mandatory(lot, facts)
+        fitting_lines(lot, facts, size)
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("lots.lot_detail", record_id=lot.id))

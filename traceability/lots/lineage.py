@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from traceability.extensions import db
-from traceability.farm.models import InputApplication, Planting
+from traceability.farm.models import InputApplication, Planting, Plot
 from traceability.lots.models import Lot, LotLink, Party, Sale
 
 
@@ -104,7 +104,7 @@ def trace_back(lot: Lot) -> Trace:
         .where(LotLink.output_lot_id.in_(ids))).all()
     planting_ids = {x.planting_id for x in lots if x.planting_id}
     plantings = db.session.scalars(
-        sa.select(Planting).where(Planting.id.in_(planting_ids)).options(joinedload(Planting.plot))
+        sa.select(Planting).where(Planting.id.in_(planting_ids)).options(joinedload(Planting.plot).joinedload(Plot.village))
     ).all() if planting_ids else []
     applications = db.session.scalars(
         sa.select(InputApplication).where(InputApplication.planting_id.in_(planting_ids),

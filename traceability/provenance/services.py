@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation
@@ -21,8 +23,9 @@ from traceability.extensions import db
 from traceability.i18n import format_number
 from traceability.lots import lineage
 from traceability.lots.models import Lot, LotKind, LotLink, ProcessingRun
+from traceability.photos.models import Photo
 from traceability.products.models import Product
-from traceability.quality.models import CertificateKind, Inspection, Result
+from traceability.quality.models import Certificate, CertificateKind, Inspection, Result
 
 
 @dataclass
@@ -46,6 +49,8 @@ class Provenance:
     digest: str = ""
     event_count: int = 0
     expired: bool = False
+    last_modified: dt.datetime | None = None
+    photos: list = field(default_factory=list)  # (photo id, caption) of the lot's own records
 
 
 def find_lot(org: Organisation | None, lot_code: str, *, gtin: str | None = None,
@@ -95,10 +100,29 @@ def provenance(lot: Lot) -> Provenance:
     _inspections(result, trace, plantings)
     _last_spray(result, trace, by_id)
     result.certificates = [c for c in lot.certificates if c.kind is not CertificateKind.OCOP]
-    result.ocop = [c for c in lot.certificates if c.kind is CertificateKind.OCOP and c.valid_to >= local_today()]
+    result.ocop = valid_ocop(lot)
     result.steps.sort(key=lambda s: (s.day, s.kind != "planting"))
     _digest(result, lot_ids, trace)
+    result.photos = db.session.execute(
+        sa.select(Photo.id, Photo.caption).where(Photo.event_id.in_(event_ids)).order_by(Photo.id)).all()
     return result
+
+
+def valid_ocop(lot: Lot) -> list[Certificate]:
+    """OCOP certificates of the lot's product valid today: the only ones a label or page may show."""
+    if lot.product_id is None:
+        return []
+    today = local_today()
+    return list(db.session.scalars(
+        sa.select(Certificate).join(Certificate.products)
+        .where(Certificate.organisation_id == lot.organisation_id, Certificate.kind == CertificateKind.OCOP,
+               Product.id == lot.product_id, Certificate.valid_from <= today, Certificate.valid_to >= today)
+        .order_by(Certificate.stars.desc())))
+
+
+def public_photo(photo_id: int) -> Photo | None:
+    """A photo is public only when it belongs to a lot's own record (harvest, processing, packing)."""
+    return db.session.scalar(sa.select(Photo).join(Lot, Lot.event_id == Photo.event_id).where(Photo.id == photo_id))
 
 
 def _inspections(result: Provenance, trace, plantings) -> None:
@@ -115,6 +139,7 @@ def _inspections(result: Provenance, trace, plantings) -> None:
         sa.select(Inspection).where(Inspection.organisation_id == result.organisation.id,
                                     Inspection.signed_off_at.is_not(None), sa.or_(*conditions),
                                     Inspection.inspected_on.between(first - dt.timedelta(days=365), last))
+        .options(selectinload(Inspection.results))
     ):
         passed = sum(r.result is Result.PASS for r in inspection.results)
         failed = sum(r.result is Result.FAIL for r in inspection.results)
@@ -145,3 +170,59 @@ def _digest(result: Provenance, lot_ids, trace) -> None:
     hashes = db.session.scalars(sa.select(Event.hash).where(Event.id.in_(event_ids)).order_by(Event.id)).all()
     result.digest = hashlib.sha256("".join(hashes).encode()).hexdigest()
     result.event_count = len(hashes)
+    # A recall or a certificate is an event of the organisation, not of the lot: its latest event
+    # bounds every change to the page. Dates shown relative to today (expiry) turn with the day.
+    latest = db.session.scalar(sa.select(sa.func.max(Event.recorded_at))
+                               .where(Event.organisation_id == result.organisation.id))
+    midnight = dt.datetime.combine(local_today(), dt.time(), tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    midnight = midnight.astimezone(dt.UTC).replace(tzinfo=None)
+    result.last_modified = max(latest or midnight, midnight).replace(microsecond=0, tzinfo=dt.UTC)
+
+
+def as_json(p: Provenance, *, serial: str | None = None, scans=None) -> dict:
+    """The same public facts for machines (``Accept: application/json``)."""
+    lot, org, product = p.lot, p.organisation, p.product
+    return {
+        "lot": {"code": lot.code, "status": lot.status.value, "produced_on": lot.produced_on.isoformat(),
+                "expires_on": lot.expires_on.isoformat() if lot.expires_on else None, "expired": p.expired,
+                "recalled": lot.status.value == "recalled"},
+        "product": {"name": product.name_vi, "name_en": product.name_en, "gtin": product.gtin}
+        if product else None,
+        "producer": {"name": org.name, "village": org.village, "commune": org.commune, "province": org.province},
+        "ocop": [{"stars": c.stars, "number": c.number, "valid_to": c.valid_to.isoformat()} for c in p.ocop],
+        "certificates": [{"kind": c.kind.value, "number": c.number, "issuer": c.issuer,
+                          "valid_to": c.valid_to.isoformat()} for c in p.certificates],
+        "last_spray": {**p.last_spray, "date": p.last_spray["date"].isoformat()} if p.last_spray else None,
+        "journey": [{"date": s.day.isoformat(), "kind": s.kind, "title": s.title, "detail": s.detail,
+                     "recorded_late": s.late} for s in p.steps],
+        "verification": {"algorithm": "sha256", "events": p.event_count, "digest": p.digest},
+        "unit": None if serial is None else {
+            "serial": serial, "known": scans is not None,
+            "scans": scans.count if scans else 0,
+            "first_scanned_at": scans.first_at.isoformat() + "Z" if scans and scans.first_at else None,
+            "suspicious": bool(scans and scans.suspicious)},
+    }
+
+
+def schema_org(p: Provenance, url: str) -> dict:
+    """schema.org JSON-LD for search engines and apps reading the page: the product and its lot."""
+    product, org, lot = p.product, p.organisation, p.lot
+    data = {
+        "@context": "https://schema.org", "@type": "Product", "url": url,
+        "name": product.name_vi if product else lot.label,
+        "productID": lot.code,
+        "manufacturer": {"@type": "Organization", "name": org.name, "address": {
+            "@type": "PostalAddress", "addressLocality": org.commune, "addressRegion": org.province,
+            "addressCountry": "VN"}},
+        "productionDate": lot.produced_on.isoformat(),
+        "countryOfOrigin": "VN",
+    }
+    if product and product.gtin:
+        data["gtin14"] = product.gtin
+    if lot.expires_on:
+        data["expirationDate"] = lot.expires_on.isoformat()
+    awards = [f"OCOP {c.stars}★ {c.number}" if c.stars else f"OCOP {c.number}" for c in p.ocop]
+    awards += [f"{c.kind.value.upper()} {c.number}" for c in p.certificates]
+    if awards:
+        data["award"] = awards
+    return data

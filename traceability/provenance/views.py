@@ -1,16 +1,31 @@
-"""The pages a QR code opens, at the GS1 Digital Link path. No login; public facts only."""
+"""The pages a QR code opens, at the GS1 Digital Link path. No login; public facts only.
+
+The lot page is the same for everyone: cacheable, with ETag and Last-Modified, so a phone on a weak
+connection that comes back gets a 304. A unit's page (``/21/{serial}``) counts the scan and shows
+the counters, so it is never cached.
+"""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, render_template, request, session
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, session
+from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation
 from traceability.extensions import db
 from traceability.gs1 import has_valid_check_digit
-from traceability.lots.models import UnitSerial
-from traceability.provenance.services import find_lot, provenance
+from traceability.lots.models import Lot, UnitSerial
+from traceability.photos.models import Photo
+from traceability.products.models import Product
+from traceability.provenance.forms import PlaceForm
+from traceability.provenance.services import as_json, find_lot, provenance, public_photo, schema_org
+from traceability.scans import services as scans
+from traceability.tenancy import MAX_ID
 
 bp = Blueprint("provenance", __name__)
+
+MAX_LOT_CODE = 20  # GS1 AI 10 is X..20
+MAX_SERIAL = 20  # GS1 AI 21 is X..20
+PIP_LINK_TYPES = (None, "", "gs1:pip", "pip", "gs1:defaultLink", "defaultLink")
 
 
 @bp.before_request
@@ -21,30 +36,135 @@ def remember_language():
         session["locale"] = language
 
 
-def _page(lot, serial: str | None):
+def not_found(lot: Lot | None = None, product: Product | None = None, *, serial: str | None = None):
+    """The honest answer to a code we do not know, naming the producer when we know who it would be."""
+    producer = None
+    if lot is not None or product is not None:
+        producer = db.session.get(Organisation, (lot or product).organisation_id)
+    body = render_template("provenance/not_found.html", producer=producer, lot=lot, serial=serial)
+    return body, 404, {"Cache-Control": "no-store"}
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/ld+json"])
+    return best in ("application/json", "application/ld+json")
+
+
+def _linkset(lot: Lot) -> Response:
+    """``?linkType=linkset``: what a GS1 resolver lists for this identifier (RFC 9264 linkset)."""
+    anchor = request.base_url
+    response = jsonify({"linkset": [{"anchor": anchor, "https://gs1.org/voc/pip": [
+        {"href": anchor, "title": lot.product.name_vi if lot.product else lot.label, "hreflang": ["vi", "en"],
+         "type": "text/html"}]}]})
+    response.mimetype = "application/linkset+json"
+    return response
+
+
+def _page(lot: Lot | None, serial: str | None):
     if lot is None:
-        abort(404)
-    unit_known = None
+        return not_found()
+    link_type = request.args.get("linkType")
+    if link_type in ("linkset", "all", "gs1:linkset"):
+        return _linkset(lot)
+    if link_type not in PIP_LINK_TYPES:
+        # A resolver answers an unknown link type with its default link: this page.
+        return redirect(request.base_url, 307)
+    unit, summary = None, None
     if serial is not None:
-        unit_known = db.session.scalar(sa.select(UnitSerial.id).where(
-            UnitSerial.lot_id == lot.id, UnitSerial.serial == serial.upper())) is not None
-    response = render_template("provenance/lot.html", p=provenance(lot), serial=serial, unit_known=unit_known)
-    # Phones on weak connections come back to the same label: let them keep the page a few minutes.
-    return response, 200, {"Cache-Control": "public, max-age=300"}
+        unit = db.session.scalar(sa.select(UnitSerial).where(UnitSerial.lot_id == lot.id,
+                                                             UnitSerial.serial == serial.upper()))
+        if unit is None:
+            return not_found(lot, serial=serial)
+        if scans.record_scan(unit, remote_addr=request.remote_addr, user_agent=request.user_agent.string):
+            db.session.commit()
+        summary = scans.summaries([unit.id])[unit.id]
+    p = provenance(lot)
+    if _wants_json():
+        response = jsonify(as_json(p, serial=unit.serial if unit else None, scans=summary))
+    else:
+        response = Response(render_template("provenance/lot.html", p=p, unit=unit, scans=summary,
+                                            place_form=PlaceForm() if unit else None,
+                                            schema=schema_org(p, request.base_url),
+                                            lang_links={"vi": "?lang=vi", "en": "?lang=en"}))
+    response.vary.update(("Accept", "Cookie"))
+    if unit is not None:
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    # Phones on weak connections come back to the same label: keep it a few minutes, then revalidate.
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    response.last_modified = p.last_modified
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _lot_by_gtin(gtin: str, lot_code: str) -> tuple[Lot | None, Product | None]:
+    if len(gtin) != 14 or not (gtin.isascii() and gtin.isdigit()) or not has_valid_check_digit(gtin) or len(lot_code) > MAX_LOT_CODE:
+        return None, None
+    lot = find_lot(None, lot_code, gtin=gtin)
+    product = lot.product if lot else db.session.scalar(sa.select(Product).where(Product.gtin == gtin))
+    return lot, product
+
+
+def _lot_by_organisation(org_code: str, lot_code: str) -> Lot | None:
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.code == org_code[:40]))
+    if org is None or len(lot_code) > MAX_LOT_CODE:
+        return None
+    return find_lot(org, lot_code)
 
 
 @bp.get("/01/<gtin>/10/<lot_code>")
 @bp.get("/01/<gtin>/10/<lot_code>/21/<serial>")
 def by_gtin(gtin: str, lot_code: str, serial: str | None = None):
-    if len(gtin) != 14 or not has_valid_check_digit(gtin) or len(lot_code) > 20:
-        abort(404)
-    return _page(find_lot(None, lot_code, gtin=gtin), serial)
+    lot, product = _lot_by_gtin(gtin, lot_code)
+    if lot is None or (serial is not None and len(serial) > MAX_SERIAL):
+        return not_found(None, product)
+    return _page(lot, serial)
 
 
 @bp.get("/o/<org_code>/p/<product_code>/10/<lot_code>")
 @bp.get("/o/<org_code>/p/<product_code>/10/<lot_code>/21/<serial>")
 def by_organisation(org_code: str, product_code: str, lot_code: str, serial: str | None = None):
-    org = db.session.scalar(sa.select(Organisation).where(Organisation.code == org_code))
-    if org is None or len(lot_code) > 20:
+    lot = _lot_by_organisation(org_code, lot_code)
+    if lot is None or (serial is not None and len(serial) > MAX_SERIAL):
+        return not_found()
+    return _page(lot, serial)
+
+
+def _place(lot: Lot | None, serial: str):
+    unit = db.session.scalar(sa.select(UnitSerial).where(UnitSerial.lot_id == lot.id,
+                                                         UnitSerial.serial == serial.upper())) if lot else None
+    if unit is None:
+        return not_found(lot, serial=serial)
+    form = PlaceForm()
+    if form.validate_on_submit() and scans.tell_place(unit, form.province.data, remote_addr=request.remote_addr,
+                                                      user_agent=request.user_agent.string):
+        db.session.commit()
+        flash(_("Thank you: this helps the producer spot copied labels."), "success")
+    else:
+        flash(_("Open the page by scanning the label first, then choose a province."), "error")
+    return redirect(request.base_url.rsplit("/", 1)[0], 303)
+
+
+@bp.post("/01/<gtin>/10/<lot_code>/21/<serial>/place")
+def place_by_gtin(gtin: str, lot_code: str, serial: str):
+    return _place(_lot_by_gtin(gtin, lot_code)[0], serial)
+
+
+@bp.post("/o/<org_code>/p/<product_code>/10/<lot_code>/21/<serial>/place")
+def place_by_organisation(org_code: str, product_code: str, lot_code: str, serial: str):
+    return _place(_lot_by_organisation(org_code, lot_code), serial)
+
+
+@bp.get("/public/photos/<int:photo_id>.jpg")
+def photo(photo_id: int):
+    """A lot record's photo thumbnail, public because the lot's page shows it; nothing else is served."""
+    found = public_photo(photo_id) if 0 < photo_id <= MAX_ID else None
+    if found is None:
         abort(404)
-    return _page(find_lot(org, lot_code), serial)
+    thumbnail = db.session.scalar(sa.select(Photo.thumbnail).where(Photo.id == found.id))
+    response = Response(thumbnail, mimetype="image/jpeg")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    response.set_etag(found.sha256)
+    return response.make_conditional(request)

@@ -128,7 +128,8 @@ certificate_products = sa.Table(
 
 class Certificate(Base):
     __tablename__ = "certificates"
-    __table_args__ = (sa.CheckConstraint("valid_to >= valid_from", name="valid_range"),)
+    __table_args__ = (sa.CheckConstraint("valid_to >= valid_from", name="valid_range"),
+                      sa.CheckConstraint("stars IS NULL OR stars BETWEEN 1 AND 5", name="stars_range"))
 
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
@@ -138,6 +139,8 @@ class Certificate(Base):
     issuer: Mapped[str255]
     valid_from: Mapped[dt.date]
     valid_to: Mapped[dt.date]
+    # OCOP certificates only: the stars awarded (labels and public pages show them while valid).
+    stars: Mapped[Optional[int]] = mapped_column(sa.SmallInteger)
     created_at: Mapped[created_at]
 
     plots: Mapped[list[Plot]] = relationship(secondary=certificate_plots)

@@ -139,9 +139,18 @@ def close_non_conformity(nc: NonConformity, *, closed_on: dt.date, note: str | N
 
 def save_certificate(org: Organisation, user: User, *, kind: CertificateKind | str, number: str, issuer: str,
                      valid_from: dt.date, valid_to: dt.date, plot_ids=(), household_ids=(),
-                     product_ids=()) -> Certificate:
+                     product_ids=(), stars: int | str | None = None) -> Certificate:
     if valid_to < valid_from:
         raise DomainError(_("The end of validity is before its start."), "valid_to")
+    kind = CertificateKind(kind)
+    try:
+        stars = int(stars) if stars not in (None, "") else None
+    except (TypeError, ValueError):
+        stars = 0  # refused just below, with the field named
+    if kind is CertificateKind.OCOP and stars not in (1, 2, 3, 4, 5):
+        raise DomainError(_("Choose the stars awarded (1 to 5)."), "stars")
+    if kind is not CertificateKind.OCOP:
+        stars = None  # stars belong to OCOP ratings only
     plots = _in_org(Plot, org.id, plot_ids, "plot_ids")
     households = _in_org(Household, org.id, household_ids, "household_ids")
     products = _in_org(Product, org.id, product_ids, "product_ids")
@@ -150,8 +159,8 @@ def save_certificate(org: Organisation, user: User, *, kind: CertificateKind | s
                          payload={"kind": CertificateKind(kind), "number": number, "issuer": issuer,
                                   "valid_from": valid_from, "valid_to": valid_to,
                                   "plots": [p.code for p in plots], "households": [h.name for h in households],
-                                  "products": [p.code for p in products]})
-    certificate = Certificate(organisation_id=org.id, event_id=event.id, kind=CertificateKind(kind),
+                                  "products": [p.code for p in products], "stars": stars})
+    certificate = Certificate(organisation_id=org.id, event_id=event.id, kind=kind, stars=stars,
                               number=number, issuer=issuer, valid_from=valid_from, valid_to=valid_to,
                               plots=plots, households=households, products=products)
     db.session.add(certificate)

@@ -1,0 +1,104 @@
+"""Every public page as static HTML at the same paths, for codes that outlive the server.
+
+``/01/{gtin}/10/{lot}`` becomes ``DIR/01/{gtin}/10/{lot}/index.html`` (English in ``en/index.html``
+beside it), and likewise for each unit's ``/21/{serial}``, so any static host that serves
+``index.html`` for a directory keeps every printed code resolving. Links inside the pages are
+relative (stylesheet, photos, language), so the tree works wherever it is put. Unit pages in the
+export cannot count scans: they say the number was printed, without counters.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import sqlalchemy as sa
+from flask import current_app, g, render_template
+from flask_babel import force_locale
+
+from traceability.accounts.models import Organisation
+from traceability.exports.identifiers import lot_uri
+from traceability.extensions import db
+from traceability.lots.models import Lot, UnitSerial
+from traceability.photos.models import Photo
+from traceability.provenance.services import provenance, schema_org
+
+
+@dataclass
+class SiteSummary:
+    lots: int = 0
+    units: int = 0
+    files: int = 0
+
+
+def _relative(from_dir: str, target: str) -> str:
+    return os.path.relpath(target, from_dir).replace(os.sep, "/")
+
+
+def _write(root: Path, url_path: str, html: str) -> None:
+    path = root / url_path.strip("/") / "index.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+
+
+def _render(page_dir: str, language: str, p, unit, url: str) -> str:
+    """One page in one language, with links relative to ``page_dir`` (the page's own directory)."""
+    home = page_dir.removesuffix("/en")
+    g.lang = language
+    with force_locale(language):
+        return render_template(
+            "provenance/lot.html", p=p, unit=unit, scans=None, place_form=None, schema=schema_org(p, url),
+            lang_links={"vi": _relative(page_dir, home) + "/", "en": _relative(page_dir, home + "/en") + "/"},
+            static_url=lambda name: _relative(page_dir, f"/static/{name}"),
+            photo_url=lambda photo_id: _relative(page_dir, f"/public/photos/{photo_id}.jpg"))
+
+
+def export_site(root: Path, *, org_code: str | None = None,
+                report: Callable[[int, int], None] = lambda done, total: None) -> SiteSummary:
+    root.mkdir(parents=True, exist_ok=True)
+    summary = SiteSummary()
+    query = sa.select(Lot).where(Lot.product_id.is_not(None)).order_by(Lot.id)
+    if org_code:
+        query = query.join(Organisation, Organisation.id == Lot.organisation_id).where(Organisation.code == org_code)
+    lots = db.session.scalars(query).all()
+    orgs = {o.id: o for o in db.session.scalars(sa.select(Organisation))}
+    base = current_app.config["PUBLIC_BASE_URL"]
+    photo_ids: set[int] = set()
+    for done, lot in enumerate(lots, 1):
+        url = lot_uri(orgs[lot.organisation_id], lot)
+        lot_path = unquote(urlsplit(url).path)
+        p = provenance(lot)
+        photo_ids.update(photo_id for photo_id, _caption in p.photos)
+        units = db.session.scalars(sa.select(UnitSerial).where(UnitSerial.lot_id == lot.id)
+                                   .order_by(UnitSerial.id)).all()
+        pages = [(lot_path, None, url)] + [(f"{lot_path}/21/{u.serial}", u, f"{url}/21/{u.serial}") for u in units]
+        with current_app.test_request_context(lot_path, base_url=base):
+            for path, unit, page_url in pages:
+                _write(root, path, _render(path, "vi", p, unit, page_url))
+                _write(root, f"{path}/en", _render(f"{path}/en", "en", p, unit, page_url))
+                summary.files += 2
+        summary.lots += 1
+        summary.units += len(units)
+        report(done, len(lots))
+    _copy_assets(root, photo_ids, summary)
+    return summary
+
+
+def _copy_assets(root: Path, photo_ids: set[int], summary: SiteSummary) -> None:
+    static = Path(current_app.static_folder)
+    for name in ("css/app.css", "favicon.svg"):
+        target = root / "static" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(static / name, target)
+        summary.files += 1
+    if not photo_ids:
+        return
+    photos_dir = root / "public" / "photos"
+    photos_dir.mkdir(parents=True, exist_ok=True)
+    for photo_id, thumbnail in db.session.execute(
+            sa.select(Photo.id, Photo.thumbnail).where(Photo.id.in_(photo_ids))):
+        (photos_dir / f"{photo_id}.jpg").write_bytes(thumbnail)
+        summary.files += 1
