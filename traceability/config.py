@@ -62,6 +62,9 @@ class Defaults:
     # this many km, and the unit's page warns that its code may be copied. Counting is guarded: one
     # phone rescanning a unit within SCAN_REPEAT_MINUTES counts once; a phone counts at most
     # SCAN_CLIENT_PER_HOUR scans an hour.
+    # A lot's public page is rebuilt when its organisation records anything; else kept this long.
+    PUBLIC_PAGE_CACHE_SECONDS = 300
+    PUBLIC_PAGE_RECHECK_SECONDS = 5  # how stale a cached page may be after a recall
     SCAN_ALERT_COUNT = 20
     SCAN_ALERT_KM = 300
     SCAN_REPEAT_MINUTES = 30

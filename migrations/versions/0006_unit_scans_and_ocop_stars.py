@@ -35,6 +35,9 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_unit_scans_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_unit_scans_unit_serial_id'), ['unit_serial_id'], unique=False)
 
+    # Not in batch mode: a rebuilt events table would lose its append-only triggers.
+    op.create_index('ix_events_organisation_id_id', 'events', ['organisation_id', 'id'], unique=False)
+
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stars', sa.SmallInteger(), nullable=True))
         batch_op.create_check_constraint(op.f('ck_certificates_stars_range'), 'stars IS NULL OR stars BETWEEN 1 AND 5')
@@ -47,6 +50,8 @@ def downgrade():
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_certificates_stars_range'), type_='check')
         batch_op.drop_column('stars')
+
+    op.drop_index('ix_events_organisation_id_id', table_name='events')
 
     with op.batch_alter_table('unit_scans', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_unit_scans_unit_serial_id'))

@@ -54,6 +54,8 @@ class Event(Base):
     """
 
     __tablename__ = "events"
+    # The organisation's latest event, read on every public page view, in one index probe.
+    __table_args__ = (sa.Index("ix_events_organisation_id_id", "organisation_id", "id"),)
 
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)

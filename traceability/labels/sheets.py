@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import math
 import re
 from dataclasses import dataclass
 
@@ -21,9 +20,9 @@ from traceability.accounts.models import Organisation
 from traceability.errors import DomainError
 from traceability.exports.identifiers import lot_uri, serial_uri
 from traceability.extensions import db
+from traceability.i18n import format_date
 from traceability.labels.qr import qr_png
 from traceability.lots.models import Lot, UnitSerial
-from traceability.i18n import format_date
 from traceability.pdf import render_pdf
 from traceability.provenance.services import valid_ocop
 from traceability.rules import load

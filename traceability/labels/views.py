@@ -11,8 +11,8 @@ from traceability.errors import DomainError
 from traceability.exports.identifiers import lot_uri
 from traceability.extensions import db
 from traceability.jobs.models import Job, JobStatus
-from traceability.labels import jobs as _print_jobs  # noqa: F401  (registers the print-run handler with the app)
 from traceability.jobs.runner import dispatch, enqueue, retry
+from traceability.labels import jobs as _print_jobs  # noqa: F401  (registers the print-run handler with the app)
 from traceability.labels.qr import qr_png
 from traceability.labels.sheets import SIZES, check_mandatory, fitting_lines, label_facts, render_sheet
 from traceability.lots.models import Lot

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from traceability.accounts.models import Organisation
 from traceability.clock import local_today

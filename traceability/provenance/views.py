@@ -6,16 +6,32 @@ the counters, so it is never cached.
 """
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation
+from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.gs1 import has_valid_check_digit
 from traceability.lots.models import Lot, UnitSerial
 from traceability.photos.models import Photo
 from traceability.products.models import Product
+from traceability.provenance import page_cache
 from traceability.provenance.forms import PlaceForm
 from traceability.provenance.services import as_json, find_lot, provenance, public_photo, schema_org
 from traceability.scans import services as scans
@@ -60,24 +76,7 @@ def _linkset(lot: Lot) -> Response:
     return response
 
 
-def _page(lot: Lot | None, serial: str | None):
-    if lot is None:
-        return not_found()
-    link_type = request.args.get("linkType")
-    if link_type in ("linkset", "all", "gs1:linkset"):
-        return _linkset(lot)
-    if link_type not in PIP_LINK_TYPES:
-        # A resolver answers an unknown link type with its default link: this page.
-        return redirect(request.base_url, 307)
-    unit, summary = None, None
-    if serial is not None:
-        unit = db.session.scalar(sa.select(UnitSerial).where(UnitSerial.lot_id == lot.id,
-                                                             UnitSerial.serial == serial.upper()))
-        if unit is None:
-            return not_found(lot, serial=serial)
-        if scans.record_scan(unit, remote_addr=request.remote_addr, user_agent=request.user_agent.string):
-            db.session.commit()
-        summary = scans.summaries([unit.id])[unit.id]
+def _render(lot: Lot, unit: UnitSerial | None, summary) -> tuple[Response, object]:
     p = provenance(lot)
     if _wants_json():
         response = jsonify(as_json(p, serial=unit.serial if unit else None, scans=summary))
@@ -87,15 +86,70 @@ def _page(lot: Lot | None, serial: str | None):
                                             schema=schema_org(p, request.base_url),
                                             lang_links={"vi": "?lang=vi", "en": "?lang=en"}))
     response.vary.update(("Accept", "Cookie"))
-    if unit is not None:
-        response.headers["Cache-Control"] = "no-store"
-        return response
+    return response, p.last_modified
+
+
+def _conditional(response: Response, last_modified) -> Response:
     # Phones on weak connections come back to the same label: keep it a few minutes, then revalidate.
     response.cache_control.public = True
-    response.cache_control.max_age = 300
-    response.last_modified = p.last_modified
+    response.cache_control.max_age = 60  # short: a recall must reach a buyer who scans again
+    response.last_modified = last_modified
     response.add_etag()
     return response.make_conditional(request)
+
+
+def _lot_page(find, missing=not_found):
+    """A lot's page (no serial): the same for every buyer, so served from the page cache when the
+    organisation has recorded nothing since it was built (see ``page_cache``)."""
+    link_type = request.args.get("linkType")
+    if link_type not in PIP_LINK_TYPES:
+        lot = find()
+        if lot is None:
+            return missing()
+        if link_type in ("linkset", "all", "gs1:linkset"):
+            return _linkset(lot)
+        # A resolver answers an unknown link type with its default link: this page.
+        return redirect(request.base_url, 307)
+    max_age = current_app.config["PUBLIC_PAGE_CACHE_SECONDS"]
+    key = (request.path, g.lang, _wants_json())
+    today = local_today()
+    pages = current_app.extensions.setdefault("public_page_cache", page_cache.PageCache())
+    cached = pages.get(key, max_age) if max_age and not session.get("_flashes") else None
+    if cached is not None:
+        fresh = time.monotonic() - cached.checked_at < current_app.config["PUBLIC_PAGE_RECHECK_SECONDS"]
+        if not fresh and page_cache.organisation_version(cached.organisation_id, today) == cached.version:
+            pages.checked(key, cached)
+            fresh = True
+        if fresh and cached.version[1] == today:
+            response = Response(cached.body, mimetype=cached.mimetype)
+            response.vary.update(("Accept", "Cookie"))
+            return _conditional(response, cached.last_modified)
+    lot = find()
+    if lot is None:
+        return missing()
+    version = page_cache.organisation_version(lot.organisation_id, today)  # before reading: never newer than the page
+    response, last_modified = _render(lot, None, None)
+    if max_age:
+        now = time.monotonic()
+        pages.put(key, page_cache.CachedPage(lot.organisation_id, version, response.get_data(), response.mimetype,
+                                             last_modified, now, now))
+    return _conditional(response, last_modified)
+
+
+def _unit_page(lot: Lot | None, serial: str):
+    """A unit's page counts the scan and shows the counters: built every time, never cached."""
+    if lot is None:
+        return not_found()
+    unit = db.session.scalar(sa.select(UnitSerial).where(UnitSerial.lot_id == lot.id,
+                                                         UnitSerial.serial == serial.upper()))
+    if unit is None:
+        return not_found(lot, serial=serial)
+    if scans.record_scan(unit, remote_addr=request.remote_addr, user_agent=request.user_agent.string):
+        db.session.commit()
+    summary = scans.summaries([unit.id])[unit.id]
+    response, _last_modified = _render(lot, unit, summary)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _lot_by_gtin(gtin: str, lot_code: str) -> tuple[Lot | None, Product | None]:
@@ -116,19 +170,23 @@ def _lot_by_organisation(org_code: str, lot_code: str) -> Lot | None:
 @bp.get("/01/<gtin>/10/<lot_code>")
 @bp.get("/01/<gtin>/10/<lot_code>/21/<serial>")
 def by_gtin(gtin: str, lot_code: str, serial: str | None = None):
+    if serial is None:
+        return _lot_page(lambda: _lot_by_gtin(gtin, lot_code)[0],
+                         missing=lambda: not_found(None, _lot_by_gtin(gtin, lot_code)[1]))
     lot, product = _lot_by_gtin(gtin, lot_code)
-    if lot is None or (serial is not None and len(serial) > MAX_SERIAL):
+    if lot is None or len(serial) > MAX_SERIAL:
         return not_found(None, product)
-    return _page(lot, serial)
+    return _unit_page(lot, serial)
 
 
 @bp.get("/o/<org_code>/p/<product_code>/10/<lot_code>")
 @bp.get("/o/<org_code>/p/<product_code>/10/<lot_code>/21/<serial>")
 def by_organisation(org_code: str, product_code: str, lot_code: str, serial: str | None = None):
-    lot = _lot_by_organisation(org_code, lot_code)
-    if lot is None or (serial is not None and len(serial) > MAX_SERIAL):
+    if serial is None:
+        return _lot_page(lambda: _lot_by_organisation(org_code, lot_code))
+    if len(serial) > MAX_SERIAL:
         return not_found()
-    return _page(lot, serial)
+    return _unit_page(_lot_by_organisation(org_code, lot_code), serial)
 
 
 def _place(lot: Lot | None, serial: str):

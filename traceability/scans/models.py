@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,4 +25,4 @@ class UnitScan(Base):
     scanned_at: Mapped[dt.datetime]
     agent: Mapped[str40]  # browser family and system, e.g. "Zalo · Android"
     client: Mapped[str] = mapped_column(sa.String(16))
-    province: Mapped[Optional[str40]]
+    province: Mapped[str40 | None]

@@ -19,6 +19,7 @@ from itertools import combinations
 import sqlalchemy as sa
 from flask import current_app
 
+from traceability.clock import local_date
 from traceability.database import utcnow
 from traceability.extensions import db
 from traceability.lots.models import Lot, UnitSerial
@@ -95,6 +96,10 @@ class ScanSummary:
     provinces: list[str] = field(default_factory=list)
     too_many: bool = False
     far_apart_km: int | None = None
+
+    @property
+    def first_on(self) -> dt.date | None:
+        return local_date(self.first_at) if self.first_at else None
 
     @property
     def suspicious(self) -> bool:

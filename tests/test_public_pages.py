@@ -1,0 +1,289 @@
+"""The public page a QR opens: cache validators, JSON, constant query count, 404s, scans, static export."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import login
+from tests.factories import (
+    days_ago,
+    make_harvest,
+    make_org,
+    make_photo,
+    make_planting,
+    make_plot,
+    make_spray,
+    make_user,
+)
+from traceability.accounts.models import Role
+from traceability.extensions import db
+from traceability.lots.models import Lot, UnitSerial
+from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
+from traceability.products import services as products
+from traceability.scans.models import UnitScan
+
+GTIN = "09520123000035"
+PHONE = "Mozilla/5.0 (Linux; Android 14; SM-A155F) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36 Zalo"
+
+
+def build_lot(inputs: int = 2, harvests: int = 1, units: int = 5) -> dict:
+    """A bagged starch lot whose history has ``inputs`` applications on each of ``harvests`` plots."""
+    org = make_org("nghe-lai-ha", name="Tổ hợp tác tinh bột nghệ Lai Hà")
+    manager = make_user(org, Role.MANAGER, login="0988888888", name="Nguyễn Văn Quản")
+    products.save_product(org, None, code="TBN", name_vi="Tinh bột nghệ Lai Hà", name_en="Lai Hà turmeric starch",
+                          kind="processed", unit="kg", gtin=GTIN, shelf_life_days=365, ingredients="Nghệ 100%",
+                          usage_instructions="Pha nước ấm")
+    lots = []
+    for n in range(harvests):
+        planting = make_planting(org, manager, make_plot(org, code=f"N{n}"), sown_days_ago=280, crop="Nghệ")
+        for i in range(inputs):
+            make_spray(org, manager, planting, applied_days_ago=200 - i % 150, phi_days=None,
+                       trade_name=f"Phân hữu cơ {i}", kind="fertiliser", active="hữu cơ")
+        lots.append(make_harvest(org, manager, planting, days_ago_=10, kg="500"))
+    run = record_processing(org, manager, processed_on=days_ago(5),
+                            inputs=[RunInput(x.code, Decimal(500)) for x in lots],
+                            outputs=[RunOutput("TBN", Decimal(20 * harvests))])
+    starch = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
+    bags = pack(org, manager, source_lot_code=starch.code, product_code="TBN", units=units,
+                net_content=Decimal(100), net_unit="g", packed_on=days_ago(4), serials=True)
+    make_photo(org, manager, event_id=bags.event_id)
+    db.session.commit()
+    serials = db.session.scalars(sa.select(UnitSerial.serial).where(UnitSerial.lot_id == bags.id)
+                                 .order_by(UnitSerial.id)).all()
+    return {"org_id": org.id, "lot_id": bags.id, "code": bags.code, "serials": serials,
+            "url": f"/01/{GTIN}/10/{bags.code}"}
+
+
+@pytest.fixture
+def lot(app):
+    with app.app_context():
+        return build_lot()
+
+
+def test_revalidation_answers_304_until_the_lot_changes(app, client, lot):
+    app.config["PUBLIC_PAGE_RECHECK_SECONDS"] = 0  # a recall shows at once (by default within 5 s)
+    first = client.get(lot["url"])
+    assert first.status_code == 200 and first.headers["ETag"] and first.headers["Last-Modified"]
+    assert "public" in first.headers["Cache-Control"] and "Accept" in first.headers["Vary"]
+    again = client.get(lot["url"], headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    assert client.get(lot["url"], headers={"If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304
+    with app.app_context():
+        from traceability.accounts.models import Organisation, User
+        from traceability.lots.recalls import open_recall
+
+        org = db.session.get(Organisation, lot["org_id"])
+        manager = db.session.scalar(sa.select(User).where(User.phone == "0988888888"))
+        open_recall(org, manager, lot_code=lot["code"], reason="Kiểm tra", opened_on=days_ago(0))
+        db.session.commit()
+    changed = client.get(lot["url"], headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and "thu hồi" in changed.get_data(as_text=True)
+
+
+def test_page_is_light_and_self_contained(client, lot):
+    page = client.get(lot["url"])
+    html = page.get_data(as_text=True)
+    with client.get("/static/css/app.css") as stylesheet:
+        css = stylesheet.data
+    assert len(page.data) + len(css) < 30 * 1024, (len(page.data), len(css))
+    assert not re.search(r'(src|href)="(https?:)?//', html)  # no CDN, no map tiles, no external anything
+    assert "<script src" not in html
+    photos = re.findall(r'<img src="([^"]+)"[^>]*loading="lazy"', html)
+    assert photos and client.get(photos[0]).mimetype == "image/jpeg"
+
+
+def test_json_and_json_ld(client, lot):
+    data = client.get(lot["url"], headers={"Accept": "application/json"}).get_json()
+    assert data["lot"]["code"] == lot["code"] and data["product"]["gtin"] == GTIN
+    assert [s["kind"] for s in data["journey"]].count("input") == 2
+    assert re.fullmatch(r"[0-9a-f]{64}", data["verification"]["digest"])
+    html = client.get(lot["url"]).get_data(as_text=True)
+    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.DOTALL).group(1))
+    assert ld["@type"] == "Product" and ld["gtin14"] == GTIN and ld["productID"] == lot["code"]
+    assert "Nguyễn Văn Quản" not in json.dumps(data, ensure_ascii=False)
+
+
+def test_link_types_answer_like_a_resolver(client, lot):
+    default = client.get(lot["url"]).get_data()
+    assert client.get(lot["url"] + "?linkType=gs1:pip").get_data() == default
+    linkset = client.get(lot["url"] + "?linkType=linkset")
+    assert linkset.mimetype == "application/linkset+json"
+    assert linkset.get_json()["linkset"][0]["https://gs1.org/voc/pip"][0]["href"].endswith(lot["url"])
+    other = client.get(lot["url"] + "?linkType=gs1:certificationInfo")
+    assert other.status_code == 307 and other.headers["Location"].endswith(lot["url"])
+
+
+STATEMENTS: list[str] = []
+
+
+def _count_queries(app, client, url) -> int:
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    STATEMENTS[:] = statements
+    return len(statements)
+
+
+def _empty_database() -> None:
+    from tests.conftest import _empty_all_tables
+
+    if db.engine.dialect.name == "sqlite":
+        db.session.remove()
+        db.drop_all()
+        db.create_all()
+    else:
+        _empty_all_tables()
+
+
+def test_query_count_does_not_grow_with_the_history(app, client):
+    """About 10 against over 1,000 recorded events behind the page: the same number of statements."""
+    app.config["PUBLIC_PAGE_CACHE_SECONDS"] = 0  # the page as built, not as cached
+    counts = []
+    for inputs in (1, 200):  # on each of 5 plots: 5 against 1,000 applications
+        with app.app_context():
+            _empty_database()
+            built = build_lot(inputs=inputs, harvests=5)
+            events = db.session.scalar(sa.text("SELECT count(*) FROM events"))
+        client.get(built["url"])  # warm: the first request also loads translations
+        unit = f"{built['url']}/21/{built['serials'][0]}"
+        counts.append((events, _count_queries(app, client, built["url"]), _count_queries(app, client, unit)))
+    (small_events, small_lot, small_unit), (big_events, big_lot, big_unit) = counts
+    assert small_events <= 20 and big_events > 1000, counts
+    assert small_lot == big_lot and small_unit == big_unit, counts
+    print("statements per page (events, lot page, unit page):", counts)
+    app.config["PUBLIC_PAGE_CACHE_SECONDS"] = 300
+    client.get(built["url"])
+    _count_queries(app, client, built["url"])
+    assert not [q for q in STATEMENTS if q.lstrip().startswith("SELECT")], STATEMENTS  # cached, just checked
+    app.config["PUBLIC_PAGE_RECHECK_SECONDS"] = 0
+    _count_queries(app, client, built["url"])
+    assert [q for q in STATEMENTS if q.lstrip().startswith("SELECT")] == STATEMENTS[-1:], STATEMENTS  # from the cache: the organisation's latest event
+
+
+@pytest.mark.parametrize("path", [
+    f"/01/{GTIN}/10/NO-SUCH-LOT", "/01/09520123000036/10/X", "/01/ABCDEFGHIJKLMN/10/X", "/01/123/10/X",
+    f"/01/{GTIN}/10/{'X' * 500}", "/01/%E0%A4%A/10/%FF%FE", "/o/no-such-org/p/X/10/Y", "/01/٠٩٥٢٠١٢٣٠٠٠٠٣٥/10/X",
+])
+def test_unknown_or_malformed_codes_get_the_404_page(client, lot, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "không có trong hồ sơ" in response.get_data(as_text=True) or path.count("/") < 4
+
+
+def test_unknown_serial_names_the_producer_and_changes_nothing(app, client, lot):
+    response = client.get(f"{lot['url']}/21/ZZZZZZZZZZZZ")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404 and "ZZZZZZZZZZZZ" in page and "Tổ hợp tác tinh bột nghệ Lai Hà" in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(UnitScan)) == 0
+
+
+def test_fuzzed_paths_never_answer_500(client, lot):
+    rng = random.Random(2026)
+    alphabet = "0123456789ABCDEFabcdef-_.~%/?#&=+!*'();:@$,[] ệđ\x00\t"
+    stems = ["/01/", f"/01/{GTIN}/10/", f"{lot['url']}/21/", "/o/nghe-lai-ha/p/TBN/10/", "/o/"]
+    for _ in range(400):
+        tail = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        response = client.get(rng.choice(stems) + tail)
+        assert response.status_code < 500, (response.status_code, tail)
+
+
+def test_scans_are_counted_once_per_phone_and_shown(app, client, lot):
+    unit = f"{lot['url']}/21/{lot['serials'][0]}"
+    first = client.get(unit, headers={"User-Agent": PHONE})
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
+    assert "quét 1 lần" in first.get_data(as_text=True)
+    client.get(unit, headers={"User-Agent": PHONE})  # the same phone again: not counted
+    other = client.get(unit, headers={"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1"},
+                       environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert "quét 2 lần" in other.get_data(as_text=True)
+    with app.app_context():
+        scans = db.session.scalars(sa.select(UnitScan).order_by(UnitScan.id)).all()
+    assert [s.agent for s in scans] == ["Zalo · Android", "Safari · iOS"]
+    assert all("10.0.0.2" not in (s.client + s.agent) and "127.0.0.1" not in s.client for s in scans)
+
+
+def test_one_phone_cannot_pump_the_counters(app, client, lot):
+    app.config["SCAN_CLIENT_PER_HOUR"] = 3
+    app.config["SCAN_REPEAT_MINUTES"] = 0
+    unit = f"{lot['url']}/21/{lot['serials'][0]}"
+    for _ in range(10):
+        client.get(unit, headers={"User-Agent": PHONE})
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(UnitScan)) == 3
+
+
+def test_a_unit_scanned_too_often_warns_and_reaches_the_dashboard(app, client, lot):
+    app.config["SCAN_ALERT_COUNT"] = 3
+    unit = f"{lot['url']}/21/{lot['serials'][1]}"
+    for n in range(4):
+        page = client.get(unit, headers={"User-Agent": PHONE}, environ_base={"REMOTE_ADDR": f"10.0.1.{n}"})
+    assert "có thể đã bị sao chép" in page.get_data(as_text=True)
+    assert "có thể đã bị sao chép" not in client.get(f"{lot['url']}/21/{lot['serials'][2]}").get_data(as_text=True)
+    login(client, "0988888888")
+    dashboard = client.get("/").get_data(as_text=True)
+    assert lot["serials"][1] in dashboard and lot["serials"][2] not in dashboard
+
+
+def test_provinces_far_apart_warn_only_with_the_buyers_consent(app, client, lot):
+    unit = f"{lot['url']}/21/{lot['serials'][3]}"
+    for address, province in (("10.0.2.1", "ha-noi"), ("10.0.2.2", "ho-chi-minh")):
+        client.get(unit, environ_base={"REMOTE_ADDR": address})
+        told = client.post(f"{unit}/place", data={"province": province}, environ_base={"REMOTE_ADDR": address})
+        assert told.status_code == 303
+    page = client.get(unit, environ_base={"REMOTE_ADDR": "10.0.2.1"}).get_data(as_text=True)
+    assert "có thể đã bị sao chép" in page and re.search(r"cách nhau 1[.\d]* km", page)
+    # Without a scan first, a "place" is not taken; and a province not on the list is refused.
+    client.post(f"{unit}/place", data={"province": "ha-noi"}, environ_base={"REMOTE_ADDR": "10.0.9.9"})
+    client.post(f"{unit}/place", data={"province": "atlantis"}, environ_base={"REMOTE_ADDR": "10.0.2.1"})
+    with app.app_context():
+        assert sorted(db.session.scalars(sa.select(UnitScan.province))) == ["ha-noi", "ho-chi-minh"]
+
+
+def test_static_export_writes_every_page_at_its_path(app, runner, lot, tmp_path):
+    out = tmp_path / "site"
+    result = runner.invoke(args=["export", "site", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    lot_page = out / lot["url"].strip("/") / "index.html"
+    html = lot_page.read_text(encoding="utf-8")
+    assert "Thu hoạch" in html and lot["code"] in html
+    assert "Harvest" in (lot_page.parent / "en" / "index.html").read_text(encoding="utf-8")
+    for serial in lot["serials"]:
+        unit_page = out / lot["url"].strip("/") / "21" / serial / "index.html"
+        assert serial in unit_page.read_text(encoding="utf-8")
+    # Every relative link in a page resolves to a file of the export.
+    for link in re.findall(r'(?:href|src)="([^"?#]+)"', html):
+        target = (lot_page.parent / link).resolve()
+        assert target.is_file() or (target / "index.html").is_file(), link
+    assert runner.invoke(args=["export", "site", "-o", str(out), "--org", "nobody"]).exit_code != 0
+
+
+def test_place_form_keeps_csrf(app, lot):
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    unit = f"{lot['url']}/21/{lot['serials'][0]}"
+    page = client.get(unit).get_data(as_text=True)
+    assert 'name="csrf_token"' in page
+    assert client.post(f"{unit}/place", data={"province": "ha-noi"}).status_code == 400
+
+
+def test_dates_of_the_scan_are_local(app, client, lot):
+    unit = f"{lot['url']}/21/{lot['serials'][4]}"
+    page = client.get(unit).get_data(as_text=True)
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
+    assert f"{today:%d/%m/%Y}" in page
