@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from traceability.labels.views import bp as labels_bp
     from traceability.lots.engine_views import bp as engine_bp
     from traceability.lots.views import bp as lots_bp
+    from traceability.ocop import api as _ocop_api  # noqa: F401  (adds the OCOP routes to API v1)
     from traceability.photos.views import bp as photos_bp
     from traceability.products.views import bp as products_bp
     from traceability.provenance.views import bp as provenance_bp

@@ -56,6 +56,16 @@ PATHS = {
     "/lots/{code}/trace": {"get": {"summary": "Trace back or forward", "parameters": [
         LOT, {"name": "direction", "in": "query", "schema": {"enum": ["back", "forward"]}}],
         "responses": {"200": {"description": "OK"}, **ERRORS}}},
+    "/ocop/criteria-sets": {"get": {"summary": "OCOP criteria sets with their criteria, options, points and star "
+                                               "minimums (one entry per set and version)",
+                                    "responses": {"200": {"description": "OK"}, **ERRORS}}},
+    "/ocop/score": {"post": {
+        "summary": "Score OCOP answers: part subtotals, total, band stars, stars awarded, what the next star needs",
+        "requestBody": _body(["set", "answers"], {
+            "set": S, "answers": {"type": "object", "additionalProperties": I,
+                                  "description": 'Criterion id as printed → option number counting from 1, '
+                                                 'e.g. {"A1.1": 2}'}}),
+        "responses": {"200": {"description": "OK"}, **ERRORS}}},
 }
 
 DOCUMENT = {

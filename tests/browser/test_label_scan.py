@@ -1,0 +1,196 @@
+"""A printed label scanned with a phone: the QR of a 50×30 per-unit sheet, decoded from the PDF at
+300 dpi, opens the public page in Chromium as is; Vietnamese first, then English and back, axe-core
+on both, nothing fetched from elsewhere, nothing wider than a 360 px screen. A serial that was
+never printed gets the 404 page."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_fits, screenshot
+from tests.conftest import needs_tool
+from tests.factories import days_ago, make_harvest, make_org, make_photo, make_planting, make_plot, make_spray, make_user
+from traceability.accounts.models import Role
+from traceability.extensions import db
+from traceability.labels.sheets import render_sheet
+from traceability.lots.models import Lot, UnitSerial
+from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
+from traceability.products import services as products
+
+pytestmark = [pytest.mark.browser, needs_tool("pdftoppm")]
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
+GTIN = "09520123000035"
+UNITS = 24
+BLOCKING = ("serious", "critical")
+
+
+def _build_sale_lot() -> tuple[int, int]:
+    """The ``bags`` of tests/test_labels.py, with an English name, a spray and a photo: a bagged
+    turmeric-starch lot with one serial per bag, built through the services and committed."""
+    org = make_org("nghe-lai-ha", name="Tổ hợp tác tinh bột nghệ Lai Hà")
+    org.address_line = "Thôn Lai Hà"
+    manager = make_user(org, Role.MANAGER)
+    planting = make_planting(org, manager, make_plot(org, code="N1", area="3000"), sown_days_ago=280, crop="Nghệ")
+    make_spray(org, manager, planting, applied_days_ago=40, phi_days=7)
+    harvest = make_harvest(org, manager, planting, days_ago_=10, kg="1000")
+    products.save_product(org, None, code="TBN", name_vi="Tinh bột nghệ Lai Hà", name_en="Lai Hà turmeric starch",
+                          kind="processed", unit="kg", gtin=GTIN, shelf_life_days=365,
+                          ingredients="Tinh bột nghệ vàng 100%", usage_instructions="Pha với nước ấm",
+                          storage_instructions="Nơi khô ráo")
+    run = record_processing(org, manager, processed_on=days_ago(5), inputs=[RunInput(harvest.code, Decimal(1000))],
+                            outputs=[RunOutput("TBN", Decimal(40))])
+    starch = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
+    sale_lot = pack(org, manager, source_lot_code=starch.code, product_code="TBN", units=UNITS,
+                    net_content=Decimal(100), net_unit="g", packed_on=days_ago(4), serials=True)
+    make_photo(org, manager, event_id=sale_lot.event_id)
+    db.session.commit()
+    return org.id, sale_lot.id
+
+
+def _decode_pdf(pdf: bytes, tmp_path: Path) -> list[str]:
+    """Every QR on the sheet, as a phone would read it: pdftoppm at 300 dpi, then zxing-cpp."""
+    (tmp_path / "sheet.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "300", "-png", str(tmp_path / "sheet.pdf"), str(tmp_path / "page")], check=True)
+    texts = []
+    for png in sorted(tmp_path.glob("page*.png")):
+        with Image.open(png) as image:
+            texts += [r.text for r in zxingcpp.read_barcodes(image)]
+    return texts
+
+
+@pytest.fixture
+def printed(app, live_server, tmp_path):
+    """A 50×30 per-unit sheet whose QR codes point at the live server, and what they decode to."""
+    from traceability.accounts.models import Organisation
+
+    app.config["PUBLIC_BASE_URL"] = live_server  # the codes must open here, exactly as printed
+    with app.app_context():
+        org_id, lot_id = _build_sale_lot()
+        org, lot = db.session.get(Organisation, org_id), db.session.get(Lot, lot_id)
+        serials = db.session.scalars(sa.select(UnitSerial.serial).where(UnitSerial.lot_id == lot_id)
+                                     .order_by(UnitSerial.id)).all()
+        pdf = render_sheet(org, lot, size="50x30", per_unit=True)
+        code = lot.code
+    urls = _decode_pdf(pdf, tmp_path)
+    expected = {f"{live_server}/01/{GTIN}/10/{code}/21/{s}" for s in serials}
+    assert len(serials) == UNITS and len(urls) == UNITS and set(urls) == expected, (urls, expected)
+    return {"code": code, "urls": urls, "serials": serials}
+
+
+@pytest.fixture
+def axe_context(browser, live_server):
+    """A phone context for axe-core only: the app's CSP rightly forbids injected scripts, so this
+    context bypasses it (the scan itself runs in ``phone``, under the real CSP)."""
+    if not AXE.exists():
+        if os.environ.get("CI"):
+            pytest.fail("axe-core is missing: .ci/system-deps installs it with npm")
+        pytest.skip("axe-core is not installed (npm install --no-save axe-core@4)")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  locale="vi-VN", base_url=live_server, bypass_csp=True)
+    yield context
+    context.close()
+
+
+def _axe(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    print("AXE", page.url, page.evaluate("async () => { const r = await axe.run(document); return [r.passes.length, r.violations.length, r.incomplete.map(i => i.id + ':' + i.impact)]; }"))
+    return page.evaluate("""async () => (await axe.run(document)).violations.map(v => ({
+        id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map(n => n.target.join(' '))}))""")
+
+
+def _assert_no_serious_violations(page, language: str) -> None:
+    violations = _axe(page)
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    report = "\n".join(f"  [{v['impact']}] {v['id']}: {v['help']} — {', '.join(v['nodes'])}" for v in violations)
+    assert not blocking, f"axe-core on {page.url} ({language}), all violations:\n{report}"
+    if violations:
+        print(f"axe-core on {page.url} ({language}), minor violations:\n{report}")
+
+
+def _assert_fits_360(page) -> None:
+    size = page.viewport_size
+    page.set_viewport_size({"width": 360, "height": 740})
+    try:
+        assert_fits(page, 360)
+    finally:
+        page.set_viewport_size(size)
+
+
+def test_scanned_label_opens_the_unit_page(phone, printed, live_server, axe_context):
+    page = phone
+    url = printed["urls"][0]
+    assert urlsplit(url).netloc == urlsplit(live_server).netloc  # opened as decoded, no path mapping
+    console_errors = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+
+    response = page.goto(url)
+    assert response.status == 200, url
+    assert page.url == url
+    assert page.locator("html").get_attribute("lang") == "vi"
+    expect(page.locator("h1")).to_have_text("Tinh bột nghệ Lai Hà")
+    expect(page.locator("h1 + p")).to_contain_text(f"Lô {printed['code']}")
+    timeline = page.locator("ol.timeline")
+    expect(timeline).to_be_visible()
+    expect(page.get_by_role("heading", name="Hành trình sản phẩm")).to_be_visible()
+    for step in ("Thu hoạch", "Chế biến", "Đóng gói"):
+        expect(timeline.locator("li strong", has_text=step).first).to_be_visible()
+    unit = page.locator("section[aria-labelledby=unit]")
+    serial = url.rsplit("/", 1)[1]
+    expect(unit.locator("h2")).to_contain_text(serial)
+    expect(unit).to_contain_text(re.compile(r"Quét lần đầu ngày \d\d/\d\d/\d{4}; đã quét 1 lần"))
+    assert_fits(page)
+    screenshot(page, "label-scan-unit-vi")
+    _assert_fits_360(page)
+
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state("load")
+    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.get_by_role("heading", name="The journey")).to_be_visible()
+    expect(page.locator("h1")).to_have_text("Lai Hà turmeric starch")
+    expect(page.locator("h1 + p")).to_contain_text(f"Lot {printed['code']}")
+    for step in ("Harvest", "Processing", "Packing"):
+        expect(timeline.locator("li strong", has_text=step).first).to_be_visible()
+    expect(unit).to_contain_text(re.compile(r"scanned 1 times"))  # the same phone again: still one scan
+    assert_fits(page)
+    screenshot(page, "label-scan-unit-en")
+    _assert_fits_360(page)
+
+    page.get_by_role("link", name="Tiếng Việt").click()
+    page.wait_for_load_state("load")
+    assert page.locator("html").get_attribute("lang") == "vi"
+    expect(page.get_by_role("heading", name="Hành trình sản phẩm")).to_be_visible()
+    expect(timeline.locator("li strong", has_text="Thu hoạch").first).to_be_visible()
+
+    assert page.external_requests == []
+    assert console_errors == []
+
+    axe_page = axe_context.new_page()
+    for language in ("vi", "en"):
+        assert axe_page.goto(f"{url}?lang={language}").status == 200
+        assert axe_page.locator("html").get_attribute("lang") == language
+        _assert_no_serious_violations(axe_page, language)
+
+
+def test_unknown_serial_shows_the_404_page(phone, printed):
+    page = phone
+    url = printed["urls"][0].rsplit("/", 1)[0] + "/ZZZZZZZZZZZZ"
+    response = page.goto(url)
+    assert response.status == 404
+    expect(page.locator("h1")).to_contain_text("Mã này không có trong hồ sơ")
+    expect(page.get_by_role("alert")).to_contain_text("ZZZZZZZZZZZZ")
+    expect(page.locator("main")).to_contain_text("Tổ hợp tác tinh bột nghệ Lai Hà")
+    assert_fits(page)
+    screenshot(page, "label-scan-unknown-serial-vi")
+    assert page.external_requests == []
