@@ -207,11 +207,11 @@ def test_scans_are_counted_once_per_phone_and_shown(app, client, lot):
     unit = f"{lot['url']}/21/{lot['serials'][0]}"
     first = client.get(unit, headers={"User-Agent": PHONE})
     assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
-    assert "quét 1 lần" in first.get_data(as_text=True)
+    assert "Số lần quét: 1" in first.get_data(as_text=True)
     client.get(unit, headers={"User-Agent": PHONE})  # the same phone again: not counted
     other = client.get(unit, headers={"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1"},
                        environ_base={"REMOTE_ADDR": "10.0.0.2"})
-    assert "quét 2 lần" in other.get_data(as_text=True)
+    assert "Số lần quét: 2" in other.get_data(as_text=True)
     with app.app_context():
         scans = db.session.scalars(sa.select(UnitScan).order_by(UnitScan.id)).all()
     assert [s.agent for s in scans] == ["Zalo · Android", "Safari · iOS"]

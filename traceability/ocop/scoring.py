@@ -18,7 +18,7 @@ from traceability.ocop.criteria import STAR_LEVELS, CriteriaSet, Criterion, Opti
 BANDS = ((Decimal(90), 5), (Decimal(70), 4), (Decimal(50), 3), (Decimal(30), 2))
 
 
-def band_stars(total: Decimal | float | int) -> int:
+def band_stars(total: Decimal | float) -> int:
     total = Decimal(str(total))
     return next((stars for floor, stars in BANDS if total >= floor), 1)
 

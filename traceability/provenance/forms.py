@@ -12,4 +12,5 @@ class PlaceForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.province.choices = choices((code, p["name"]) for code, p in provinces().items())
+        # No province pre-selected: a buyer who just taps "Send" must not report Hà Nội by default.
+        self.province.choices = choices([("", "—")] + [(code, p["name"]) for code, p in provinces().items()])

@@ -85,7 +85,7 @@ def provenance(lot: Lot) -> Provenance:
         event = events.get(x.event_id)
         late = bool(event and event.late)
         if x.kind is LotKind.HARVEST and x.planting_id:
-            result.steps.append(Step(x.produced_on, "harvest", x.code, f"{x.quantity.normalize():f} {x.unit}", late))
+            result.steps.append(Step(x.produced_on, "harvest", x.code, f"{x.quantity.normalize():f}\u00a0{x.unit}", late))
         elif x.supplier_id:
             result.steps.append(Step(x.produced_on, "receiving", x.code, x.crop or "", late))
         elif x.kind is LotKind.PROCESSED and x.event_id in runs:
@@ -96,7 +96,8 @@ def provenance(lot: Lot) -> Provenance:
                                      " · ".join(part for part in (steps, ratio) if part), late))
         elif x.kind is LotKind.SALE:
             result.steps.append(Step(x.produced_on, "packing", x.label,
-                                     f"{x.quantity.normalize():f} × {x.net_content.normalize():f} {x.net_unit}", late))
+                                     f"{x.quantity.normalize():f}\u00a0×\u00a0{x.net_content.normalize():f}\u00a0{x.net_unit}",
+                                     late))
     _inspections(result, trace, plantings)
     _last_spray(result, trace, by_id)
     result.certificates = [c for c in lot.certificates if c.kind is not CertificateKind.OCOP]

@@ -195,8 +195,10 @@ def _place(lot: Lot | None, serial: str):
     if unit is None:
         return not_found(lot, serial=serial)
     form = PlaceForm()
-    if form.validate_on_submit() and scans.tell_place(unit, form.province.data, remote_addr=request.remote_addr,
-                                                      user_agent=request.user_agent.string):
+    if not form.validate_on_submit():
+        flash(_("Choose the province where you bought it."), "error")
+    elif scans.tell_place(unit, form.province.data, remote_addr=request.remote_addr,
+                          user_agent=request.user_agent.string):
         db.session.commit()
         flash(_("Thank you: this helps the producer spot copied labels."), "success")
     else:
