@@ -64,13 +64,14 @@ def register_blueprints(app: Flask) -> None:
     from traceability.lots.engine_views import bp as engine_bp
     from traceability.lots.views import bp as lots_bp
     from traceability.ocop import api as _ocop_api  # noqa: F401  (adds the OCOP routes to API v1)
+    from traceability.ocop.views import bp as ocop_bp
     from traceability.photos.views import bp as photos_bp
     from traceability.products.views import bp as products_bp
     from traceability.provenance.views import bp as provenance_bp
     from traceability.quality.views import bp as quality_bp
 
     for blueprint in (accounts_bp, dashboard_bp, farm_bp, seasons_bp, lots_bp, engine_bp, quality_bp,
-                      photos_bp, products_bp, api_bp, openapi_bp, exports_bp, provenance_bp, labels_bp):
+                      photos_bp, products_bp, api_bp, openapi_bp, exports_bp, provenance_bp, labels_bp, ocop_bp):
         app.register_blueprint(blueprint)
 
 
@@ -85,6 +86,7 @@ def register_request_hooks(app: Flask) -> None:
     from traceability.lots.models import DISPOSAL_LABELS, LOT_STATUS_LABELS, PARTY_KIND_LABELS
     from traceability.products.models import PRODUCT_KIND_LABELS, UNIT_LABELS
     from traceability.provenance.labels import JOURNEY_LABELS
+    from traceability.ocop.models import APPLICATION_TYPE_LABELS, DOSSIER_STATUS_LABELS, STEP_LABELS
     from traceability.quality.models import (
         CERTIFICATE_KIND_LABELS,
         INSPECTION_SCOPE_LABELS,
@@ -111,8 +113,16 @@ def register_request_hooks(app: Flask) -> None:
         planting_status_labels=PLANTING_STATUS_LABELS, lot_status_labels=LOT_STATUS_LABELS,
         certificate_kind_labels=CERTIFICATE_KIND_LABELS, inspection_scope_labels=INSPECTION_SCOPE_LABELS,
         result_labels=RESULT_LABELS, disposal_labels=DISPOSAL_LABELS, party_kind_labels=PARTY_KIND_LABELS,
-        journey_labels=JOURNEY_LABELS,
+        journey_labels=JOURNEY_LABELS, dossier_status_labels=DOSSIER_STATUS_LABELS,
+        application_type_labels=APPLICATION_TYPE_LABELS, step_labels=STEP_LABELS,
     )
+
+    from markupsafe import Markup
+
+    from traceability.ocop.services import sanitise_story
+
+    # Sanitised when saved and again when shown: a story written before a rule tightened stays safe.
+    app.jinja_env.filters["story_html"] = lambda html: Markup(sanitise_story(html) or "")
 
     @app.context_processor
     def layout_context():

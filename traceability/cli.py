@@ -20,6 +20,7 @@ from traceability.errors import DomainError
 from traceability.exports import cli as exports_cli
 from traceability.extensions import db
 from traceability.labels import cli as labels_cli
+from traceability.ocop import cli as ocop_cli
 
 
 def register(app) -> None:
@@ -30,6 +31,7 @@ def register(app) -> None:
     app.cli.add_command(audit)
     app.cli.add_command(exports_cli.export)
     app.cli.add_command(labels_cli.labels)
+    app.cli.add_command(ocop_cli.dossier)
 
 
 def upgrade_database() -> None:

@@ -21,6 +21,7 @@ from traceability.lots.models import (  # noqa: F401
     Sale,
     UnitSerial,
 )
+from traceability.ocop.models import OcopAnswer, OcopAttachment, OcopDossier, OcopTransition  # noqa: F401
 from traceability.photos.models import Photo  # noqa: F401
 from traceability.products.models import Product  # noqa: F401
 from traceability.scans.models import UnitScan  # noqa: F401

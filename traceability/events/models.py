@@ -27,6 +27,7 @@ class EventKind(enum.StrEnum):
     RECEIVING = "receiving"  # a lot bought in from an outside supplier
     RECALL = "recall"
     RECALL_CLOSED = "recall_closed"
+    OCOP_DOSSIER = "ocop_dossier"  # a step of an OCOP dossier: submitted, returned, reviewed, sent, rated
 
 
 EVENT_KIND_LABELS = {
@@ -42,6 +43,7 @@ EVENT_KIND_LABELS = {
     EventKind.RECEIVING: _l("Bought in"),
     EventKind.RECALL: _l("Recall"),
     EventKind.RECALL_CLOSED: _l("Recall closed"),
+    EventKind.OCOP_DOSSIER: _l("OCOP dossier"),
 }
 
 

@@ -34,7 +34,8 @@ label_vi = {
 }
 
 # Names of the schemes as they are written on Vietnamese labels and certificates.
-STANDARD_NAMES = {"vietgap": "VietGAP", "organic": "Hữu cơ", "food_safety": "ATTP", "ocop": "OCOP", "other": ""}
+STANDARD_NAMES = {"vietgap": "VietGAP", "organic": "Hữu cơ", "food_safety": "ATTP", "ocop": "OCOP",
+                  "declaration": "Tự công bố", "other": ""}
 
 
 def _stages(org: Organisation, lot: Lot) -> list[dict]:

@@ -54,6 +54,8 @@ class Product(Archivable, Base):
     usage_instructions: Mapped[Optional[str]] = mapped_column(sa.Text)
     storage_instructions: Mapped[Optional[str]] = mapped_column(sa.Text)
     warnings: Mapped[Optional[str]] = mapped_column(sa.Text)
+    # The product's story, as sanitised HTML: shown on every public lot page (OCOP B5.1).
+    story: Mapped[Optional[str]] = mapped_column(sa.Text)
     created_at: Mapped[created_at]
 
     def __repr__(self) -> str:

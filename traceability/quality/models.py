@@ -98,6 +98,7 @@ class CertificateKind(enum.StrEnum):
     ORGANIC = "organic"
     FOOD_SAFETY = "food_safety"  # giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm
     OCOP = "ocop"
+    DECLARATION = "declaration"  # bản tự công bố sản phẩm: the product's declared quality standard
     OTHER = "other"
 
 
@@ -106,6 +107,7 @@ CERTIFICATE_KIND_LABELS = {
     CertificateKind.ORGANIC: _l("Organic"),
     CertificateKind.FOOD_SAFETY: _l("Food-safety facility"),
     CertificateKind.OCOP: _l("OCOP"),
+    CertificateKind.DECLARATION: _l("Product declaration"),
     CertificateKind.OTHER: _l("Other"),
 }
 

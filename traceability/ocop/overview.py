@@ -1,0 +1,105 @@
+"""The officials' view of OCOP in their commune or province: stars, sets, dossiers, expiries, and how
+much of each product's sold lots can be traced back to a plot."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from traceability.accounts.models import Organisation
+from traceability.clock import local_today
+from traceability.extensions import db
+from traceability.lots.models import Lot, LotKind, LotLink
+from traceability.ocop.criteria import all_sets
+from traceability.ocop.models import OcopDossier
+from traceability.ocop.workflow import RERATING_WINDOW, is_overdue
+from traceability.products.models import Product
+from traceability.quality.models import Certificate, CertificateKind
+from traceability.tenancy import jurisdiction_filter
+
+EXPIRY_HORIZON_DAYS = 180
+
+
+@dataclass
+class ProductRow:
+    product: Product
+    organisation: Organisation
+    stars: int | None
+    sale_lots: int
+    traceable: int
+
+    @property
+    def traceable_share(self) -> float | None:
+        return self.traceable / self.sale_lots if self.sale_lots else None
+
+
+@dataclass
+class Overview:
+    by_stars: Counter = field(default_factory=Counter)
+    by_set: Counter = field(default_factory=Counter)
+    by_status: Counter = field(default_factory=Counter)
+    overdue: list[OcopDossier] = field(default_factory=list)
+    expiring: list[tuple[Certificate, int, bool]] = field(default_factory=list)  # (certificate, days, in window)
+    products: list[ProductRow] = field(default_factory=list)
+
+
+def _traceable_sale_lots(org_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """product id → (sale lots, sale lots whose lineage reaches a harvest from a plot), in one query."""
+    seed = sa.select(Lot.id.label("seed"), Lot.id.label("lot_id")).where(
+        Lot.organisation_id.in_(org_ids), Lot.kind == LotKind.SALE).cte("back", recursive=True)
+    walk = seed.union(sa.select(seed.c.seed, LotLink.input_lot_id).join(seed, LotLink.output_lot_id == seed.c.lot_id))
+    reached_plot = sa.select(walk.c.seed).join(Lot, Lot.id == walk.c.lot_id).where(Lot.plot_id.is_not(None)) \
+        .distinct().subquery()
+    rows = db.session.execute(
+        sa.select(Lot.product_id, sa.func.count(), sa.func.count(reached_plot.c.seed))
+        .outerjoin(reached_plot, reached_plot.c.seed == Lot.id)
+        .where(Lot.organisation_id.in_(org_ids), Lot.kind == LotKind.SALE, Lot.product_id.is_not(None))
+        .group_by(Lot.product_id)).all()
+    return {product_id: (total, traced) for product_id, total, traced in rows}
+
+
+def overview(authority: Organisation) -> Overview:
+    today = local_today()
+    result = Overview()
+    orgs = {o.id: o for o in db.session.scalars(sa.select(Organisation).where(jurisdiction_filter(authority)))}
+    if not orgs:
+        return result
+    ids = list(orgs)
+    ocop = db.session.scalars(sa.select(Certificate).where(
+        Certificate.organisation_id.in_(ids), Certificate.kind == CertificateKind.OCOP,
+        Certificate.valid_from <= today, Certificate.valid_to >= today)).all()
+    stars_of = {}
+    for certificate in ocop:
+        for product in certificate.products:
+            stars_of[product.id] = max(stars_of.get(product.id) or 0, certificate.stars or 0)
+        days = (certificate.valid_to - today).days
+        if days <= EXPIRY_HORIZON_DAYS:
+            in_window = RERATING_WINDOW[1] <= days <= RERATING_WINDOW[0]
+            result.expiring.append((certificate, days, in_window))
+    result.expiring.sort(key=lambda row: row[1])
+    dossiers = db.session.scalars(sa.select(OcopDossier).where(OcopDossier.organisation_id.in_(ids))).all()
+    sets = all_sets()
+    for dossier in dossiers:
+        result.by_status[dossier.status] += 1
+        known = sets.get(dossier.criteria_set)
+        result.by_set[f"{known.set_number}. {known.name_vi}" if known else dossier.criteria_set] += 1
+        if is_overdue(dossier, today):
+            result.overdue.append(dossier)
+    traced = _traceable_sale_lots(ids)
+    products = db.session.scalars(sa.select(Product).where(Product.organisation_id.in_(ids),
+                                                           Product.archived_at.is_(None))
+                                  .order_by(Product.name_vi)).all()
+    for product in products:
+        stars = stars_of.get(product.id)
+        result.by_stars[stars or 0] += 1
+        total, traceable = traced.get(product.id, (0, 0))
+        result.products.append(ProductRow(product, orgs[product.organisation_id], stars, total, traceable))
+    return result
+
+
+def bars(counts: dict, labels: dict | None = None) -> list[tuple[str, int, float]]:
+    """(label, value, share of the largest) for a horizontal bar chart drawn as SVG in the template."""
+    largest = max(counts.values(), default=0) or 1
+    return [(str((labels or {}).get(key, key)), value, value / largest) for key, value in counts.items()]
+
