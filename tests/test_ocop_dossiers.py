@@ -212,7 +212,11 @@ def test_web_pages_and_permissions(app, client):
     assert big.status_code == 200 and "10 MB" in big.get_data(as_text=True)
     client.post("/logout")
     login(client, "0922000001")  # the commune's official reads the producer's dossier, changes nothing
-    client.post("/organisation", data={"organisation_id": org_id})
+    assert "Mở hồ sơ" not in client.get("/ocop/overview").get_data(as_text=True)  # a draft is the producer's own
+    opened = client.post("/organisation", data={"organisation_id": org_id, "next": f"/ocop/dossiers/{dossier_id}"})
+    assert opened.headers["Location"].endswith(f"/ocop/dossiers/{dossier_id}")
+    evil = client.post("/organisation", data={"organisation_id": org_id, "next": "//evil.example/x"})
+    assert "evil" not in evil.headers["Location"]
     assert client.get(f"/ocop/dossiers/{dossier_id}").status_code == 200
     assert client.post(f"/ocop/dossiers/{dossier_id}/part/A", data={"c-A1.1": "1"}).status_code == 403
     assert client.post(f"/ocop/dossiers/{dossier_id}/details", data={"plan": "x"}).status_code == 403
@@ -287,3 +291,21 @@ def test_rerating_window_and_working_days():
     assert workflow.rerating_window(certificate) == (dt.date(2028, 7, 4), dt.date(2028, 9, 2))
     assert workflow.add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
     assert OcopDossier.__tablename__ == "ocop_dossiers"
+
+
+def test_producer_is_reminded_of_returns_and_rerating(coop):
+    from traceability.accounts.models import User
+    from traceability.ocop.overview import producer_reminders
+
+    dossier = services.start_dossier(coop["org"], coop["manager"], product_id=coop["product"].id, criteria_set=SET1)
+    _complete(dossier, coop)
+    workflow.take_step(dossier, coop["manager"], "submit")
+    commune = db.session.scalar(sa.select(User).where(User.phone == "0922000001"))
+    workflow.take_step(dossier, commune, "return_commune", comment="Thiếu phiếu kiểm nghiệm.")
+    save_certificate(coop["org"], coop["manager"], kind="ocop", stars=3, number="QĐ 7", issuer="UBND",
+                     valid_from=days_ago(900), valid_to=days_ago(-150), product_ids=[coop["product"].id])
+    save_certificate(coop["org"], coop["manager"], kind="ocop", stars=4, number="QĐ 8", issuer="UBND",
+                     valid_from=days_ago(10), valid_to=days_ago(-1000), product_ids=[coop["product"].id])
+    reminders = producer_reminders(coop["org"].id)
+    assert [(r.text_key, r.comment or r.certificate.number) for r in reminders] == [
+        ("returned", "Thiếu phiếu kiểm nghiệm."), ("rerating", "QĐ 7")]

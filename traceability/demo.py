@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from traceability import demo_history
+from traceability import demo_history, demo_ocop
 from traceability.accounts import services as accounts
 from traceability.accounts.models import Organisation, OrganisationKind, Role
 from traceability.extensions import db
@@ -30,6 +30,7 @@ DEMO_LOGINS = [
     ("0900000003", "member", "tay-hoang"),
     ("0900000004", "inspector", "tay-hoang"),
     ("canbo@quangthai.example", "official", "ubnd-quang-thai"),
+    ("ocop@hue.example", "official", "ubnd-hue"),
     ("0900000011", "manager", "nghe-lai-ha"),
     ("0900000012", "manager", "sa-trung-lang"),
     ("0900000013", "manager", "dua-doan-ngo"),
@@ -40,6 +41,7 @@ USER_NAMES = {
     "0900000003": "Trần Thị Bé",
     "0900000004": "Phạm Thị Kiểm",
     "canbo@quangthai.example": "Hoàng Văn Xã",
+    "ocop@hue.example": "Lê Thị Tỉnh",
     "0900000011": "Võ Thị Nghệ",
     "0900000012": "Đặng Văn Sả",
     "0900000013": "Huỳnh Thị Dừa",
@@ -51,6 +53,8 @@ ORGANISATIONS = [
          gln="9520123000004"),
     dict(code="ubnd-quang-thai", name="Ủy ban nhân dân xã Quảng Thái",
          kind=OrganisationKind.COMMUNE_AUTHORITY, village=None),
+    dict(code="ubnd-hue", name="Ủy ban nhân dân thành phố Huế (Văn phòng OCOP)",
+         kind=OrganisationKind.PROVINCE_AUTHORITY, village=None),
     dict(code="nghe-lai-ha", name="Tổ hợp tác tinh bột nghệ Lai Hà", kind=OrganisationKind.COOPERATIVE_GROUP,
          village="Lai Hà"),
     dict(code="sa-trung-lang", name="Cơ sở tinh dầu sả Trung Làng", kind=OrganisationKind.HOUSEHOLD_BUSINESS,
@@ -143,6 +147,7 @@ def load() -> bool:
     demo_history.load_history(coop, users["0900000002"], orgs["nghe-lai-ha"], users["0900000011"])
     managers = {org: users[login] for login, role, org in DEMO_LOGINS if role == "manager"}
     demo_history.load_value_chains(orgs, managers)
+    demo_ocop.load_dossier(coop, users["0900000002"])
     return True
 
 

@@ -197,6 +197,16 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
         trade.record_sale(org, user, lot_code=packs.code, buyer_name="Cửa hàng đặc sản Huế", buyer_kind="shop",
                           quantity=Decimal(20), sold_on=slices.produced_on + dt.timedelta(days=1))
 
+    if len(picks) > 5:  # one pick packed fresh, in 1 kg bags for the supermarket, under an invoice
+        fresh = picks[5]
+        with recorded_as_of(_at(fresh.produced_on)):
+            units = int(fresh.quantity // 2)
+            trays = pack(org, user, source_lot_code=fresh.code, product_code="KQ-TUOI", units=units,
+                         net_content=Decimal(1), net_unit="kg", packed_on=fresh.produced_on, serials=True)
+            trade.record_sale(org, user, lot_code=trays.code, buyer_name="Siêu thị Co.op Huế",
+                              buyer_kind="supermarket", quantity=Decimal(units), sold_on=fresh.produced_on,
+                              invoice_ref="HĐ 0000207")
+
     # The turmeric starch was rated OCOP 3 stars last year: its labels and page show the stars.
     org, user = orgs["nghe-lai-ha"], managers["nghe-lai-ha"]
     with on(400):

@@ -92,7 +92,7 @@ def switch_organisation():
     if not form.validate_on_submit() or not org_id.isdigit() or role_in(current_user, int(org_id)) is None:
         abort(404)
     session["org_id"] = int(org_id)
-    return redirect(url_for("dashboard.index"))
+    return redirect(safe_next(request.form.get("next"), url_for("dashboard.index")))
 
 
 @bp.get("/organisations")

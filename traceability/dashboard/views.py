@@ -9,6 +9,7 @@ from traceability.dashboard import services
 from traceability.farm.season_views import growing_plantings
 from traceability.farm.services import seasons
 from traceability.quality.services import quality_alerts
+from traceability.ocop.overview import producer_reminders
 from traceability.scans.services import suspicious_serials
 
 bp = Blueprint("dashboard", __name__)
@@ -43,6 +44,7 @@ def home():
         context["field_flags"] = services.field_flags(g.org.id)
     if g.role in (Role.MANAGER, Role.ADMIN):
         context["suspicious"] = suspicious_serials(g.org.id)
+        context["ocop_reminders"] = producer_reminders(g.org.id)
     if g.role is Role.OFFICIAL and g.org.kind.is_authority:
         context["overview"] = services.jurisdiction_overview(g.org)
     return render_template("dashboard/index.html", **context)

@@ -26,10 +26,10 @@ from traceability.products.models import Product
 @dataclass
 class YearVolume:
     year: int
-    harvested_kg: Decimal
-    made: Decimal
+    harvested_kg: Decimal  # everything the organisation harvested that year
+    made: Decimal  # of the product, before packing (processed products), in its unit
     unit: str
-    lots: int
+    packed_units: Decimal  # bags, bottles… of the product packed for sale
 
 
 def production_figures(org: Organisation, product: Product) -> dict:
@@ -44,13 +44,16 @@ def production_figures(org: Organisation, product: Product) -> dict:
     harvested = dict(db.session.execute(
         sa.select(year, sa.func.sum(Lot.quantity)).where(Lot.organisation_id == org.id, Lot.kind == LotKind.HARVEST)
         .group_by(year)).all())
-    made = db.session.execute(
-        sa.select(year, sa.func.sum(Lot.quantity), sa.func.count()).where(
-            Lot.organisation_id == org.id, Lot.product_id == product.id, Lot.kind != LotKind.SALE).group_by(year)).all()
-    made_by_year = {int(y): (q, n) for y, q, n in made}
-    years = sorted({int(y) for y in harvested} | set(made_by_year), reverse=True)[:3]
-    volumes = [YearVolume(y, Decimal(harvested.get(y, 0) or 0), Decimal(made_by_year.get(y, (0, 0))[0] or 0),
-                          product.unit.value, made_by_year.get(y, (0, 0))[1]) for y in years]
+    made, packed = {}, {}
+    for y, kind, quantity in db.session.execute(
+            sa.select(year, Lot.kind == LotKind.SALE, sa.func.sum(Lot.quantity))
+            .where(Lot.organisation_id == org.id, Lot.product_id == product.id)
+            .group_by(year, Lot.kind == LotKind.SALE)):
+        (packed if kind else made)[int(y)] = Decimal(quantity or 0)
+    harvested = {int(y): Decimal(q or 0) for y, q in harvested.items()}
+    years = sorted(set(harvested) | set(made) | set(packed), reverse=True)[:3]
+    volumes = [YearVolume(y, harvested.get(y, Decimal(0)), made.get(y, Decimal(0)), product.unit.value,
+                          packed.get(y, Decimal(0))) for y in years]
     return {"members": members, "households": households, "area_m2": Decimal(area or 0), "volumes": volumes}
 
 

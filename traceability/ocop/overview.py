@@ -2,6 +2,7 @@
 much of each product's sold lots can be traced back to a plot."""
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -12,7 +13,7 @@ from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.lots.models import Lot, LotKind, LotLink
 from traceability.ocop.criteria import all_sets
-from traceability.ocop.models import OcopDossier
+from traceability.ocop.models import DossierStatus, OcopDossier
 from traceability.ocop.workflow import RERATING_WINDOW, is_overdue
 from traceability.products.models import Product
 from traceability.quality.models import Certificate, CertificateKind
@@ -40,6 +41,7 @@ class Overview:
     by_set: Counter = field(default_factory=Counter)
     by_status: Counter = field(default_factory=Counter)
     overdue: list[OcopDossier] = field(default_factory=list)
+    dossiers: list[OcopDossier] = field(default_factory=list)  # with the commune or province now
     expiring: list[tuple[Certificate, int, bool]] = field(default_factory=list)  # (certificate, days, in window)
     products: list[ProductRow] = field(default_factory=list)
 
@@ -86,6 +88,8 @@ def overview(authority: Organisation) -> Overview:
         result.by_set[f"{known.set_number}. {known.name_vi}" if known else dossier.criteria_set] += 1
         if is_overdue(dossier, today):
             result.overdue.append(dossier)
+        if dossier.status in (DossierStatus.SUBMITTED, DossierStatus.REVIEWED, DossierStatus.SENT):
+            result.dossiers.append(dossier)
     traced = _traceable_sale_lots(ids)
     products = db.session.scalars(sa.select(Product).where(Product.organisation_id.in_(ids),
                                                            Product.archived_at.is_(None))
@@ -103,3 +107,34 @@ def bars(counts: dict, labels: dict | None = None) -> list[tuple[str, int, float
     largest = max(counts.values(), default=0) or 1
     return [(str((labels or {}).get(key, key)), value, value / largest) for key, value in counts.items()]
 
+
+
+@dataclass
+class Reminder:
+    text_key: str  # "returned" or "rerating"
+    dossier: OcopDossier | None = None
+    comment: str | None = None
+    certificate: Certificate | None = None
+    window: tuple | None = None
+
+
+def producer_reminders(org_id: int) -> list[Reminder]:
+    """For the producer's home page: dossiers sent back with comments, and OCOP certificates whose
+    re-rating dossier is due within the next 180 days (filed 180 to 120 days before expiry)."""
+    from traceability.ocop.models import OcopTransition
+    from traceability.ocop.workflow import rerating_window
+
+    today = local_today()
+    reminders = []
+    for dossier in db.session.scalars(sa.select(OcopDossier).where(OcopDossier.organisation_id == org_id,
+                                                                   OcopDossier.status == DossierStatus.RETURNED)):
+        comment = db.session.scalar(sa.select(OcopTransition.comment).where(OcopTransition.dossier_id == dossier.id)
+                                    .order_by(OcopTransition.id.desc()).limit(1))
+        reminders.append(Reminder("returned", dossier=dossier, comment=comment))
+    for certificate in db.session.scalars(sa.select(Certificate).where(
+            Certificate.organisation_id == org_id, Certificate.kind == CertificateKind.OCOP,
+            Certificate.valid_to >= today)):
+        opens, closes = rerating_window(certificate)
+        if opens - today <= dt.timedelta(days=EXPIRY_HORIZON_DAYS) and today <= closes:
+            reminders.append(Reminder("rerating", certificate=certificate, window=(opens, closes)))
+    return reminders

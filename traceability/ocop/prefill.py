@@ -72,6 +72,8 @@ def local_raw_material_share(org: Organisation, product: Product) -> Finding | N
         text = f" {fold(supplier.name)} {fold(supplier.address or '')} "
         return any(f" {place} " in text for place in places if place)
 
+    units = {lot.unit for lot, _q in raw}
+    unit = f" {units.pop()}" if len(units) == 1 else ""  # coconuts come in pieces, melons in kg
     total = sum(q for _lot, q in raw)
     own = sum(q for lot, q in raw if lot.planting_id)
     local_quantity = sum(q for lot, q in raw if local(lot))
@@ -79,8 +81,8 @@ def local_raw_material_share(org: Organisation, product: Product) -> Finding | N
     return Finding(share, _("%(share)s %% of the raw material of the last 12 months is local: %(own)s from the "
                             "organisation's own plots and %(bought)s bought from suppliers in %(commune)s, "
                             "of %(total)s in all (%(n)s lots).", share=format_number(share, 1),
-                            own=format_number(own), bought=format_number(local_quantity - own),
-                            commune=org.commune, total=format_number(total), n=len(raw)))
+                            own=format_number(own) + unit, bought=format_number(local_quantity - own) + unit,
+                            commune=org.commune, total=format_number(total) + unit, n=len(raw)))
 
 
 def certified_area(org: Organisation, product: Product) -> Finding:
@@ -94,9 +96,8 @@ def certified_area(org: Organisation, product: Product) -> Finding:
     covered = [p for p in plots if any(_covers(c, p) for c in certificates)]
     area = sum((p.area_m2 for p in covered), Decimal(0))
     return Finding("national", _("%(certificates)s: %(n)s of %(total)s plots, %(area)s m² certified.",
-                                 certificates=", ".join(f"{c.kind.value.upper()} {c.number} "
-                                                        f"({_('until')} {format_date(c.valid_to)})"
-                                                        for c in certificates),
+                                 certificates=", ".join(f"{c.number} ({c.issuer}, {_('until')} "
+                                                        f"{format_date(c.valid_to)})" for c in certificates),
                                  n=len(covered), total=len(plots), area=format_number(area, 0)))
 
 
