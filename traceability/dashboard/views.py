@@ -8,8 +8,8 @@ from traceability.clock import local_today
 from traceability.dashboard import services
 from traceability.farm.season_views import growing_plantings
 from traceability.farm.services import seasons
-from traceability.quality.services import quality_alerts
 from traceability.ocop.overview import producer_reminders
+from traceability.quality.services import quality_alerts
 from traceability.scans.services import suspicious_serials
 
 bp = Blueprint("dashboard", __name__)
