@@ -13,7 +13,9 @@ PAGES = ["/", "/plots", "/plots/new", "/households", "/households/new", "/villag
          "/plantings", "/plantings/new", "/plantings/1", "/inputs/new", "/harvests/new", "/lots", "/lots/1",
          "/inspections", "/inspections/1", "/inspections/new", "/inspections/1/groups/0", "/certificates",
          "/certificates/new", "/permitted_inputs", "/permitted_inputs/new", "/processing/new", "/packing/new",
-         "/sales/new", "/receipts/new", "/lots/1/trace", "/lots/1/recall", "/tokens"]
+         "/sales/new", "/receipts/new", "/lots/1/trace", "/lots/1/recall", "/tokens", "/ocop/dossiers",
+         "/ocop/dossiers/new", "/ocop/dossiers/1", "/ocop/dossiers/1/part/A", "/ocop/dossiers/1/part/C",
+         "/ocop/dossiers/1/details"]
 
 
 @pytest.fixture
@@ -65,6 +67,11 @@ def test_official_sees_the_commune(browser, live_server, demo_data):
     assert page.get_by_text("Hợp tác xã khổ qua Tây Hoàng").first.is_visible()
     assert_fits(page)
     screenshot(page, "360-official-dashboard")
+    page.get_by_role("link", name="OCOP trên địa bàn: hạng sao, hồ sơ, hạn chứng nhận").click()
+    assert page.locator("h1").inner_text() == "OCOP tại Ủy ban nhân dân xã Quảng Thái"
+    assert page.locator("svg.chart").count() == 3
+    assert_fits(page)
+    screenshot(page, "360-official-ocop-overview")
     context.close()
 
 
