@@ -39,6 +39,8 @@ import sqlalchemy as sa
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))  # run from anywhere, installed or not
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _database import empty_postgresql, remove_sqlite_files
 
 TARGET_MS = 50.0
 TARGET_RATIO = 2.0
@@ -84,23 +86,11 @@ def prepare_database(url: str | None, workdir: Path, n_lots: int) -> str:
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            for suffix in ("", "-wal", "-shm"):
-                Path(parsed.database + suffix).unlink(missing_ok=True)
+            remove_sqlite_files(parsed.database)
         return url
     if backend != "postgresql":
         raise SystemExit(f"unsupported database: {backend} (use SQLite or PostgreSQL)")
-    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}):
-            say(f"creating database {parsed.database}")
-            conn.exec_driver_sql(f"CREATE DATABASE {conn.dialect.identifier_preparer.quote(parsed.database)}")
-    admin.dispose()
-    engine = sa.create_engine(parsed, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:  # repeatable runs: nothing of the last run survives
-        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
-    engine.dispose()
-    return parsed.render_as_string(hide_password=False)
+    return empty_postgresql(parsed, say)
 
 
 def make_app(url: str, instance: Path):
