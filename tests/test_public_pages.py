@@ -201,6 +201,9 @@ def test_fuzzed_paths_never_answer_500(client, lot):
         tail = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
         response = client.get(rng.choice(stems) + tail)
         assert response.status_code < 500, (response.status_code, tail)
+    # A NUL in any path parameter is refused before a query (PostgreSQL rejects NUL in strings).
+    for path in ("/api/v1/lots/A%00B", f"/01/{GTIN}/10/A%00B", f"{lot['url']}/21/%00", "/o/a%00/p/X/10/Y"):
+        assert client.get(path).status_code == 404, path
 
 
 def test_scans_are_counted_once_per_phone_and_shown(app, client, lot):

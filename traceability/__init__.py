@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, g
+from flask import Flask, abort, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from traceability import config as app_config
@@ -93,6 +93,13 @@ def register_request_hooks(app: Flask) -> None:
         RESULT_LABELS,
     )
     from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, can, load_current_organisation
+
+    @app.before_request
+    def refuse_control_characters_in_paths():
+        """A code in a URL with a NUL or another control character names no record; PostgreSQL would
+        refuse the query outright, so such paths end here as not found."""
+        if any(isinstance(v, str) and not v.isprintable() for v in (request.view_args or {}).values()):
+            abort(404)
 
     app.before_request(load_current_organisation)
 

@@ -46,10 +46,10 @@ def production_figures(org: Organisation, product: Product) -> dict:
         .group_by(year)).all())
     made, packed = {}, {}
     for y, kind, quantity in db.session.execute(
-            sa.select(year, Lot.kind == LotKind.SALE, sa.func.sum(Lot.quantity))
-            .where(Lot.organisation_id == org.id, Lot.product_id == product.id)
-            .group_by(year, Lot.kind == LotKind.SALE)):
-        (packed if kind else made)[int(y)] = Decimal(quantity or 0)
+            sa.select(year, Lot.kind, sa.func.sum(Lot.quantity))
+            .where(Lot.organisation_id == org.id, Lot.product_id == product.id).group_by(year, Lot.kind)):
+        target = packed if kind is LotKind.SALE else made
+        target[int(y)] = target.get(int(y), Decimal(0)) + Decimal(quantity or 0)
     harvested = {int(y): Decimal(q or 0) for y, q in harvested.items()}
     years = sorted(set(harvested) | set(made) | set(packed), reverse=True)[:3]
     volumes = [YearVolume(y, harvested.get(y, Decimal(0)), made.get(y, Decimal(0)), product.unit.value,

@@ -153,7 +153,8 @@ def _unit_page(lot: Lot | None, serial: str):
 
 
 def _lot_by_gtin(gtin: str, lot_code: str) -> tuple[Lot | None, Product | None]:
-    if len(gtin) != 14 or not (gtin.isascii() and gtin.isdigit()) or not has_valid_check_digit(gtin) or len(lot_code) > MAX_LOT_CODE:
+    if (len(lot_code) > MAX_LOT_CODE or len(gtin) != 14 or not (gtin.isascii() and gtin.isdigit())
+            or not has_valid_check_digit(gtin)):
         return None, None
     lot = find_lot(None, lot_code, gtin=gtin)
     product = lot.product if lot else db.session.scalar(sa.select(Product).where(Product.gtin == gtin))
