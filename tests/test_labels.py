@@ -58,9 +58,12 @@ def decode_pdf(pdf: bytes, tmp_path) -> list[str]:
 def test_every_unit_qr_decodes_to_its_own_url(bags, tmp_path, size):
     org, lot, _product = bags
     serials = db.session.scalars(sa.select(UnitSerial.serial).where(UnitSerial.lot_id == lot.id)).all()
-    texts = decode_pdf(render_sheet(org, lot, size=size, per_unit=True), tmp_path)
+    pdf = render_sheet(org, lot, size=size, per_unit=True)
+    texts = decode_pdf(pdf, tmp_path)
     expected = {f"http://127.0.0.1:5000/01/09520123000035/10/{lot.code}/21/{s}" for s in serials}
     assert len(texts) == 24 and set(texts) == expected
+    printed = _pdf_text(pdf, tmp_path)
+    assert all(serial in printed for serial in serials)  # each serial readable under its code
 
 
 @needs_poppler

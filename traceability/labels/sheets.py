@@ -7,21 +7,22 @@ than grid or flex, which matters for long runs.
 """
 from __future__ import annotations
 
-import base64
 import io
-import re
+import itertools
+import math
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from pypdf import PdfWriter
 
 from traceability.accounts.models import Organisation
 from traceability.errors import DomainError
 from traceability.exports.identifiers import lot_uri, serial_uri
 from traceability.extensions import db
 from traceability.i18n import format_date
-from traceability.labels.qr import qr_png
+from traceability.labels import vector
 from traceability.lots.models import Lot, UnitSerial
 from traceability.pdf import render_pdf
 from traceability.provenance.services import valid_ocop
@@ -30,12 +31,12 @@ from traceability.rules import load
 SIZES = {"50x30": (50, 30), "70x37": (70, 37), "100x70": (100, 70)}  # mm, width × height
 A4 = (210, 297)
 MARGIN = 8  # mm around the sheet, for the printer and the guillotine
+SIDE_LINES_MM = 5  # under the QR: the serial's line and the marks
 
 
 @dataclass
 class Label:
-    url: str
-    qr: str  # data: URI of a PNG
+    url: str  # what its QR code carries
     serial: str | None
 
 
@@ -75,8 +76,8 @@ def check_mandatory(lot: Lot, facts: dict) -> None:
 def _layout(width: int, height: int) -> dict:
     """Font size (pt) and QR side (mm) per label size. The QR keeps at least 40 % of a small
     label's width (the 50×30 one still decodes at 300 dpi, see the tests); the text gets the rest."""
-    return {"font": 4.6 if width < 60 else (5.2 if width < 80 else 7),
-            "qr_mm": min(height - 3, round(width * 0.4))}
+    qr_mm = min(height - 3 - SIDE_LINES_MM, round(width * 0.4))
+    return {"font": 4.6 if width < 60 else (5.2 if width < 80 else 7), "qr_mm": qr_mm, "text_mm": width - qr_mm - 4}
 
 
 def label_lines(lot: Lot, facts: dict, small: bool) -> list[tuple[str, str]]:
@@ -119,24 +120,16 @@ def fitting_lines(lot: Lot, facts: dict, size: str) -> list[tuple[str, str]]:
 def _fits(lot: Lot, lines: list[tuple[str, str]], size: str) -> bool:
     """Whether ``lines`` fit a label of ``size`` rather than being cut off at its edge.
 
-    Flows the text as ``labels/sheet.html`` does: beside the QR while level with it, then across
-    the whole label, at DejaVu Sans' average advance (about 0.55 em), line height 1.15 and 0.4 mm
-    between paragraphs. An estimate: the tests check it against where WeasyPrint puts the words.
+    Flows the text as ``labels/sheet.html`` does, in the column beside the QR, at DejaVu Sans'
+    average advance (about 0.55 em), line height 1.15 and 0.4 mm between paragraphs. An
+    estimate: the tests check it against where WeasyPrint puts the words.
     """
     width, height = parse_size(size)
     layout = _layout(width, height)
     y = 0.0  # mm from the top of the text area
-    texts = [*lines, ("lot", f"Số lô: {lot.code} · 0123456789AB")]
-    texts += [("mark", "VietGAP")] * lot.vietgap_claim + [("mark", "OCOP ★★★★★")] * len(valid_ocop(lot))
-    for name, text in texts:
+    for name, text in [*lines, ("lot", f"Số lô: {lot.code}")]:
         em_mm = (layout["font"] + (1.5 if name == "name" else 0)) * 25.4 / 72
-        left = len(text)
-        while left > 0:
-            beside_qr = y < layout["qr_mm"]
-            line_mm = (width - 3) - (layout["qr_mm"] + 1 if beside_qr else 0)
-            left -= max(1, int(line_mm / (em_mm * 0.55)))
-            y += em_mm * 1.15
-        y += 0.4 if name != "mark" else 1.0
+        y += math.ceil(len(text) / max(1, int(layout["text_mm"] / (em_mm * 0.55)))) * em_mm * 1.15 + 0.4
     return y <= height - 3  # 1.5 mm padding top and bottom
 
 
@@ -146,11 +139,8 @@ def labels_for(org: Organisation, lot: Lot, per_unit: bool) -> list[Label]:
                                      .order_by(UnitSerial.id)).all()
         if not serials:
             raise DomainError(_("This lot has no unit serials: print one QR per lot instead."))
-        urls = [(serial_uri(org, lot, s), s) for s in serials]
-    else:
-        urls = [(lot_uri(org, lot), None)]
-    return [Label(url, "data:image/png;base64," + base64.b64encode(qr_png(url, module_px=8)).decode(), serial)
-            for url, serial in urls]
+        return [Label(serial_uri(org, lot, s), s) for s in serials]
+    return [Label(lot_uri(org, lot), None)]
 
 
 def parse_size(size: str) -> tuple[int, int]:
@@ -161,29 +151,65 @@ def parse_size(size: str) -> tuple[int, int]:
 
 def render_sheet(org: Organisation, lot: Lot, *, size: str = "70x37", per_unit: bool = False, roll: bool = False,
                  copies: int = 1) -> bytes:
-    labels, facts = _prepare(org, lot, size, per_unit, copies)
-    return _sheet_pdf(org, lot, facts, labels, size, roll)
+    return render_sheet_in_chunks(org, lot, size=size, per_unit=per_unit, roll=roll, copies=copies,
+                                  report=lambda done, total: None)
 
 
 def render_sheet_in_chunks(org: Organisation, lot: Lot, *, size: str, per_unit: bool, roll: bool, copies: int,
-                           report, chunk: int = 240) -> bytes:
-    """The same sheet for long runs: rendered a few pages at a time and joined, so memory stays
-    bounded by the chunk, and progress can be reported between chunks."""
-    from pypdf import PdfReader, PdfWriter
+                           report, chunk: int = 270, codes: bool = True) -> bytes:
+    """The sheet: one page of identical labels laid out once by WeasyPrint and reused for every page,
+    each label's QR code and serial drawn in (``vector.add_page``), progress reported between chunks.
 
+    The QR symbols of the next chunk are computed in a second process meanwhile on long runs; nothing
+    is computed for the whole run up front. ``codes=False`` leaves the QR boxes empty (the
+    benchmark's text-only baseline)."""
     labels, facts = _prepare(org, lot, size, per_unit, copies)
-    width, height = parse_size(size)
-    per_page = 1 if roll else max(1, (A4[0] - 2 * MARGIN) // width) * max(1, (A4[1] - 2 * MARGIN) // height)
-    chunk = max(per_page, chunk - chunk % per_page)  # whole pages per chunk, so sheets stay full
+    placement = _placement(size, roll)
+    per_page = placement.per_page
+    chunk = max(per_page, chunk - chunk % per_page)  # whole pages
+    templates = {count: _template_page(org, lot, facts, size, roll, count)
+                 for count in {min(per_page, len(labels)), len(labels) % per_page} if count}
+    # A first chunk of one page: the pipeline fills at once, and progress shows from the start.
+    bounds = [0, *range(per_page, len(labels), chunk), len(labels)]
+    ranges = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
     writer = PdfWriter()
-    for start in range(0, len(labels), chunk):
-        part = _sheet_pdf(org, lot, facts, labels[start:start + chunk], size, roll)
-        for page in PdfReader(io.BytesIO(part)).pages:
-            writer.add_page(page)
-        report(min(start + chunk, len(labels)), len(labels))
+    with vector.matrix_source(len(labels) if codes else 0) as pool:
+        def symbols(a: int, b: int):
+            distinct = list(dict.fromkeys(label.url for label in labels[a:b])) if codes else []
+            if pool is None:
+                return distinct, [vector.qr_ops(u) for u in distinct]
+            return distinct, pool.map_async(vector.qr_ops, distinct, chunksize=27)
+
+        pending = symbols(*ranges[0])
+        for number, (a, b) in enumerate(ranges):
+            distinct, computed = pending
+            by_url = dict(zip(distinct, computed if isinstance(computed, list) else computed.get(), strict=True))
+            if number + 1 < len(ranges):
+                pending = symbols(*ranges[number + 1])  # the next chunk's codes while this one is drawn
+            for first in range(a, b, per_page):
+                page_labels = labels[first:first + per_page]
+                vector.add_page(writer, templates[len(page_labels)], placement, facts["font"],
+                                [(by_url.get(label.url), label.serial) for label in page_labels])
+            report(b, len(labels))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _template_page(org: Organisation, lot: Lot, facts: dict, size: str, roll: bool, count: int):
+    """The page every sheet page reuses: ``count`` labels' text, their QR boxes and serial lines empty."""
+    from pypdf import PdfReader
+
+    return PdfReader(io.BytesIO(_sheet_pdf(org, lot, facts, count, size, roll))).pages[0]
+
+
+def _placement(size: str, roll: bool) -> vector.Placement:
+    width, height = parse_size(size)
+    if roll:
+        return vector.Placement(width, height, _layout(width, height)["qr_mm"], 0, 1, 1, height)
+    columns = max(1, (A4[0] - 2 * MARGIN) // width)
+    rows = max(1, (A4[1] - 2 * MARGIN) // height)
+    return vector.Placement(width, height, _layout(width, height)["qr_mm"], MARGIN, columns, columns * rows, A4[1])
 
 
 def _prepare(org: Organisation, lot: Lot, size: str, per_unit: bool, copies: int) -> tuple[list[Label], dict]:
@@ -191,18 +217,16 @@ def _prepare(org: Organisation, lot: Lot, size: str, per_unit: bool, copies: int
     facts = label_facts(lot, org)
     check_mandatory(lot, facts)
     facts["lines"] = fitting_lines(lot, facts, size)
+    facts["font"] = _layout(*parse_size(size))["font"]
     labels = labels_for(org, lot, per_unit)
     if not per_unit:
         labels = labels * max(1, min(copies, 100_000))
     return labels, facts
 
 
-def _sheet_pdf(org: Organisation, lot: Lot, facts: dict, labels: list[Label], size: str, roll: bool) -> bytes:
+def _sheet_pdf(org: Organisation, lot: Lot, facts: dict, count: int, size: str, roll: bool) -> bytes:
+    """``count`` labels' text (one page's worth), with an empty box where each QR will be drawn."""
     width, height = parse_size(size)
-    columns = max(1, (A4[0] - 2 * MARGIN) // width)
-    rows = max(1, (A4[1] - 2 * MARGIN) // height)
-    return render_pdf("labels/sheet.html", lot=lot, org=org, facts=facts, labels=labels, width=width,
-                      height=height, roll=roll, per_page=columns * rows, columns=columns, margin=MARGIN,
-                      lines=facts["lines"], vietgap=lot.vietgap_claim, ocop=valid_ocop(lot),
-                      **_layout(width, height),
-                      human_readable=re.sub(r"^https?://[^/]+", "", labels[0].url))
+    return render_pdf("labels/sheet.html", lot=lot, org=org, facts=facts, count=count, width=width,
+                      height=height, roll=roll, margin=MARGIN, lines=facts["lines"], vietgap=lot.vietgap_claim,
+                      ocop=valid_ocop(lot), **_layout(width, height))
