@@ -203,7 +203,7 @@ def test_web_pages_and_permissions(app, client):
     page = client.get(f"/ocop/dossiers/{dossier_id}")
     assert page.status_code == 200 and "Khổ qua Tây Hoàng" in page.get_data(as_text=True)
     part = client.get(f"/ocop/dossiers/{dossier_id}/part/A").get_data(as_text=True)
-    assert "A1.1" in part and "từ dữ liệu" in part
+    assert "A1.1" in part and "từ dữ liệu" in part and 'href="/certificates"' in part
     kept = client.post(f"/ocop/dossiers/{dossier_id}/part/A", data={"c-A1.1": "1", "c-A3.2": "2"})
     assert kept.status_code == 200 and "ghi lý do" in kept.get_data(as_text=True)
     big = client.post(f"/ocop/dossiers/{dossier_id}/attachments", data={

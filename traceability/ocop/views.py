@@ -20,6 +20,10 @@ from traceability.tenancy import REGISTRY_EDITORS, current_records, get_scoped_o
 from traceability.web import add_error, form_values, submit
 
 bp = Blueprint("ocop", __name__, url_prefix="/ocop")
+# Where the records behind a pre-filled answer can be read (pages every role of the organisation may open).
+EVIDENCE_PAGES = {"certified_area": "quality.certificates", "quality_declaration": "quality.certificates",
+                  "quality_assurance": "quality.certificates", "local_raw_material_share": "lots.lots",
+                  "linkage_contracts": "lots.lots", "traceable_label": "lots.lots"}
 STEP_FORMS = {"submit": CommentForm, "return_commune": CommentForm, "review": ReviewForm, "send": CommentForm,
               "return_province": CommentForm, "rate": RateForm}
 
@@ -111,7 +115,7 @@ def dossier_part(record_id: int, part: str):
             db.session.rollback()
             answers = {a.criterion_id: a for a in record.answers}
     return render_template("ocop/part.html", d=record, cs=criteria_set, part=part, criteria=criteria,
-                           answers=answers, errors=errors, form=form,
+                           answers=answers, errors=errors, form=form, evidence_pages=EVIDENCE_PAGES,
                            editable=record.status in services.EDITABLE and g.role in REGISTRY_EDITORS)
 
 
