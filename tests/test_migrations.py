@@ -46,3 +46,33 @@ def test_migrated_database_keeps_events_append_only(empty_database_url):
             triggers = set(conn.execute(sa.text(query)).scalars())
         db.engine.dispose()
     assert triggers in ({"events_no_update", "events_no_delete"}, {"events_append_only"})
+
+
+def test_down_and_up_again_keeps_certificate_links(empty_database_url):
+    """0006 and 0007 change tables that others point at: on SQLite a rebuilt table would cascade
+    away (or refuse to drop) the rows pointing at it. Demo data must survive down and up."""
+    from flask_migrate import downgrade
+
+    from traceability import demo
+
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    tables = ("certificates", "certificate_plots", "certificate_households", "certificate_products",
+              "lot_certificates", "products")
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory)
+        demo.load()
+        db.session.commit()
+
+        def counts():
+            with db.engine.connect() as conn:
+                return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in tables}
+
+        before = counts()
+        db.session.remove()
+        downgrade(directory=directory, revision="0005")
+        assert counts() == before
+        upgrade(directory=directory)
+        assert counts() == before
+        db.engine.dispose()
+    assert before["certificate_households"] and before["certificate_products"] and before["lot_certificates"]
