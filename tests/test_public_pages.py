@@ -290,3 +290,43 @@ def test_dates_of_the_scan_are_local(app, client, lot):
     page = client.get(unit).get_data(as_text=True)
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
     assert f"{today:%d/%m/%Y}" in page
+
+
+def test_the_cache_keeps_no_visitor_message_and_no_spoofed_host(app, client, lot):
+    unit = f"{lot['url']}/21/{lot['serials'][0]}"
+    client.post(f"{unit}/place", data={"province": "atlantis"})  # a flash waits in this visitor's session
+    assert "Chọn tỉnh" in client.get(lot["url"]).get_data(as_text=True)
+    other = app.test_client()
+    assert "Chọn tỉnh" not in other.get(lot["url"]).get_data(as_text=True)
+    app.test_client().get(lot["url"], headers={"Host": "evil.example"})
+    page = app.test_client().get(lot["url"]).get_data(as_text=True)
+    assert "evil.example" not in page and "http://127.0.0.1:5000" + lot["url"] in page
+
+
+def test_a_changing_browser_name_or_a_crowd_cannot_pump_a_serial(app, client, lot):
+    unit = f"{lot['url']}/21/{lot['serials'][1]}"
+    for n in range(5):  # one address posing as five phones
+        client.get(unit, headers={"User-Agent": f"Phone/{n}"})
+    client.head(unit)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(UnitScan)) == 1
+    app.config["SCAN_UNIT_PER_HOUR"] = 3
+    for n in range(6):  # a crowd of addresses
+        client.get(unit, environ_base={"REMOTE_ADDR": f"10.9.0.{n}"})
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(UnitScan)) == 3
+
+
+def test_the_organisation_path_needs_the_lots_own_product(app, client):
+    with app.app_context():
+        org = make_org("thon-x")
+        manager = make_user(org, Role.MANAGER)
+        harvest = make_harvest(org, manager, make_planting(org, manager, make_plot(org, code="X1")), kg="50")
+        products.save_product(org, None, code="KQ", name_vi="Khổ qua", kind="fresh", unit="kg",
+                              storage_instructions="Mát")
+        bags = pack(org, manager, source_lot_code=harvest.code, product_code="KQ", units=5,
+                    net_content=Decimal(1), net_unit="kg", packed_on=days_ago(0))
+        db.session.commit()
+        code = bags.code
+    assert client.get(f"/o/thon-x/p/KQ/10/{code}").status_code == 200
+    assert client.get(f"/o/thon-x/p/OTHER/10/{code}").status_code == 404

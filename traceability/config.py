@@ -60,8 +60,8 @@ class Defaults:
     LATE_ENTRY_DAYS = 7
     # Scans of a unit serial: more counted scans than this, or buyers' provinces further apart than
     # this many km, and the unit's page warns that its code may be copied. Counting is guarded: one
-    # phone rescanning a unit within SCAN_REPEAT_MINUTES counts once; a phone counts at most
-    # SCAN_CLIENT_PER_HOUR scans an hour.
+    # address rescanning a unit within SCAN_REPEAT_MINUTES counts once; an address counts at most
+    # SCAN_CLIENT_PER_HOUR scans an hour, and a unit at most SCAN_UNIT_PER_HOUR.
     # A lot's public page is rebuilt when its organisation records anything; else kept this long.
     PUBLIC_PAGE_CACHE_SECONDS = 300
     PUBLIC_PAGE_RECHECK_SECONDS = 5  # how stale a cached page may be after a recall
@@ -69,6 +69,7 @@ class Defaults:
     SCAN_ALERT_KM = 300
     SCAN_REPEAT_MINUTES = 30
     SCAN_CLIENT_PER_HOUR = 30
+    SCAN_UNIT_PER_HOUR = 10
     # werkzeug's default (scrypt). Tests choose a cheap method so hundreds of logins stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
 

@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from traceability.accounts.models import Organisation
 from traceability.clock import local_today
 from traceability.extensions import db
+from traceability.exports.identifiers import lot_uri
 from traceability.gs1 import has_valid_check_digit
 from traceability.lots.models import Lot, UnitSerial
 from traceability.photos.models import Photo
@@ -68,7 +69,7 @@ def _wants_json() -> bool:
 
 def _linkset(lot: Lot) -> Response:
     """``?linkType=linkset``: what a GS1 resolver lists for this identifier (RFC 9264 linkset)."""
-    anchor = request.base_url
+    anchor = lot_uri(db.session.get(Organisation, lot.organisation_id), lot)
     response = jsonify({"linkset": [{"anchor": anchor, "https://gs1.org/voc/pip": [
         {"href": anchor, "title": lot.product.name_vi if lot.product else lot.label, "hreflang": ["vi", "en"],
          "type": "text/html"}]}]})
@@ -83,7 +84,8 @@ def _render(lot: Lot, unit: UnitSerial | None, summary) -> tuple[Response, objec
     else:
         response = Response(render_template("provenance/lot.html", p=p, unit=unit, scans=summary,
                                             place_form=PlaceForm() if unit else None,
-                                            schema=schema_org(p, request.base_url),
+                                            # From PUBLIC_BASE_URL, never the Host header: the page is cached.
+                                            schema=schema_org(p, lot_uri(p.organisation, lot)),
                                             lang_links={"vi": "?lang=vi", "en": "?lang=en"}))
     response.vary.update(("Accept", "Cookie"))
     return response, p.last_modified
@@ -114,7 +116,9 @@ def _lot_page(find, missing=not_found):
     key = (request.path, g.lang, _wants_json())
     today = local_today()
     pages = current_app.extensions.setdefault("public_page_cache", page_cache.PageCache())
-    cached = pages.get(key, max_age) if max_age and not session.get("_flashes") else None
+    # A page carrying a message for this visitor (a flash) is neither served from nor put in the cache.
+    cacheable = bool(max_age) and not session.get("_flashes")
+    cached = pages.get(key, max_age) if cacheable else None
     if cached is not None:
         fresh = time.monotonic() - cached.checked_at < current_app.config["PUBLIC_PAGE_RECHECK_SECONDS"]
         if not fresh and page_cache.organisation_version(cached.organisation_id, today) == cached.version:
@@ -129,7 +133,7 @@ def _lot_page(find, missing=not_found):
         return missing()
     version = page_cache.organisation_version(lot.organisation_id, today)  # before reading: never newer than the page
     response, last_modified = _render(lot, None, None)
-    if max_age:
+    if cacheable:
         now = time.monotonic()
         pages.put(key, page_cache.CachedPage(lot.organisation_id, version, response.get_data(), response.mimetype,
                                              last_modified, now, now))
@@ -144,7 +148,9 @@ def _unit_page(lot: Lot | None, serial: str):
                                                          UnitSerial.serial == serial.upper()))
     if unit is None:
         return not_found(lot, serial=serial)
-    if scans.record_scan(unit, remote_addr=request.remote_addr, user_agent=request.user_agent.string):
+    # HEAD (link previews, checkers) reads the page without counting as a buyer's scan.
+    if request.method == "GET" and scans.record_scan(unit, remote_addr=request.remote_addr,
+                                                     user_agent=request.user_agent.string):
         db.session.commit()
     summary = scans.summaries([unit.id])[unit.id]
     response, _last_modified = _render(lot, unit, summary)
@@ -161,11 +167,15 @@ def _lot_by_gtin(gtin: str, lot_code: str) -> tuple[Lot | None, Product | None]:
     return lot, product
 
 
-def _lot_by_organisation(org_code: str, lot_code: str) -> Lot | None:
+def _lot_by_organisation(org_code: str, product_code: str, lot_code: str) -> Lot | None:
     org = db.session.scalar(sa.select(Organisation).where(Organisation.code == org_code[:40]))
     if org is None or len(lot_code) > MAX_LOT_CODE:
         return None
-    return find_lot(org, lot_code)
+    lot = find_lot(org, lot_code)
+    # The product segment must be the lot's, as printed: no other spelling reaches (or floods the cache).
+    if lot is None or product_code != (lot.product.code if lot.product else "crop"):
+        return None
+    return lot
 
 
 @bp.get("/01/<gtin>/10/<lot_code>")
@@ -184,10 +194,10 @@ def by_gtin(gtin: str, lot_code: str, serial: str | None = None):
 @bp.get("/o/<org_code>/p/<product_code>/10/<lot_code>/21/<serial>")
 def by_organisation(org_code: str, product_code: str, lot_code: str, serial: str | None = None):
     if serial is None:
-        return _lot_page(lambda: _lot_by_organisation(org_code, lot_code))
+        return _lot_page(lambda: _lot_by_organisation(org_code, product_code, lot_code))
     if len(serial) > MAX_SERIAL:
         return not_found()
-    return _unit_page(_lot_by_organisation(org_code, lot_code), serial)
+    return _unit_page(_lot_by_organisation(org_code, product_code, lot_code), serial)
 
 
 def _place(lot: Lot | None, serial: str):
@@ -198,8 +208,7 @@ def _place(lot: Lot | None, serial: str):
     form = PlaceForm()
     if not form.validate_on_submit():
         flash(_("Choose the province where you bought it."), "error")
-    elif scans.tell_place(unit, form.province.data, remote_addr=request.remote_addr,
-                          user_agent=request.user_agent.string):
+    elif scans.tell_place(unit, form.province.data, remote_addr=request.remote_addr):
         db.session.commit()
         flash(_("Thank you: this helps the producer spot copied labels."), "success")
     else:
@@ -214,7 +223,7 @@ def place_by_gtin(gtin: str, lot_code: str, serial: str):
 
 @bp.post("/o/<org_code>/p/<product_code>/10/<lot_code>/21/<serial>/place")
 def place_by_organisation(org_code: str, product_code: str, lot_code: str, serial: str):
-    return _place(_lot_by_organisation(org_code, lot_code), serial)
+    return _place(_lot_by_organisation(org_code, product_code, lot_code), serial)
 
 
 @bp.get("/public/photos/<int:photo_id>.jpg")

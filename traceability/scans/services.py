@@ -3,8 +3,9 @@
 A genuine unit is scanned a handful of times, by its buyer, in one place. A code copied onto many
 packs is scanned often, by many phones, in places far apart. The thresholds are settings
 (``SCAN_ALERT_COUNT``, ``SCAN_ALERT_KM``); the counters are protected from cheap pumping: the same
-phone rescanning the same unit within ``SCAN_REPEAT_MINUTES`` counts once, and one phone counts at
-most ``SCAN_CLIENT_PER_HOUR`` scans an hour across all units.
+address rescanning the same unit within ``SCAN_REPEAT_MINUTES`` counts once, one address counts at
+most ``SCAN_CLIENT_PER_HOUR`` scans an hour across all units, and a unit at most
+``SCAN_UNIT_PER_HOUR`` scans an hour from all addresses together. Only GET requests count.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from itertools import combinations
 import sqlalchemy as sa
 from flask import current_app
 
-from traceability.clock import local_date
+from traceability.clock import local_date, local_today
 from traceability.database import utcnow
 from traceability.extensions import db
 from traceability.lots.models import Lot, UnitSerial
@@ -42,10 +43,11 @@ def agent_family(user_agent: str | None) -> str:
     return f"{browser} · {system}"
 
 
-def client_key(remote_addr: str | None, user_agent: str | None, today: dt.date) -> str:
-    """A keyed, daily-changing hash of address and browser: rate limits without keeping an IP."""
+def client_key(remote_addr: str | None, today: dt.date) -> str:
+    """A keyed hash of the address that changes every day: rate limits without keeping an IP. Not
+    the browser's name: a client chooses that freely, and could pose as a thousand phones."""
     key = current_app.config["SECRET_KEY"].encode()
-    message = f"{today.isoformat()}|{remote_addr or ''}|{user_agent or ''}".encode()
+    message = f"{today.isoformat()}|{remote_addr or ''}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
 
 
@@ -55,31 +57,33 @@ def provinces() -> dict[str, dict]:
 
 def record_scan(unit: UnitSerial, *, remote_addr: str | None, user_agent: str | None,
                 now: dt.datetime | None = None) -> bool:
-    """Count one scan of ``unit`` unless the same phone just did, or scans far too often."""
+    """Count one scan of ``unit`` unless the same client just did, scans far too often, or the unit
+    has had its hour's share of counted scans (so no crowd of addresses can pump it quickly)."""
     now = now or utcnow()
     config = current_app.config
-    client = client_key(remote_addr, user_agent, now.date())
-    repeat = db.session.scalar(sa.select(sa.func.count()).select_from(UnitScan).where(
-        UnitScan.client == client, UnitScan.unit_serial_id == unit.id,
-        UnitScan.scanned_at > now - dt.timedelta(minutes=config["SCAN_REPEAT_MINUTES"])))
-    if repeat:
-        return False
-    last_hour = db.session.scalar(sa.select(sa.func.count()).select_from(UnitScan).where(
-        UnitScan.client == client, UnitScan.scanned_at > now - dt.timedelta(hours=1)))
-    if last_hour >= config["SCAN_CLIENT_PER_HOUR"]:
+    client = client_key(remote_addr, local_today())
+    hour_ago = now - dt.timedelta(hours=1)
+    repeat, client_hour, unit_hour = db.session.execute(sa.select(
+        sa.func.count().filter(UnitScan.client == client, UnitScan.unit_serial_id == unit.id,
+                               UnitScan.scanned_at > now - dt.timedelta(minutes=config["SCAN_REPEAT_MINUTES"])),
+        sa.func.count().filter(UnitScan.client == client),
+        sa.func.count().filter(UnitScan.unit_serial_id == unit.id),
+    ).where(UnitScan.scanned_at > hour_ago, sa.or_(UnitScan.client == client,
+                                                  UnitScan.unit_serial_id == unit.id))).one()
+    if repeat or client_hour >= config["SCAN_CLIENT_PER_HOUR"] or unit_hour >= config["SCAN_UNIT_PER_HOUR"]:
         return False
     db.session.add(UnitScan(organisation_id=unit.organisation_id, unit_serial_id=unit.id, scanned_at=now,
                             agent=agent_family(user_agent)[:40], client=client))
     return True
 
 
-def tell_place(unit: UnitSerial, province: str, *, remote_addr: str | None, user_agent: str | None,
+def tell_place(unit: UnitSerial, province: str, *, remote_addr: str | None,
                now: dt.datetime | None = None) -> bool:
     """The buyer's own answer to "where did you buy it?", put on the scan they made in the last hour."""
     if province not in provinces():
         return False
     now = now or utcnow()
-    client = client_key(remote_addr, user_agent, now.date())
+    client = client_key(remote_addr, local_today())
     scan = db.session.scalar(sa.select(UnitScan).where(
         UnitScan.client == client, UnitScan.unit_serial_id == unit.id,
         UnitScan.scanned_at > now - dt.timedelta(hours=1)).order_by(UnitScan.id.desc()).limit(1))
