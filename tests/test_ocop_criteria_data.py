@@ -124,9 +124,10 @@ def test_prefill_maps_point_at_options(sheet):
             continue
         assert c["prefill"], c["id"]
         numbers = {o["n"] for o in c["options"]}
-        targets = [n for _floor, n in mapping.get("at_least", [])] + list(mapping.get("levels", {}).values())
+        targets = [n for _floor, n in mapping.get("above", []) + mapping.get("at_least", [])] + list(
+            mapping.get("levels", {}).values())
         assert targets and set(targets) <= numbers, c["id"]
-        floors = [floor for floor, _n in mapping.get("at_least", [])]
+        floors = [floor for floor, _n in mapping.get("above", []) + mapping.get("at_least", [])]
         assert floors == sorted(floors, reverse=True), c["id"]
 
 

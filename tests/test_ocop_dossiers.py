@@ -309,3 +309,83 @@ def test_producer_is_reminded_of_returns_and_rerating(coop):
     reminders = producer_reminders(coop["org"].id)
     assert [(r.text_key, r.comment or r.certificate.number) for r in reminders] == [
         ("returned", "Thiếu phiếu kiểm nghiệm."), ("rerating", "QĐ 7")]
+
+
+def test_hostile_input_on_dossier_pages_gets_messages_not_500(app, client):
+    import random
+
+    with app.app_context():
+        coop = build_melon_coop()
+        dossier = services.start_dossier(coop["org"], coop["manager"], product_id=coop["product"].id,
+                                         criteria_set=SET1)
+        db.session.commit()
+        dossier_id = dossier.id
+    login(client, "0911000001")
+    part = f"/ocop/dossiers/{dossier_id}/part/A"
+    for data in ({"c-A1.3": "²"}, {"c-A1.3": "1", "note-A1.3": "a\x00b"}, {"c-A1.1": "1", "reason-A1.1": "\x00"}):
+        assert client.post(part, data=data).status_code in (200, 302), data
+    details = client.post(f"/ocop/dossiers/{dossier_id}/details", data={
+        "results_year": "2025", "revenue_vnd": "9" * 30, "profit_vnd": "1", "plan": "x", "story": "<p>x</p>"})
+    assert details.status_code == 200 and "Số phải" in details.get_data(as_text=True)
+    no_file = client.post(f"/ocop/dossiers/{dossier_id}/attachments", data={"title": "Thiếu tệp"},
+                          follow_redirects=True)
+    assert no_file.status_code == 200 and "Chọn một tệp" in no_file.get_data(as_text=True)
+    upload = client.post(f"/ocop/dossiers/{dossier_id}/attachments", data={
+        "title": "Giấy phép", "file": (io.BytesIO(_pdf_bytes()), "Giấy phép kinh doanh.pdf")},
+        content_type="multipart/form-data")
+    assert upload.status_code == 302
+    with app.app_context():
+        from traceability.ocop.models import OcopAttachment
+
+        attachment_id = db.session.scalar(sa.select(OcopAttachment.id))
+    download = client.get(f"/ocop/attachments/{attachment_id}")
+    disposition = download.headers["Content-Disposition"]
+    disposition.encode("latin-1")  # what a WSGI server must be able to send
+    assert "filename*=UTF-8''Gi%E1%BA%A5y" in disposition
+    # Damaged PDFs make pypdf raise all sorts of errors: each is "not a PDF", never a 500.
+    rng, good = random.Random(7), _pdf_bytes()
+    with app.app_context():
+        from traceability.accounts.models import User
+
+        record = db.session.get(OcopDossier, dossier_id)
+
+        user = db.session.scalar(sa.select(User).where(User.phone == "0911000001"))
+        for _ in range(60):
+            damaged = bytearray(good)
+            for _ in range(5):
+                damaged[rng.randrange(10, len(damaged))] = rng.randrange(256)
+            try:
+                attach(record, user, title="x", filename="x.pdf", data=bytes(damaged))
+            except DomainError:
+                pass
+        db.session.rollback()
+        record.criteria_set = "qd99-removed"
+        db.session.commit()
+    gone = client.get(f"/ocop/dossiers/{dossier_id}", follow_redirects=True)
+    assert gone.status_code == 200 and "không còn được cài đặt" in gone.get_data(as_text=True)
+
+
+def test_a_refresh_keeps_an_answer_the_records_cannot_give(coop):
+    dossier = services.start_dossier(coop["org"], coop["manager"], product_id=coop["product"].id, criteria_set=SET1)
+    assert _answers(dossier)["C9.1"].suggested_n is None  # no declaration recorded
+    services.save_answer(dossier, "C9.1", 1)
+    services.refresh_from_records(dossier)
+    assert _answers(dossier)["C9.1"].option_n == 1
+
+
+def test_shares_are_compared_before_rounding_and_in_the_sets_own_scope(coop):
+    from traceability.ocop.prefill import local_raw_material_share, option_for
+
+    org, manager = coop["org"], coop["manager"]
+    neighbour = trade.receive_lot(org, manager, supplier_name="Đại lý xã Phú Vang", supplier_lot_code="P1",
+                                  crop="Khổ qua", quantity=Decimal(100), unit="kg", received_on=days_ago(3))
+    neighbour_party = db.session.get(type(neighbour.supplier), neighbour.supplier_id)
+    neighbour_party.address = "Xã Phú Vang, Thành phố Huế"
+    pack(org, manager, source_lot_code=neighbour.code, product_code="KQ", units=10, net_content=Decimal(10),
+         net_unit="kg", packed_on=days_ago(2))
+    commune = local_raw_material_share(org, coop["product"], {"scope": "commune"})
+    province = local_raw_material_share(org, coop["product"], {"scope": "province"})
+    assert commune.value == 60 and province.value == 80  # 300 own + 100 Huế + 100 Bình Dương
+    shares = {"above": [[75, 3]], "at_least": [[50, 2], [0, 1]]}
+    assert option_for(shares, Decimal("75.05")) == 3 and option_for(shares, Decimal(75)) == 2
+    assert option_for({"at_least": [[75, 3], [50, 2], [0, 1]]}, Decimal("74.975")) == 2

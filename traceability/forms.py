@@ -78,6 +78,11 @@ def required_input():
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def clean_text(value: str) -> str:
+    """A raw form value without control characters (no database stores a NUL in text)."""
+    return _CONTROL.sub("", value)
+
+
 class Form(FlaskForm):
     """Base of every form.
 

@@ -5,6 +5,7 @@ import click
 from flask.cli import AppGroup
 
 from traceability.extensions import db
+from traceability.ocop.criteria import get_set
 from traceability.ocop.models import OcopDossier
 
 dossier = AppGroup("dossier", help="OCOP dossiers: write one as PDF, or as a ZIP with its attached files.")
@@ -18,6 +19,8 @@ def _find(dossier_id: int) -> OcopDossier:
     found = db.session.get(OcopDossier, dossier_id) if 0 < dossier_id < 2**31 else None
     if found is None:
         raise click.ClickException(f"No OCOP dossier with the id {dossier_id}.")
+    if get_set(found.criteria_set) is None:
+        raise click.ClickException(f"The dossier's criteria set {found.criteria_set} is no longer installed.")
     return found
 
 

@@ -17,8 +17,11 @@ class DossierForm(Form):
 class DetailsForm(Form):
     results_year = IntegerField(_l("Year of the figures"), validators=[Optional(), NumberRange(2000, 2100)],
                                 render_kw={"inputmode": "numeric"})
-    revenue_vnd = LocalDecimalField(_l("Revenue of the product that year (đồng)"))
-    profit_vnd = LocalDecimalField(_l("Profit of the product that year (đồng)"))
+    # Numeric(16, 0) in the database: up to a million billion đồng, losses as negative profit.
+    revenue_vnd = LocalDecimalField(_l("Revenue of the product that year (đồng)"),
+                                    [Optional(), NumberRange(0, 10**15)])
+    profit_vnd = LocalDecimalField(_l("Profit of the product that year (đồng)"),
+                                   [Optional(), NumberRange(-10**15, 10**15)])
     plan = TextAreaField(_l("The plan ahead (Mẫu 02, part IV)"), [Length(max=5000)], filters=[strip_lines])
     story = TextAreaField(_l("The product's story"), [Length(max=20000)],
                           description=_l("Shown on the public page of every lot. Paragraphs, bold and lists are kept; "

@@ -20,7 +20,7 @@ from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.farm.models import Plot, Village
 from traceability.i18n import format_date, format_number
-from traceability.lots.models import Lot, LotLink, Party, Sale, UnitSerial
+from traceability.lots.models import Lot, LotKind, LotLink, Party, Sale, UnitSerial
 from traceability.products.models import Product
 from traceability.quality.models import Certificate, CertificateKind
 from traceability.rules import fold
@@ -54,14 +54,17 @@ def _raw_material(org: Organisation, product: Product) -> list[tuple[Lot, Decima
     return [(lot, Decimal(quantity)) for lot, quantity in rows]
 
 
-def local_raw_material_share(org: Organisation, product: Product) -> Finding | None:
+def local_raw_material_share(org: Organisation, product: Product, spec: dict) -> Finding | None:
     """Share of raw material grown on the organisation's own plots or bought from suppliers whose
     name or address names the commune, the province or one of its villages."""
     raw = _raw_material(org, product)
     if not raw:
         return None
-    places = {fold(org.commune), fold(org.province)} | {
+    # Set 1 asks what was grown in the commune; sets 7 and 20 what came from the province (data: scope).
+    places = {fold(org.commune)} | {
         fold(name) for name in db.session.scalars(sa.select(Village.name).where(Village.organisation_id == org.id))}
+    if spec.get("scope") == "province":
+        places.add(fold(org.province))
     suppliers = {p.id: p for p in db.session.scalars(
         sa.select(Party).where(Party.id.in_({lot.supplier_id for lot, _q in raw if lot.supplier_id})))}
 
@@ -77,15 +80,16 @@ def local_raw_material_share(org: Organisation, product: Product) -> Finding | N
     total = sum(q for _lot, q in raw)
     own = sum(q for lot, q in raw if lot.planting_id)
     local_quantity = sum(q for lot, q in raw if local(lot))
-    share = (local_quantity / total * 100).quantize(Decimal("0.1")) if total else Decimal(0)
+    share = local_quantity / total * 100 if total else Decimal(0)  # compared unrounded, shown rounded
+    place = org.province if spec.get("scope") == "province" else org.commune
     return Finding(share, _("%(share)s %% of the raw material of the last 12 months is local: %(own)s from the "
                             "organisation's own plots and %(bought)s bought from suppliers in %(commune)s, "
                             "of %(total)s in all (%(n)s lots).", share=format_number(share, 1),
                             own=format_number(own) + unit, bought=format_number(local_quantity - own) + unit,
-                            commune=org.commune, total=format_number(total) + unit, n=len(raw)))
+                            commune=place, total=format_number(total) + unit, n=len(raw)))
 
 
-def certified_area(org: Organisation, product: Product) -> Finding:
+def certified_area(org: Organisation, product: Product, spec: dict) -> Finding:
     today = local_today()
     certificates = db.session.scalars(sa.select(Certificate).where(
         Certificate.organisation_id == org.id, Certificate.kind.in_([CertificateKind.VIETGAP, CertificateKind.ORGANIC]),
@@ -95,7 +99,7 @@ def certified_area(org: Organisation, product: Product) -> Finding:
     plots = db.session.scalars(sa.select(Plot).where(Plot.organisation_id == org.id, Plot.archived_at.is_(None))).all()
     covered = [p for p in plots if any(_covers(c, p) for c in certificates)]
     area = sum((p.area_m2 for p in covered), Decimal(0))
-    return Finding("national", _("%(certificates)s: %(n)s of %(total)s plots, %(area)s m² certified.",
+    return Finding("national" if covered else "none", _("%(certificates)s: %(n)s of %(total)s plots, %(area)s m² certified.",
                                  certificates=", ".join(f"{c.number} ({c.issuer}, {_('until')} "
                                                         f"{format_date(c.valid_to)})" for c in certificates),
                                  n=len(covered), total=len(plots), area=format_number(area, 0)))
@@ -108,7 +112,7 @@ def _covers(certificate: Certificate, plot: Plot) -> bool:
         h.id == plot.household_id for h in certificate.households))
 
 
-def linkage_contracts(org: Organisation, product: Product) -> Finding | None:
+def linkage_contracts(org: Organisation, product: Product, spec: dict) -> Finding | None:
     """Share of the product's sales of the last year made under an invoice or contract reference."""
     rows = db.session.execute(
         sa.select(Sale.quantity, Sale.invoice_ref).join(Lot, Lot.id == Sale.lot_id)
@@ -117,7 +121,7 @@ def linkage_contracts(org: Organisation, product: Product) -> Finding | None:
         return None
     total = sum(q for q, _ref in rows)
     referenced = sum(q for q, ref in rows if ref)
-    share = (referenced / total * 100).quantize(Decimal("0.1"))
+    share = referenced / total * 100
     return Finding(share, _("%(share)s %% of %(n)s sales of the last 12 months carry an invoice or contract "
                             "reference.", share=format_number(share, 1), n=len(rows)))
 
@@ -126,7 +130,7 @@ LEGAL_FORMS = {OrganisationKind.COOPERATIVE: "cooperative", OrganisationKind.COO
                OrganisationKind.HOUSEHOLD_BUSINESS: "household", OrganisationKind.COMPANY: "company"}
 
 
-def legal_form(org: Organisation, product: Product) -> Finding | None:
+def legal_form(org: Organisation, product: Product, spec: dict) -> Finding | None:
     form = LEGAL_FORMS.get(org.kind)
     if form is None:
         return None
@@ -134,17 +138,19 @@ def legal_form(org: Organisation, product: Product) -> Finding | None:
                            number=org.registration_number or ""))
 
 
-def traceable_label(org: Organisation, product: Product) -> Finding:
+def traceable_label(org: Organisation, product: Product, spec: dict) -> Finding:
     serials = db.session.scalar(sa.select(sa.func.count()).select_from(UnitSerial).join(Lot, Lot.id == UnitSerial.lot_id)
                                 .where(Lot.product_id == product.id))
-    lots = db.session.scalar(sa.select(sa.func.count()).select_from(Lot).where(Lot.product_id == product.id))
+    # Sale lots are what carries a label; a product only processed so far has none yet.
+    lots = db.session.scalar(sa.select(sa.func.count()).select_from(Lot).where(
+        Lot.product_id == product.id, Lot.kind == LotKind.SALE))
     if not lots:
         return Finding("none", _("No lot of this product is recorded yet: no label carries a traceability code."))
     return Finding("traceable", _("Every lot of this product has a QR code opening its public history "
                                   "(%(lots)s lots, %(serials)s units with their own code).", lots=lots, serials=serials))
 
 
-def story_in_traceability(org: Organisation, product: Product) -> Finding:
+def story_in_traceability(org: Organisation, product: Product, spec: dict) -> Finding:
     if product.story and product.story.strip():
         return Finding("in_traceability", _("The product's story is shown on the public page of every lot."))
     return Finding("none", _("The product has no story yet: write it in the dossier and it appears on the "
@@ -158,7 +164,7 @@ def _valid(org: Organisation, product: Product, kind: CertificateKind) -> list[C
         Certificate.valid_to >= today)) if not c.products or product in c.products]
 
 
-def quality_declaration(org: Organisation, product: Product) -> Finding:
+def quality_declaration(org: Organisation, product: Product, spec: dict) -> Finding:
     found = _valid(org, product, CertificateKind.DECLARATION)
     if not found:
         return Finding("none", _("No product declaration is recorded among the certificates."))
@@ -166,7 +172,7 @@ def quality_declaration(org: Organisation, product: Product) -> Finding:
                                  issuer=found[0].issuer))
 
 
-def quality_assurance(org: Organisation, product: Product) -> Finding:
+def quality_assurance(org: Organisation, product: Product, spec: dict) -> Finding:
     found = _valid(org, product, CertificateKind.FOOD_SAFETY)
     if not found:
         return Finding("none", _("No valid food-safety certificate is recorded."))
@@ -187,10 +193,13 @@ FINDERS = {
 
 
 def option_for(prefill_map: dict | None, value) -> int | None:
-    """The option a finding means: ``{"at_least": [[75, 3], [50, 2], [0, 1]]}`` for shares, or
-    ``{"levels": {"none": 1, "national": 2}}`` for named levels."""
+    """The option a finding means: ``{"above": [[75, 3]], "at_least": [[50, 2], [0, 1]]}`` for shares
+    (strictly above, then at least, best first), or ``{"levels": {"none": 1, "national": 2}}``."""
     if not prefill_map or value is None:
         return None
-    if "at_least" in prefill_map and isinstance(value, Decimal):
-        return next((n for floor, n in prefill_map["at_least"] if value >= Decimal(str(floor))), None)
+    if isinstance(value, Decimal):  # the exact share: 74.99 % is not 75 %, and 75.01 % is above 75 %
+        for floor, n in prefill_map.get("above", []):
+            if value > Decimal(str(floor)):
+                return n
+        return next((n for floor, n in prefill_map.get("at_least", []) if value >= Decimal(str(floor))), None)
     return prefill_map.get("levels", {}).get(value)

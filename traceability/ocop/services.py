@@ -63,7 +63,9 @@ def refresh_from_records(dossier: OcopDossier) -> None:
         finder = prefill.FINDERS.get(criterion.prefill or "")
         if finder is None:
             continue
-        finding = finder(org, product)
+        prefill_map = next((c.get("prefill_map") for p in criteria_set_of(dossier).raw["parts"]
+                            for s in p["sections"] for c in s["criteria"] if c["id"] == criterion.id), None) or {}
+        finding = finder(org, product, prefill_map)
         answer = existing.get(criterion.id)
         if answer is None:
             answer = OcopAnswer(dossier_id=dossier.id, criterion_id=criterion.id)
@@ -71,11 +73,11 @@ def refresh_from_records(dossier: OcopDossier) -> None:
         if finding is None:
             answer.suggested_n, answer.evidence = None, _("The records hold nothing to answer this yet.")
             continue
-        prefill_map = next((c.get("prefill_map") for p in criteria_set_of(dossier).raw["parts"]
-                            for s in p["sections"] for c in s["criteria"] if c["id"] == criterion.id), None)
         answer.suggested_n = prefill.option_for(prefill_map, finding.value)
         answer.evidence = finding.evidence
-        if not answer.override_reason:
+        # The records' answer replaces the option unless the producer chose otherwise with a reason;
+        # when the records suggest nothing, the producer's own choice stays.
+        if answer.suggested_n is not None and not answer.override_reason:
             answer.option_n = answer.suggested_n
     db.session.flush()
 

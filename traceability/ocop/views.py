@@ -1,18 +1,20 @@
 """OCOP dossier pages: the producer's self-assessment, part by part; the officials' steps."""
 from __future__ import annotations
 
+import io
+
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from traceability.accounts.forms import EmptyForm
 from traceability.errors import DomainError
 from traceability.extensions import db
-from traceability.forms import choices
+from traceability.forms import choices, clean_text
 from traceability.ocop import services, workflow
 from traceability.ocop.attachments import attach, read_upload
-from traceability.ocop.criteria import all_sets
+from traceability.ocop.criteria import all_sets, get_set
 from traceability.ocop.forms import AttachmentForm, CommentForm, DetailsForm, DossierForm, RateForm, ReviewForm
 from traceability.ocop.models import DOSSIER_STATUS_LABELS, OcopAttachment, OcopDossier, OcopTransition
 from traceability.products.models import Product
@@ -52,7 +54,11 @@ def dossier_new():
 
 
 def _dossier(record_id: int) -> OcopDossier:
-    return get_scoped_or_404(OcopDossier, record_id)
+    record = get_scoped_or_404(OcopDossier, record_id)
+    if get_set(record.criteria_set) is None:  # its set's file was removed: say so, do not fail
+        flash(_("The criteria set %(id)s is no longer installed.", id=record.criteria_set), "error")
+        abort(redirect(url_for(".dossiers")))
+    return record
 
 
 @bp.get("/dossiers/<int:record_id>")
@@ -100,12 +106,13 @@ def dossier_part(record_id: int, part: str):
         if form.validate_on_submit():
             for criterion in criteria:
                 raw = request.form.get(f"c-{criterion.id}", "")
-                option_n = int(raw) if raw.isdigit() and len(raw) < 4 else None
+                option_n = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else None
                 try:
                     with db.session.begin_nested():
                         services.save_answer(record, criterion.id, option_n,
-                                             note=request.form.get(f"note-{criterion.id}", "")[:5000],
-                                             override_reason=request.form.get(f"reason-{criterion.id}", "")[:5000])
+                                             note=clean_text(request.form.get(f"note-{criterion.id}", ""))[:5000],
+                                             override_reason=clean_text(
+                                                 request.form.get(f"reason-{criterion.id}", ""))[:5000])
                 except DomainError as error:
                     errors[criterion.id] = error.message
             if not errors:
@@ -152,8 +159,9 @@ def attachment_new(record_id: int):
     form = _attachment_form(services.criteria_set_of(record))
 
     def upload():
+        data = read_upload(form.file.data)  # refuses a missing file, by name, before anything else
         return attach(record, current_user, title=form.title.data, filename=form.file.data.filename,
-                      data=read_upload(form.file.data), criterion_id=form.criterion_id.data)
+                      data=data, criterion_id=form.criterion_id.data)
 
     if submit(form, upload) is not None:
         flash(_("Attached."), "success")
@@ -168,10 +176,9 @@ def attachment_new(record_id: int):
 @org_required()
 def attachment(record_id: int):
     found = get_scoped_or_404(OcopAttachment, record_id)
-    response = Response(found.data, mimetype=found.mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{found.filename}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    # send_file writes an ASCII fallback and the UTF-8 name (filename*=): Vietnamese names survive.
+    return send_file(io.BytesIO(found.data), mimetype=found.mimetype, as_attachment=True,
+                     download_name=found.filename)
 
 
 @bp.post("/dossiers/<int:record_id>/refresh")

@@ -26,8 +26,8 @@ from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation
 from traceability.clock import local_today
-from traceability.extensions import db
 from traceability.exports.identifiers import lot_uri
+from traceability.extensions import db
 from traceability.gs1 import has_valid_check_digit
 from traceability.lots.models import Lot, UnitSerial
 from traceability.photos.models import Photo
