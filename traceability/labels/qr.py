@@ -14,7 +14,8 @@ from qrcode.image.svg import SvgPathImage
 QUIET_ZONE = 4  # modules
 
 
-def _code(data: str) -> qrcode.QRCode:
+def qr_code(data: str) -> qrcode.QRCode:
+    """Error correction M, the mask the encoder scores best (ISO/IEC 18004 §7.8.3), quiet zone 4."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE, box_size=10)
     code.add_data(data)
     code.make(fit=True)
@@ -22,7 +23,7 @@ def _code(data: str) -> qrcode.QRCode:
 
 
 def qr_png(data: str, *, module_px: int = 10) -> bytes:
-    code = _code(data)
+    code = qr_code(data)
     code.box_size = module_px
     image = code.make_image(fill_color="black", back_color="white")
     buffer = io.BytesIO()
@@ -32,7 +33,7 @@ def qr_png(data: str, *, module_px: int = 10) -> bytes:
 
 def qr_svg(data: str) -> str:
     """An SVG for inlining many times on one page: qrcode's path id would repeat, so it is removed."""
-    image = _code(data).make_image(image_factory=SvgPathImage)
+    image = qr_code(data).make_image(image_factory=SvgPathImage)
     buffer = io.BytesIO()
     image.save(buffer)
     return re.sub(r'\s+id="qr-path"', "", buffer.getvalue().decode())
@@ -40,4 +41,4 @@ def qr_svg(data: str) -> str:
 
 def modules(data: str) -> int:
     """Symbol width in modules, without the quiet zone (to size labels)."""
-    return _code(data).modules_count
+    return qr_code(data).modules_count

@@ -21,11 +21,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import qrcode
 from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
 
-from traceability.labels.qr import QUIET_ZONE
+from traceability.labels.qr import QUIET_ZONE, qr_code
 
 MM = 72 / 25.4  # PDF points per millimetre
 PADDING_MM = 1.5  # the label's padding in labels/sheet.html
@@ -34,11 +33,9 @@ PARALLEL_FROM = 200  # labels: fewer than this are not worth starting a second p
 
 def qr_matrix(data: str) -> list[str]:
     """The symbol's modules, row by row, as strings of "1" (dark) and "0", without the quiet zone.
-    Error correction M; the mask is the one the encoder scores best (ISO/IEC 18004 §7.8.3)."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    code.add_data(data)
-    code.make(fit=True)
-    return ["".join("1" if dark else "0" for dark in row) for row in code.get_matrix()]
+    The same encoder settings as every other QR of the app (``labels.qr``)."""
+    rows = qr_code(data).get_matrix()[QUIET_ZONE:-QUIET_ZONE]
+    return ["".join("1" if dark else "0" for dark in row[QUIET_ZONE:-QUIET_ZONE]) for row in rows]
 
 
 def qr_ops(data: str) -> tuple[int, bytes]:

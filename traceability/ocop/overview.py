@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from traceability.accounts.models import Organisation
 from traceability.clock import local_today
@@ -70,7 +71,8 @@ def overview(authority: Organisation) -> Overview:
     ids = list(orgs)
     ocop = db.session.scalars(sa.select(Certificate).where(
         Certificate.organisation_id.in_(ids), Certificate.kind == CertificateKind.OCOP,
-        Certificate.valid_from <= today, Certificate.valid_to >= today)).all()
+        Certificate.valid_from <= today, Certificate.valid_to >= today)
+        .options(selectinload(Certificate.products))).all()
     stars_of = {}
     for certificate in ocop:
         for product in certificate.products:
@@ -80,7 +82,8 @@ def overview(authority: Organisation) -> Overview:
             in_window = RERATING_WINDOW[1] <= days <= RERATING_WINDOW[0]
             result.expiring.append((certificate, days, in_window))
     result.expiring.sort(key=lambda row: row[1])
-    dossiers = db.session.scalars(sa.select(OcopDossier).where(OcopDossier.organisation_id.in_(ids))).all()
+    dossiers = db.session.scalars(sa.select(OcopDossier).where(OcopDossier.organisation_id.in_(ids))
+                                  .options(selectinload(OcopDossier.product))).all()
     sets = all_sets()
     for dossier in dossiers:
         result.by_status[dossier.status] += 1

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from traceability.accounts.models import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
 from traceability.clock import local_today
@@ -93,7 +94,8 @@ def certified_area(org: Organisation, product: Product, spec: dict) -> Finding:
     today = local_today()
     certificates = db.session.scalars(sa.select(Certificate).where(
         Certificate.organisation_id == org.id, Certificate.kind.in_([CertificateKind.VIETGAP, CertificateKind.ORGANIC]),
-        Certificate.valid_from <= today, Certificate.valid_to >= today)).all()
+        Certificate.valid_from <= today, Certificate.valid_to >= today)
+        .options(selectinload(Certificate.plots), selectinload(Certificate.households))).all()
     if not certificates:
         return Finding("none", _("No valid VietGAP or organic certificate is recorded."))
     plots = db.session.scalars(sa.select(Plot).where(Plot.organisation_id == org.id, Plot.archived_at.is_(None))).all()
@@ -161,7 +163,8 @@ def _valid(org: Organisation, product: Product, kind: CertificateKind) -> list[C
     today = local_today()
     return [c for c in db.session.scalars(sa.select(Certificate).where(
         Certificate.organisation_id == org.id, Certificate.kind == kind, Certificate.valid_from <= today,
-        Certificate.valid_to >= today)) if not c.products or product in c.products]
+        Certificate.valid_to >= today).options(selectinload(Certificate.products)))
+        if not c.products or product in c.products]
 
 
 def quality_declaration(org: Organisation, product: Product, spec: dict) -> Finding:

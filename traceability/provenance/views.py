@@ -140,12 +140,19 @@ def _lot_page(find, missing=not_found):
     return _conditional(response, last_modified)
 
 
+def _unit(lot: Lot | None, serial: str) -> UnitSerial | None:
+    """The lot's unit with this serial as printed (serials are upper case; a phone may lower them)."""
+    if lot is None:
+        return None
+    return db.session.scalar(sa.select(UnitSerial).where(UnitSerial.lot_id == lot.id,
+                                                         UnitSerial.serial == serial.upper()))
+
+
 def _unit_page(lot: Lot | None, serial: str):
     """A unit's page counts the scan and shows the counters: built every time, never cached."""
     if lot is None:
         return not_found()
-    unit = db.session.scalar(sa.select(UnitSerial).where(UnitSerial.lot_id == lot.id,
-                                                         UnitSerial.serial == serial.upper()))
+    unit = _unit(lot, serial)
     if unit is None:
         return not_found(lot, serial=serial)
     # HEAD (link previews, checkers) reads the page without counting as a buyer's scan.
@@ -201,8 +208,7 @@ def by_organisation(org_code: str, product_code: str, lot_code: str, serial: str
 
 
 def _place(lot: Lot | None, serial: str):
-    unit = db.session.scalar(sa.select(UnitSerial).where(UnitSerial.lot_id == lot.id,
-                                                         UnitSerial.serial == serial.upper())) if lot else None
+    unit = _unit(lot, serial)
     if unit is None:
         return not_found(lot, serial=serial)
     form = PlaceForm()
