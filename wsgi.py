@@ -2,6 +2,7 @@
 
 Production mode unless TRACEABILITY_ENV says otherwise, so a missing SECRET_KEY stops start-up.
 """
+
 import os
 
 os.environ.setdefault("TRACEABILITY_ENV", "production")

@@ -1,4 +1,5 @@
 """The throwaway database every benchmark starts from (shared by the scripts in this folder)."""
+
 from __future__ import annotations
 
 from pathlib import Path

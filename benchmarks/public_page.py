@@ -25,6 +25,7 @@ afterwards.
 The project's target: the page serves at least 0.6 times the requests per second of ``/hello``
 (medians over the rounds). This is a script, not a test: it says when the target is missed, it never fails.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,6 +64,7 @@ def say(*args) -> None:
 # ---------------------------------------------------------------------------------------------
 # The database and the demo data
 # ---------------------------------------------------------------------------------------------
+
 
 def prepare_database(url: str | None, workdir: Path) -> str:
     """An empty database for one run; returns its SQLAlchemy URL (as benchmarks/lineage.py does)."""
@@ -107,8 +109,12 @@ def load_demo() -> dict:
         info["load_s"] = time.perf_counter() - started
         with db.engine.connect() as conn:
             info["server"] = describe_server(conn)
-        lot = db.session.scalar(sa.select(Lot).join(Product, Product.id == Lot.product_id)
-                                .where(Lot.kind == LotKind.SALE, Product.code == PRODUCT_CODE).order_by(Lot.id))
+        lot = db.session.scalar(
+            sa.select(Lot)
+            .join(Product, Product.id == Lot.product_id)
+            .where(Lot.kind == LotKind.SALE, Product.code == PRODUCT_CODE)
+            .order_by(Lot.id)
+        )
         if lot is None or not lot.product.gtin:
             raise SystemExit(f"the demo data has no sale lot of {PRODUCT_CODE} with a GTIN")
         info["lot_code"], info["gtin"] = lot.code, lot.product.gtin
@@ -145,6 +151,7 @@ def load_demo() -> dict:
 # The server and the load
 # ---------------------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -152,9 +159,26 @@ def free_port() -> int:
 
 
 def start_gunicorn(port: int, workers: int, log_path: Path, env: dict) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "--pythonpath", str(BENCH_DIR), "--chdir", str(PROJECT_ROOT),
-               "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
-               "--log-level", "warning", "--error-logfile", str(log_path), "public_page_app:app"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--pythonpath",
+        str(BENCH_DIR),
+        "--chdir",
+        str(PROJECT_ROOT),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        str(log_path),
+        "public_page_app:app",
+    ]
     say("$ " + " ".join(command[1:]))
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
@@ -224,8 +248,10 @@ def run_wrk(url: str, duration: int, threads: int, connections: int) -> dict:
 
 
 def describe(name: str, r: dict) -> str:
-    line = (f"  {name:<5} {r['rps']:>9,.0f} req/s   latency avg {r['avg_ms']:6.2f} ms  p50 {r['p50_ms']:6.2f} ms  "
-            f"p99 {r['p99_ms']:6.2f} ms  max {r['max_ms']:7.2f} ms   {r.get('requests', 0):,} requests")
+    line = (
+        f"  {name:<5} {r['rps']:>9,.0f} req/s   latency avg {r['avg_ms']:6.2f} ms  p50 {r['p50_ms']:6.2f} ms  "
+        f"p99 {r['p99_ms']:6.2f} ms  max {r['max_ms']:7.2f} ms   {r.get('requests', 0):,} requests"
+    )
     if r["non_2xx"]:
         line += f"   NON-2xx/3xx: {r['non_2xx']}"
     if r["socket_errors"]:
@@ -242,13 +268,16 @@ def scan_log(log_path: Path) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------
 
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url",
-                        help="benchmark this database instead of a temporary SQLite file, e.g. "
-                             "postgresql+psycopg://postgres@127.0.0.1:5433/benchdb — WARNING: a PostgreSQL "
-                             "database's public schema is DROPPED and recreated (all its data is lost), a SQLite "
-                             "file is deleted")
+    parser.add_argument(
+        "--database-url",
+        help="benchmark this database instead of a temporary SQLite file, e.g. "
+        "postgresql+psycopg://postgres@127.0.0.1:5433/benchdb — WARNING: a PostgreSQL "
+        "database's public schema is DROPPED and recreated (all its data is lost), a SQLite "
+        "file is deleted",
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds of each wrk run (default 10)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of /hello then the page (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
@@ -268,28 +297,41 @@ def main(argv=None) -> int:
         url = prepare_database(args.database_url, workdir)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, DATABASE_URL=url, INSTANCE_PATH=str(instance), TRACEABILITY_ENV="production",
-                   SECRET_KEY="bench-public-page-not-a-secret", PUBLIC_BASE_URL=base)
+        env = dict(
+            os.environ,
+            DATABASE_URL=url,
+            INSTANCE_PATH=str(instance),
+            TRACEABILITY_ENV="production",
+            SECRET_KEY="bench-public-page-not-a-secret",
+            PUBLIC_BASE_URL=base,
+        )
         env.pop("REDIS_URL", None)  # jobs by the embedded worker thread, as in the default deployment
-        os.environ.update({k: env[k] for k in ("DATABASE_URL", "INSTANCE_PATH", "TRACEABILITY_ENV", "SECRET_KEY",
-                                                "PUBLIC_BASE_URL")})
+        os.environ.update(
+            {k: env[k] for k in ("DATABASE_URL", "INSTANCE_PATH", "TRACEABILITY_ENV", "SECRET_KEY", "PUBLIC_BASE_URL")}
+        )
         os.environ.pop("REDIS_URL", None)
 
         info = load_demo()
-        say(f"{info['server']}, demo data loaded in {info['load_s']:.1f} s ({info['lots']} lots); "
-            f"CPUs: {os.cpu_count()}")
+        say(
+            f"{info['server']}, demo data loaded in {info['load_s']:.1f} s ({info['lots']} lots); "
+            f"CPUs: {os.cpu_count()}"
+        )
         say(f"page: lot {info['lot_code']} of {PRODUCT_CODE} (GTIN {info['gtin']}): {info['path']}")
-        say(f"in-process (Flask test client, one thread): status {info['in_process_status']}, "
+        say(
+            f"in-process (Flask test client, one thread): status {info['in_process_status']}, "
             f"{info['sql_statements']} SQL statements, median {info['render_ms']:.1f} ms per page "
-            f"over {IN_PROCESS_RENDERS} renders")
+            f"over {IN_PROCESS_RENDERS} renders"
+        )
 
         server = start_gunicorn(port, args.workers, log_path, env)
         wait_ready(server, base + "/hello")
         page_url = base + info["path"]
         status, headers, body = fetch(page_url)
-        say(f"GET {info['path']}: {status}, {len(body):,} bytes of HTML, "
+        say(
+            f"GET {info['path']}: {status}, {len(body):,} bytes of HTML, "
             f"Content-Type {headers.get('Content-Type')!r}, Cache-Control {headers.get('Cache-Control')!r}, "
-            f"ETag {headers.get('ETag')!r}, Set-Cookie {'yes' if headers.get('Set-Cookie') else 'no'}")
+            f"ETag {headers.get('ETag')!r}, Set-Cookie {'yes' if headers.get('Set-Cookie') else 'no'}"
+        )
         if status != 200:
             say(f"the page did not answer 200: {body[:500]!r}")
             say("MISSED: the page must answer 200; nothing measured")
@@ -306,8 +348,10 @@ def main(argv=None) -> int:
         say(f"GET /hello: {hello_status}, {len(hello_body)} bytes")
         say("load average before wrk: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
-        say(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, gunicorn --workers {args.workers} "
-            f"(sync), {args.rounds} round(s), /hello then the page:")
+        say(
+            f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, gunicorn --workers {args.workers} "
+            f"(sync), {args.rounds} round(s), /hello then the page:"
+        )
         results: dict[str, list[dict]] = {"hello": [], "page": []}
         for round_no in range(1, args.rounds + 1):
             say(f" round {round_no}")
@@ -319,14 +363,21 @@ def main(argv=None) -> int:
         hello = statistics.median(r["rps"] for r in results["hello"])
         page = statistics.median(r["rps"] for r in results["page"])
         ratio = page / hello if hello else float("nan")
-        say("load average after wrk: " + " ".join(f"{x:.2f}" for x in os.getloadavg())
-            + "  (wrk and gunicorn share the machine; anything else running skews both routes)")
+        say(
+            "load average after wrk: "
+            + " ".join(f"{x:.2f}" for x in os.getloadavg())
+            + "  (wrk and gunicorn share the machine; anything else running skews both routes)"
+        )
         say("\nmedians over the rounds:")
-        say(f"  hello {hello:>9,.0f} req/s   p50 latency "
-            f"{statistics.median(r['p50_ms'] for r in results['hello']):.2f} ms")
-        say(f"  page  {page:>9,.0f} req/s   p50 latency "
+        say(
+            f"  hello {hello:>9,.0f} req/s   p50 latency "
+            f"{statistics.median(r['p50_ms'] for r in results['hello']):.2f} ms"
+        )
+        say(
+            f"  page  {page:>9,.0f} req/s   p50 latency "
             f"{statistics.median(r['p50_ms'] for r in results['page']):.2f} ms   "
-            f"({len(body):,} bytes of HTML)")
+            f"({len(body):,} bytes of HTML)"
+        )
         per_round = [p["rps"] / h["rps"] for h, p in zip(results["hello"], results["page"], strict=True)]
         say("  ratio per round: " + ", ".join(f"{x:.2f}" for x in per_round))
         verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"

@@ -7,6 +7,7 @@ TRACEABILITY_ENV, PUBLIC_BASE_URL), exactly as in production. ``/hello`` goes th
 request hooks (language, current organisation, security headers) as every other page: it measures
 the server and Flask, not the database or the templates.
 """
+
 from __future__ import annotations
 
 import sys

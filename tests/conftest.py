@@ -3,6 +3,7 @@
 SQLite by default (a new file per test). With ``DATABASE_URL`` set to a PostgreSQL URL the same
 tests run there: the schema is created once and every table is emptied after each test.
 """
+
 from __future__ import annotations
 
 import os
@@ -113,5 +114,6 @@ def needs_tool(name: str):
     anyway, so a missing install step fails loudly instead of skipping quietly."""
     import shutil
 
-    return pytest.mark.skipif(not shutil.which(name) and not os.environ.get("CI"),
-                              reason=f"{name} is not installed (bash .ci/system-deps)")
+    return pytest.mark.skipif(
+        not shutil.which(name) and not os.environ.get("CI"), reason=f"{name} is not installed (bash .ci/system-deps)"
+    )

@@ -1,4 +1,5 @@
 """Small factories: each builds a valid record through the same services the app uses."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,12 +15,19 @@ PASSWORD = "correct-horse-9"
 _counter = itertools.count(1)
 
 
-def make_org(code: str | None = None, *, kind=OrganisationKind.COOPERATIVE, commune="Quảng Thái",
-             province="Thành phố Huế", name: str | None = None):
+def make_org(
+    code: str | None = None,
+    *,
+    kind=OrganisationKind.COOPERATIVE,
+    commune="Quảng Thái",
+    province="Thành phố Huế",
+    name: str | None = None,
+):
     n = next(_counter)
     code = code or f"org-{n}"
-    return accounts.create_organisation(code=code, name=name or f"HTX {code}", kind=kind, commune=commune,
-                                        province=province)
+    return accounts.create_organisation(
+        code=code, name=name or f"HTX {code}", kind=kind, commune=commune, province=province
+    )
 
 
 def make_user(org, role: Role | str = Role.MANAGER, *, login: str | None = None, name: str = "Người dùng"):
@@ -37,20 +45,36 @@ def make_village(org, name: str | None = None):
 
 def make_household(org, village=None, name: str | None = None):
     village = village or make_village(org)
-    return farm.save_household(org, None, name=name or f"Hộ {next(_counter)}", village_id=village.id,
-                               phone="0912345678")
+    return farm.save_household(
+        org, None, name=name or f"Hộ {next(_counter)}", village_id=village.id, phone="0912345678"
+    )
 
 
 def make_plot(org, village=None, household=None, code: str | None = None, area="1500"):
     village = village or make_village(org)
-    return farm.save_plot(org, None, code=code or f"P{next(_counter)}", name="Ruộng thử", village_id=village.id,
-                          household_id=household.id if household else None, area_m2=Decimal(area),
-                          crop="Khổ qua")
+    return farm.save_plot(
+        org,
+        None,
+        code=code or f"P{next(_counter)}",
+        name="Ruộng thử",
+        village_id=village.id,
+        household_id=household.id if household else None,
+        area_m2=Decimal(area),
+        crop="Khổ qua",
+    )
 
 
 def make_product(org, code: str | None = None, gtin: str | None = None):
-    return products.save_product(org, None, code=code or f"SP{next(_counter)}", name_vi="Khổ qua tươi",
-                                 kind="fresh", unit="kg", gtin=gtin, shelf_life_days=10)
+    return products.save_product(
+        org,
+        None,
+        code=code or f"SP{next(_counter)}",
+        name_vi="Khổ qua tươi",
+        kind="fresh",
+        unit="kg",
+        gtin=gtin,
+        shelf_life_days=10,
+    )
 
 
 def days_ago(n: int) -> dt.date:
@@ -67,21 +91,37 @@ def make_planting(org, user, plot=None, sown_days_ago: int = 60, crop: str = "Kh
     return seasons.start_planting(org, user, plot_id=plot.id, sown_on=days_ago(sown_days_ago), crop=crop)
 
 
-def make_spray(org, user, planting, applied_days_ago: int = 10, phi_days: int | None = 7,
-               trade_name: str = "Emagold 6.5EC", kind: str = "plant_protection", active: str | None = None):
+def make_spray(
+    org,
+    user,
+    planting,
+    applied_days_ago: int = 10,
+    phi_days: int | None = 7,
+    trade_name: str = "Emagold 6.5EC",
+    kind: str = "plant_protection",
+    active: str | None = None,
+):
     from traceability.farm.services import seasons
 
-    facts = seasons.InputFacts(planting_id=planting.id, applied_on=days_ago(applied_days_ago), trade_name=trade_name,
-                               kind=kind, phi_days=phi_days, dose=Decimal("20"), dose_unit="ml",
-                               active_ingredient=active or "emamectin benzoate 6.5%")
+    facts = seasons.InputFacts(
+        planting_id=planting.id,
+        applied_on=days_ago(applied_days_ago),
+        trade_name=trade_name,
+        kind=kind,
+        phi_days=phi_days,
+        dose=Decimal("20"),
+        dose_unit="ml",
+        active_ingredient=active or "emamectin benzoate 6.5%",
+    )
     return seasons.record_input_application(org, user, facts)
 
 
 def make_harvest(org, user, planting, days_ago_: int = 0, kg: str = "100"):
     from traceability.lots import services as lots
 
-    return lots.record_harvest(org, user, planting_id=planting.id, harvested_on=days_ago(days_ago_),
-                               quantity_kg=Decimal(kg))
+    return lots.record_harvest(
+        org, user, planting_id=planting.id, harvested_on=days_ago(days_ago_), quantity_kg=Decimal(kg)
+    )
 
 
 def make_inspection(org, inspector, plot=None):

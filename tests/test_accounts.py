@@ -8,16 +8,19 @@ from traceability.accounts.models import LoginFailure, Role, User
 from traceability.extensions import db
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("0912345678", "0912345678"),
-    ("0912 345 678", "0912345678"),
-    ("+84 912 345 678", "0912345678"),
-    ("84912345678", "0912345678"),
-    ("091.234.5678", "0912345678"),
-    ("12345", None),
-    ("abc", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("0912345678", "0912345678"),
+        ("0912 345 678", "0912345678"),
+        ("+84 912 345 678", "0912345678"),
+        ("84912345678", "0912345678"),
+        ("091.234.5678", "0912345678"),
+        ("12345", None),
+        ("abc", None),
+        ("", None),
+    ],
+)
 def test_phone_numbers_are_normalised(raw, expected):
     assert services.normalise_phone(raw) == expected
 
@@ -93,8 +96,9 @@ def test_logout_needs_post_and_ends_session(client, manager):
 
 
 def test_open_redirect_after_login_is_refused(client, manager):
-    response = client.post("/login", data={"login": "0912345678", "password": PASSWORD,
-                                           "next": "https://evil.example/"})
+    response = client.post(
+        "/login", data={"login": "0912345678", "password": PASSWORD, "next": "https://evil.example/"}
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -170,8 +174,9 @@ def admin_client(app, client):
 
 
 def test_admin_adds_a_member_who_can_log_in(app, admin_client):
-    response = admin_client.post("/members", data={"name": "Lê Văn Bình", "phone": "0933 333 333",
-                                                   "role": "member", "password": "mat-khau-dai"})
+    response = admin_client.post(
+        "/members", data={"name": "Lê Văn Bình", "phone": "0933 333 333", "role": "member", "password": "mat-khau-dai"}
+    )
     assert response.status_code == 302
     page = admin_client.get("/members").get_data(as_text=True)
     assert "Lê Văn Bình" in page and "0933333333" in page
@@ -180,8 +185,9 @@ def test_admin_adds_a_member_who_can_log_in(app, admin_client):
 
 
 def test_member_form_keeps_input_on_error(admin_client):
-    response = admin_client.post("/members", data={"name": "Lê Văn Bình", "phone": "12", "role": "member",
-                                                   "password": "mat-khau-dai"})
+    response = admin_client.post(
+        "/members", data={"name": "Lê Văn Bình", "phone": "12", "role": "member", "password": "mat-khau-dai"}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'value="Lê Văn Bình"' in page and 'value="12"' in page
 
@@ -190,20 +196,30 @@ def test_only_admins_manage_people(app, client, admin_client):
     other = app.test_client()
     login(other, "0922222222")
     assert other.get("/members").status_code == 403
-    assert other.post("/members", data={"name": "X", "phone": "0944444444", "role": "admin",
-                                        "password": "mat-khau-dai"}).status_code == 403
+    assert (
+        other.post(
+            "/members", data={"name": "X", "phone": "0944444444", "role": "admin", "password": "mat-khau-dai"}
+        ).status_code
+        == 403
+    )
 
 
 def test_official_role_is_not_offered_to_a_cooperative(admin_client):
-    response = admin_client.post("/members", data={"name": "X", "phone": "0944444444", "role": "official",
-                                                   "password": "mat-khau-dai"})
+    response = admin_client.post(
+        "/members", data={"name": "X", "phone": "0944444444", "role": "official", "password": "mat-khau-dai"}
+    )
     assert response.status_code == 200
     assert 'value="official"' not in response.get_data(as_text=True)
 
 
 def test_admin_edits_organisation_details_with_checked_gln(app, admin_client):
-    data = {"name": "HTX Tây Hoàng", "commune": "Quảng Thái", "province": "Thành phố Huế",
-            "gs1_company_prefix": "9520123", "gln": "9520123000005"}
+    data = {
+        "name": "HTX Tây Hoàng",
+        "commune": "Quảng Thái",
+        "province": "Thành phố Huế",
+        "gs1_company_prefix": "9520123",
+        "gln": "9520123000005",
+    }
     response = admin_client.post("/organisation/settings", data=data)
     assert "GLN này không hợp lệ" in response.get_data(as_text=True)
     assert admin_client.post("/organisation/settings", data={**data, "gln": "9520123000004"}).status_code == 302

@@ -1,4 +1,5 @@
 """JSON API v1: tokens, the same rules as the web, stable error codes, idempotent retries, OpenAPI."""
+
 import re
 
 import pytest
@@ -24,8 +25,16 @@ def api(app, client):
         plot = make_plot(org, village, code="N1", area="3000")
         planting = make_planting(org, manager, plot, sown_days_ago=280, crop="Nghệ")
         seasons.load_default_inputs(org)
-        products.save_product(org, None, code="TBN", name_vi="Tinh bột nghệ", kind="processed", unit="kg",
-                              gtin="09520123000035", shelf_life_days=365)
+        products.save_product(
+            org,
+            None,
+            code="TBN",
+            name_vi="Tinh bột nghệ",
+            kind="processed",
+            unit="kg",
+            gtin="09520123000035",
+            shelf_life_days=365,
+        )
         _row, token = create_token(manager, org, "test")
         _row, member_token = create_token(member, org, "member")
         other = make_org("other")
@@ -49,21 +58,40 @@ def test_no_token_no_entry(client, api):
 
 def test_the_chain_of_custody_through_the_api(api):
     assert [p["code"] for p in api("GET", "/products").json["products"]] == ["TBN"]
-    spray = api("POST", f"/plantings/{api.ids['planting']}/inputs",
-                {"applied_on": days_ago(10).isoformat(), "trade_name": "Emagold 6.5EC", "dose": "20"})
+    spray = api(
+        "POST",
+        f"/plantings/{api.ids['planting']}/inputs",
+        {"applied_on": days_ago(10).isoformat(), "trade_name": "Emagold 6.5EC", "dose": "20"},
+    )
     assert spray.status_code == 201 and spray.json["harvest_allowed_from"] == days_ago(4).isoformat()
-    refused = api("POST", "/harvests", {"planting_id": api.ids["planting"], "quantity_kg": 500,
-                                        "harvested_on": days_ago(5).isoformat()})
+    refused = api(
+        "POST",
+        "/harvests",
+        {"planting_id": api.ids["planting"], "quantity_kg": 500, "harvested_on": days_ago(5).isoformat()},
+    )
     assert refused.status_code == 422 and refused.json["error"]["field"] == "harvested_on"
     harvest = api("POST", "/harvests", {"planting_id": api.ids["planting"], "quantity_kg": "2500"})
     assert harvest.status_code == 201
     code = harvest.json["code"]
-    run = api("POST", "/processing-runs", {"inputs": [{"lot_code": code, "quantity": 2500}],
-                                           "outputs": [{"product_code": "TBN", "quantity": 100}]})
+    run = api(
+        "POST",
+        "/processing-runs",
+        {"inputs": [{"lot_code": code, "quantity": 2500}], "outputs": [{"product_code": "TBN", "quantity": 100}]},
+    )
     assert run.status_code == 201 and run.json["yield_ratio"] == "0.040000"
     starch = run.json["outputs"][0]["code"]
-    packing = api("POST", "/packings", {"source_lot_code": starch, "product_code": "TBN", "units": 100,
-                                        "net_content": 100, "net_unit": "g", "serials": True})
+    packing = api(
+        "POST",
+        "/packings",
+        {
+            "source_lot_code": starch,
+            "product_code": "TBN",
+            "units": 100,
+            "net_content": 100,
+            "net_unit": "g",
+            "serials": True,
+        },
+    )
     assert packing.status_code == 201 and packing.json["quantity"] == "100"
     sale = api("POST", "/sales", {"lot_code": packing.json["code"], "buyer_name": "Siêu thị Huế", "quantity": 30})
     assert sale.status_code == 201 and sale.json["lot"]["remaining_quantity"] == "70"
@@ -91,14 +119,17 @@ def test_an_idempotent_retry_writes_once(app, api):
     assert reused.status_code == 422 and reused.json["error"]["code"] == "idempotency_key_reused"
 
 
-@pytest.mark.parametrize("path, body, field", [
-    ("/harvests", {"planting_id": "one", "quantity_kg": 5}, "planting_id"),
-    ("/harvests", {"planting_id": 1, "quantity_kg": "lots"}, "quantity_kg"),
-    ("/harvests", {"planting_id": 1, "quantity_kg": 5, "harvested_on": "12/12/2026"}, "harvested_on"),
-    ("/processing-runs", {"inputs": [], "outputs": [{"product_code": "TBN", "quantity": 1}]}, "inputs"),
-    ("/processing-runs", {"inputs": "N1", "outputs": []}, "inputs"),
-    ("/sales", ["not", "an", "object"], None),
-])
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("/harvests", {"planting_id": "one", "quantity_kg": 5}, "planting_id"),
+        ("/harvests", {"planting_id": 1, "quantity_kg": "lots"}, "quantity_kg"),
+        ("/harvests", {"planting_id": 1, "quantity_kg": 5, "harvested_on": "12/12/2026"}, "harvested_on"),
+        ("/processing-runs", {"inputs": [], "outputs": [{"product_code": "TBN", "quantity": 1}]}, "inputs"),
+        ("/processing-runs", {"inputs": "N1", "outputs": []}, "inputs"),
+        ("/sales", ["not", "an", "object"], None),
+    ],
+)
 def test_wrong_shapes_are_400_with_the_field(api, path, body, field):
     response = api("POST", path, body)
     assert response.status_code == 400
@@ -109,8 +140,14 @@ def test_rules_broken_are_422_and_nothing_is_written(app, api):
     harvest = api("POST", "/harvests", {"planting_id": api.ids["planting"], "quantity_kg": 10}).json
     over = api("POST", "/sales", {"lot_code": harvest["code"], "buyer_name": "X", "quantity": 11})
     assert over.status_code == 422 and re.search("10", over.json["error"]["message"])
-    no_outputs = api("POST", "/processing-runs", {"inputs": [{"lot_code": harvest["code"], "quantity": 1}],
-                                                  "outputs": [{"product_code": "NOPE", "quantity": 1}]})
+    no_outputs = api(
+        "POST",
+        "/processing-runs",
+        {
+            "inputs": [{"lot_code": harvest["code"], "quantity": 1}],
+            "outputs": [{"product_code": "NOPE", "quantity": 1}],
+        },
+    )
     assert no_outputs.status_code == 422
     with app.app_context():
         assert db.session.scalar(sa.select(Lot.remaining_quantity).where(Lot.code == harvest["code"])) == 10
@@ -120,17 +157,24 @@ def test_other_organisations_lots_and_plantings_are_404(api):
     code = api("POST", "/harvests", {"planting_id": api.ids["planting"], "quantity_kg": 10}).json["code"]
     assert api("GET", f"/lots/{code}", token=api.other_token).status_code == 404
     assert api("POST", f"/lots/{code}/recall", {"reason": "x"}, token=api.other_token).status_code == 404
-    assert api("POST", f"/plantings/{api.ids['planting']}/inputs", {"applied_on": days_ago(1).isoformat(),
-               "trade_name": "Urê"}, token=api.other_token).status_code == 404
+    assert (
+        api(
+            "POST",
+            f"/plantings/{api.ids['planting']}/inputs",
+            {"applied_on": days_ago(1).isoformat(), "trade_name": "Urê"},
+            token=api.other_token,
+        ).status_code
+        == 404
+    )
     assert api("GET", "/lots/NO-SUCH-LOT").status_code == 404
 
 
 def test_roles_apply_as_on_the_web(api):
-    code = api("POST", "/harvests", {"planting_id": api.ids["planting"], "quantity_kg": 10},
-               token=api.member_token)
+    code = api("POST", "/harvests", {"planting_id": api.ids["planting"], "quantity_kg": 10}, token=api.member_token)
     assert code.status_code == 201
-    sale = api("POST", "/sales", {"lot_code": code.json["code"], "buyer_name": "X", "quantity": 1},
-               token=api.member_token)
+    sale = api(
+        "POST", "/sales", {"lot_code": code.json["code"], "buyer_name": "X", "quantity": 1}, token=api.member_token
+    )
     assert sale.status_code == 403 and sale.json["error"]["code"] == "forbidden"
 
 
@@ -156,7 +200,9 @@ def test_tokens_page_and_cli(app, client, runner):
         db.session.commit()
     result = runner.invoke(args=["users", "token", "0922222222", "--org", "coop", "--name", "tablet"])
     assert result.exit_code == 0 and result.output.startswith("tx_")
-    assert client.get("/api/v1/products", headers={"Authorization": f"Bearer {result.output.strip()}"}).status_code == 200
+    assert (
+        client.get("/api/v1/products", headers={"Authorization": f"Bearer {result.output.strip()}"}).status_code == 200
+    )
     login(client, "0922222222")
     page = client.post("/tokens", data={"name": "Máy tính bảng"}).get_data(as_text=True)
     token = re.search(r'<code class="token">(tx_[^<]+)</code>', page).group(1)

@@ -3,6 +3,7 @@
 Real threads, each with its own request and database connection, released together by a barrier;
 on SQLite (immediate write transactions) and, with DATABASE_URL, on PostgreSQL (row locks).
 """
+
 import threading
 from decimal import Decimal
 
@@ -35,9 +36,16 @@ def test_parallel_sales_never_oversell(app):
         client = app.test_client()
         login(client, "0911111111")
         barrier.wait()  # everyone at once
-        response = client.post("/sales/new", data={"lot_code": code, "buyer_name": f"Thương lái {n}",
-                                                    "buyer_kind": "trader", "quantity": "15",
-                                                    "sold_on": days_ago(0).isoformat()})
+        response = client.post(
+            "/sales/new",
+            data={
+                "lot_code": code,
+                "buyer_name": f"Thương lái {n}",
+                "buyer_kind": "trader",
+                "quantity": "15",
+                "sold_on": days_ago(0).isoformat(),
+            },
+        )
         statuses.append(response.status_code)
 
     threads = [threading.Thread(target=sell, args=(n,)) for n in range(THREADS)]

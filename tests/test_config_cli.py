@@ -1,4 +1,5 @@
 """Configuration and the command line: init, demo, users create."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -45,14 +46,33 @@ def cli_app(empty_database_url):
 
 def test_init_creates_database_and_first_admin(cli_app):
     runner = cli_app.test_cli_runner()
-    result = runner.invoke(args=["init", "--org-code", "tay-hoang", "--org-name", "HTX Tây Hoàng",
-                                 "--commune", "Quảng Thái", "--province", "Thành phố Huế",
-                                 "--login", "0912345678", "--name", "Quản trị", "--password", "mat-khau-dai"])
+    result = runner.invoke(
+        args=[
+            "init",
+            "--org-code",
+            "tay-hoang",
+            "--org-name",
+            "HTX Tây Hoàng",
+            "--commune",
+            "Quảng Thái",
+            "--province",
+            "Thành phố Huế",
+            "--login",
+            "0912345678",
+            "--name",
+            "Quản trị",
+            "--password",
+            "mat-khau-dai",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with cli_app.app_context():
         membership = db.session.scalar(sa.select(Membership))
         assert (membership.role.value, membership.organisation.code, membership.user.phone) == (
-            "admin", "tay-hoang", "0912345678")
+            "admin",
+            "tay-hoang",
+            "0912345678",
+        )
     # Running it again only upgrades.
     assert runner.invoke(args=["init"]).exit_code == 0
 
@@ -60,7 +80,8 @@ def test_init_creates_database_and_first_admin(cli_app):
 def test_init_prompts_for_what_is_missing(cli_app):
     result = cli_app.test_cli_runner().invoke(
         args=["init"],
-        input="tay-hoang\nHTX Tây Hoàng\nQuảng Thái\nHuế\nadmin@example.com\nAn\nmat-khau-dai\nmat-khau-dai\n")
+        input="tay-hoang\nHTX Tây Hoàng\nQuảng Thái\nHuế\nadmin@example.com\nAn\nmat-khau-dai\nmat-khau-dai\n",
+    )
     assert result.exit_code == 0, result.output
     with cli_app.app_context():
         assert db.session.scalar(sa.select(User.email)) == "admin@example.com"
@@ -74,8 +95,9 @@ def test_demo_loads_once_and_logins_work(cli_app):
     assert "already" in runner.invoke(args=["demo"]).output
     with cli_app.app_context():
         coop = db.session.scalar(sa.select(Organisation).where(Organisation.code == "tay-hoang"))
-        households = db.session.scalar(sa.select(sa.func.count()).select_from(Household).where(
-            Household.organisation_id == coop.id))
+        households = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Household).where(Household.organisation_id == coop.id)
+        )
         assert 10 <= households <= 15
         assert db.session.scalar(sa.select(sa.func.count(Plot.id))) >= households
         gtins = db.session.scalars(sa.select(Product.gtin)).all()
@@ -92,15 +114,20 @@ def test_demo_loads_once_and_logins_work(cli_app):
 def test_users_create(cli_app):
     runner = cli_app.test_cli_runner()
     runner.invoke(args=["demo"])
-    result = runner.invoke(args=["users", "create", "0987654321", "--org", "tay-hoang", "--role", "member",
-                                 "--password", "mat-khau-dai"])
+    result = runner.invoke(
+        args=["users", "create", "0987654321", "--org", "tay-hoang", "--role", "member", "--password", "mat-khau-dai"]
+    )
     assert result.exit_code == 0, result.output
-    result = runner.invoke(args=["users", "create", "0987654322", "--org", "tay-hoang", "--role", "member"],
-                           input="mat-khau-dai\nmat-khau-dai\n")
+    result = runner.invoke(
+        args=["users", "create", "0987654322", "--org", "tay-hoang", "--role", "member"],
+        input="mat-khau-dai\nmat-khau-dai\n",
+    )
     assert result.exit_code == 0, result.output
-    bad = runner.invoke(args=["users", "create", "0987654323", "--org", "nowhere", "--role", "member",
-                              "--password", "mat-khau-dai"])
+    bad = runner.invoke(
+        args=["users", "create", "0987654323", "--org", "nowhere", "--role", "member", "--password", "mat-khau-dai"]
+    )
     assert bad.exit_code != 0 and "nowhere" in bad.output
-    short = runner.invoke(args=["users", "create", "0987654324", "--org", "tay-hoang", "--role", "member",
-                                "--password", "short"])
+    short = runner.invoke(
+        args=["users", "create", "0987654324", "--org", "tay-hoang", "--role", "member", "--password", "short"]
+    )
     assert short.exit_code != 0 and "8" in short.output

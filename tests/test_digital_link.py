@@ -4,6 +4,7 @@ Vectors: GS1 Syntax Engine (dl.c unit tests) and digital-link.js, stored under
 ``shared/standards/gs1-digital-link`` next to the project. Case ids carry the upstream line
 number (``L1508``) so a failure names its case.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,10 @@ JS = json.loads((VECTORS / "digital-link-js-vectors.json").read_text("utf-8"))
 
 def cases(items, section):
     """pytest params with an id naming the upstream line (or the list index if it has none)."""
-    return [pytest.param(c, id=f"{section}-L{c['source_line']}" if "source_line" in c
-                         else f"{section}-idx{i}") for i, c in enumerate(items)]
+    return [
+        pytest.param(c, id=f"{section}-L{c['source_line']}" if "source_line" in c else f"{section}-idx{i}")
+        for i, c in enumerate(items)
+    ]
 
 
 STRICT_PARSE = [c for c in ENGINE["parse"] if "options" not in c]
@@ -98,8 +101,7 @@ def test_percent_decode(case):
     assert percent_decode(case["encoded"], query=True) == case["query_decoded"]
 
 
-@pytest.mark.parametrize("sequence", [pytest.param(s, id="-".join(s))
-                                      for s in ENGINE["valid_path_ai_sequences"]])
+@pytest.mark.parametrize("sequence", [pytest.param(s, id="-".join(s)) for s in ENGINE["valid_path_ai_sequences"]])
 def test_valid_path_sequences_are_in_dictionary(sequence):
     alternatives = ai_table()[sequence[0]].dlpkey
     it = [iter(alt) for alt in alternatives]
@@ -109,9 +111,9 @@ def test_valid_path_sequences_are_in_dictionary(sequence):
 def covered_digits(case) -> str:
     covers, value = case["check_digit_covers"], case["value"]
     if m := re.fullmatch(r"first (\d+) digits", covers):
-        return value[:int(m.group(1))]
+        return value[: int(m.group(1))]
     m = re.match(r"digits (\d+)-(\d+)", covers)
-    return value[int(m.group(1)) - 1:int(m.group(2))]
+    return value[int(m.group(1)) - 1 : int(m.group(2))]
 
 
 @pytest.mark.parametrize("case", cases(JS["check_digit"], "checkdigit"))
@@ -135,11 +137,9 @@ def test_digital_link_js_uris(case):
 
 def test_lot_uri_round_trip():
     # A GTIN-13 is emitted as 14 digits; a trailing slash on the base is dropped.
-    uri = lot_uri("https://x.vn/", "9520123456788", "BM24-0612-A1", serial="7/a+b",
-                  expiry=date(2025, 12, 31))
+    uri = lot_uri("https://x.vn/", "9520123456788", "BM24-0612-A1", serial="7/a+b", expiry=date(2025, 12, 31))
     assert uri == "https://x.vn/01/09520123456788/10/BM24-0612-A1/21/7%2Fa%2Bb?17=251231"
-    assert parse_uri(uri) == [("01", "09520123456788"), ("10", "BM24-0612-A1"),
-                              ("21", "7/a+b"), ("17", "251231")]
+    assert parse_uri(uri) == [("01", "09520123456788"), ("10", "BM24-0612-A1"), ("21", "7/a+b"), ("17", "251231")]
     assert lot_uri("https://x.vn", "09520123456788", "L1") == "https://x.vn/01/09520123456788/10/L1"
 
 
@@ -153,8 +153,12 @@ def test_lot_uri_rejects_bad_data():
 
 
 def test_build_uri_sorts_qualifiers_into_standard_order():
-    uri = build_uri("https://id.gs1.org", ("01", "09520123456788"),
-                    [("21", "S1"), ("10", "L/1"), ("22", "V")], [("99", "a+b"), ("17", "250100")])
+    uri = build_uri(
+        "https://id.gs1.org",
+        ("01", "09520123456788"),
+        [("21", "S1"), ("10", "L/1"), ("22", "V")],
+        [("99", "a+b"), ("17", "250100")],
+    )
     assert uri == "https://id.gs1.org/01/09520123456788/22/V/10/L%2F1/21/S1?99=a%2Bb&17=250100"
     with pytest.raises(DigitalLinkError):  # 10 and 235 are alternative qualifier paths
         build_uri("https://a", ("01", "09520123456788"), [("235", "X"), ("10", "L")])

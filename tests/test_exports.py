@@ -1,4 +1,5 @@
 """Exports: EPCIS 2.0 (validated against GS1's JSON Schema), FSMA 204 spreadsheet, TT 02/2024 portal, CLI."""
+
 from __future__ import annotations
 
 import csv
@@ -78,31 +79,95 @@ def chain(ctx):
     manager = make_user(org)
     village = make_village(org, "Thôn Lai Hà")
     plot = make_plot(org, village, make_household(org, village, name="Hộ bà Năm"), code="N1", area="3000")
-    quality.save_certificate(org, manager, kind="vietgap", number="VietGAP-TT-0412", issuer="VIETCERT",
-                             valid_from=days_ago(400), valid_to=days_ago(-300))
+    quality.save_certificate(
+        org,
+        manager,
+        kind="vietgap",
+        number="VietGAP-TT-0412",
+        issuer="VIETCERT",
+        valid_from=days_ago(400),
+        valid_to=days_ago(-300),
+    )
     planting = make_planting(org, manager, plot, sown_days_ago=280, crop="Nghệ")
-    a, b = (record_harvest(org, manager, planting_id=planting.id, harvested_on=days_ago(d), quantity_kg=Decimal(1000))
-            for d in (5, 4))
-    products.save_product(org, None, code="TBN", name_vi="Tinh bột nghệ Lai Hà", name_en="Turmeric starch",
-                          kind="processed", unit="kg", shelf_life_days=365)
-    products.save_product(org, None, code="TBN100", name_vi="Tinh bột nghệ Lai Hà gói 100 g", kind="processed",
-                          unit="piece", gtin=GTIN, shelf_life_days=365)
-    record_processing(org, manager, processed_on=days_ago(2), inputs=[RunInput(a.code, Decimal(1000)),
-                                                                      RunInput(b.code, Decimal(400))],
-                      outputs=[RunOutput("TBN", Decimal(56))])
+    a, b = (
+        record_harvest(org, manager, planting_id=planting.id, harvested_on=days_ago(d), quantity_kg=Decimal(1000))
+        for d in (5, 4)
+    )
+    products.save_product(
+        org,
+        None,
+        code="TBN",
+        name_vi="Tinh bột nghệ Lai Hà",
+        name_en="Turmeric starch",
+        kind="processed",
+        unit="kg",
+        shelf_life_days=365,
+    )
+    products.save_product(
+        org,
+        None,
+        code="TBN100",
+        name_vi="Tinh bột nghệ Lai Hà gói 100 g",
+        kind="processed",
+        unit="piece",
+        gtin=GTIN,
+        shelf_life_days=365,
+    )
+    record_processing(
+        org,
+        manager,
+        processed_on=days_ago(2),
+        inputs=[RunInput(a.code, Decimal(1000)), RunInput(b.code, Decimal(400))],
+        outputs=[RunOutput("TBN", Decimal(56))],
+    )
     starch = db.session.scalar(sa.select(Lot).where(Lot.product.has(code="TBN")))
-    bags = pack(org, manager, source_lot_code=starch.code, product_code="TBN100", units=100,
-                net_content=Decimal(100), net_unit="g", packed_on=days_ago(1), serials=True)
-    trade.record_sale(org, manager, lot_code=bags.code, buyer_name="Siêu thị Huế", buyer_kind="supermarket",
-                      buyer_phone="0987654321", quantity=Decimal(60), sold_on=days_ago(0), invoice_ref="HD-001")
-    trade.record_sale(org, manager, lot_code=b.code, buyer_name="Thương lái B", quantity=Decimal(100),
-                      sold_on=days_ago(0))
-    bought = trade.receive_lot(org, manager, supplier_name="Công ty Nông sản Phong Điền", supplier_lot_code="PD-7",
-                               crop="Nghệ", quantity=Decimal(500), unit="kg", received_on=days_ago(3))
+    bags = pack(
+        org,
+        manager,
+        source_lot_code=starch.code,
+        product_code="TBN100",
+        units=100,
+        net_content=Decimal(100),
+        net_unit="g",
+        packed_on=days_ago(1),
+        serials=True,
+    )
+    trade.record_sale(
+        org,
+        manager,
+        lot_code=bags.code,
+        buyer_name="Siêu thị Huế",
+        buyer_kind="supermarket",
+        buyer_phone="0987654321",
+        quantity=Decimal(60),
+        sold_on=days_ago(0),
+        invoice_ref="HD-001",
+    )
+    trade.record_sale(
+        org, manager, lot_code=b.code, buyer_name="Thương lái B", quantity=Decimal(100), sold_on=days_ago(0)
+    )
+    bought = trade.receive_lot(
+        org,
+        manager,
+        supplier_name="Công ty Nông sản Phong Điền",
+        supplier_lot_code="PD-7",
+        crop="Nghệ",
+        quantity=Decimal(500),
+        unit="kg",
+        received_on=days_ago(3),
+    )
     recalls.open_recall(org, manager, lot_code=starch.code, reason="Dư lượng vượt ngưỡng", opened_on=days_ago(0))
     db.session.commit()
-    return SimpleNamespace(org=org, a=a, b=b, starch=starch, bags=bags, bought=bought, plot=plot,
-                           base=current_app.config["PUBLIC_BASE_URL"])
+    return SimpleNamespace(
+        org=org,
+        a=a,
+        b=b,
+        starch=starch,
+        bags=bags,
+        bought=bought,
+        plot=plot,
+        base=current_app.config["PUBLIC_BASE_URL"],
+    )
 
 
 def _steps(document) -> list[tuple[str, str]]:
@@ -114,24 +179,32 @@ def test_lot_export_validates_and_maps_every_step(chain, validator):
     document = epcis_document(c.org, events_for_lot(c.org, c.bags))
     assert_valid(validator, document)
     assert (document["@context"], document["schemaVersion"]) == (
-        "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", "2.0")
-    assert _steps(document) == [("ObjectEvent", "commissioning"), ("ObjectEvent", "commissioning"),
-                                ("TransformationEvent", "creating_class_instance"),
-                                ("TransformationEvent", "packing"), ("ObjectEvent", "shipping"),
-                                ("ObjectEvent", "shipping"), ("ObjectEvent", "holding")]
+        "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        "2.0",
+    )
+    assert _steps(document) == [
+        ("ObjectEvent", "commissioning"),
+        ("ObjectEvent", "commissioning"),
+        ("TransformationEvent", "creating_class_instance"),
+        ("TransformationEvent", "packing"),
+        ("ObjectEvent", "shipping"),
+        ("ObjectEvent", "shipping"),
+        ("ObjectEvent", "holding"),
+    ]
     harvest, _, processing, packing, sale, _, recall = document["epcisBody"]["eventList"]
     own = f"{c.base}/o/nghe-lai-ha"
     assert harvest["action"] == "ADD" and harvest["readPoint"] == {"id": f"{own}/loc/N1"}
     assert harvest["quantityList"] == [{"epcClass": f"{own}/p/crop/10/{c.a.code}", "quantity": 1000, "uom": "KGM"}]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT12:00:00\+07:00", harvest["eventTime"])
-    assert harvest["recordTime"].endswith("Z") and re.fullmatch(r"urn:uuid:[0-9a-f-]{36}",
-                                                                harvest["eventID"])
+    assert harvest["recordTime"].endswith("Z") and re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", harvest["eventID"])
     assert [q["quantity"] for q in processing["inputQuantityList"]] == [1000, 400]
-    assert processing["outputQuantityList"] == [{"epcClass": f"{own}/p/TBN/10/{c.starch.code}", "quantity": 56,
-                                                 "uom": "KGM"}]
+    assert processing["outputQuantityList"] == [
+        {"epcClass": f"{own}/p/TBN/10/{c.starch.code}", "quantity": 56, "uom": "KGM"}
+    ]
     bags_uri = f"{c.base}/01/{GTIN}/10/{c.bags.code}"
-    assert packing["inputQuantityList"] == [{"epcClass": f"{own}/p/TBN/10/{c.starch.code}", "quantity": 10,
-                                             "uom": "KGM"}]
+    assert packing["inputQuantityList"] == [
+        {"epcClass": f"{own}/p/TBN/10/{c.starch.code}", "quantity": 10, "uom": "KGM"}
+    ]
     assert packing["outputQuantityList"] == [{"epcClass": bags_uri, "quantity": 100}]  # pieces: no uom
     assert len(packing["outputEPCList"]) == 100
     assert all(re.fullmatch(re.escape(bags_uri) + r"/21/[0-9A-Z]{12}", e) for e in packing["outputEPCList"])
@@ -148,13 +221,21 @@ def test_date_range_export_validates(chain, validator):
     document = epcis_document(chain.org, events_between(chain.org, days_ago(10), days_ago(0)))
     assert_valid(validator, document)
     assert sorted(step for _type, step in _steps(document)) == [
-        "commissioning", "commissioning", "creating_class_instance", "holding", "packing", "receiving",
-        "shipping", "shipping"]
+        "commissioning",
+        "commissioning",
+        "creating_class_instance",
+        "holding",
+        "packing",
+        "receiving",
+        "shipping",
+        "shipping",
+    ]
     received = next(e for e in document["epcisBody"]["eventList"] if e["bizStep"] == "receiving")
     assert received["action"] == "ADD" and received["sourceList"][0]["type"] == "owning_party"
     assert not [secret for secret in PRIVATE if secret in json.dumps(document, ensure_ascii=False)]
     assert _steps(epcis_document(chain.org, events_between(chain.org, days_ago(3), days_ago(3)))) == [
-        ("ObjectEvent", "receiving")]
+        ("ObjectEvent", "receiving")
+    ]
 
 
 def test_exports_read_with_a_fixed_number_of_queries(app, chain):
@@ -179,15 +260,17 @@ def test_exports_read_with_a_fixed_number_of_queries(app, chain):
     assert len(statements) - lineage_queries <= 6  # lots, serials, parties for each export, not per event
 
 
-@pytest.mark.parametrize("example", ["Example_9.6.4-TransformationEventWithDigitalLink.jsonld",
-                                     "object_event_all_possible_fields.jsonld"])
+@pytest.mark.parametrize(
+    "example", ["Example_9.6.4-TransformationEventWithDigitalLink.jsonld", "object_event_all_possible_fields.jsonld"]
+)
 def test_official_examples_validate(validator, example):
     assert_valid(validator, json.loads((EPCIS_DIR / "examples" / example).read_text(encoding="utf-8")))
 
 
 def test_validator_rejects_what_the_standard_forbids(validator):
-    example = json.loads((EPCIS_DIR / "examples/Example_9.6.4-TransformationEventWithDigitalLink.jsonld")
-                         .read_text(encoding="utf-8"))
+    example = json.loads(
+        (EPCIS_DIR / "examples/Example_9.6.4-TransformationEventWithDigitalLink.jsonld").read_text(encoding="utf-8")
+    )
     event = example["epcisBody"]["eventList"][0]
     for field, bad in (("bizStep", "transforming"), ("eventTime", "31/10/2013"), ("eventID", "not a uri")):
         broken = json.loads(json.dumps(example))
@@ -214,8 +297,13 @@ def test_fsma_rows_one_per_critical_tracking_event(chain, tmp_path):
     c = chain
     rows = fsma_rows(c.org, events_for_lot(c.org, c.bags))
     assert [(r["event_type"], r["traceability_lot_code"]) for r in rows] == [
-        ("harvesting", c.a.code), ("harvesting", c.b.code), ("transformation", c.starch.code),
-        ("transformation", c.bags.code), ("shipping", c.b.code), ("shipping", c.bags.code)]
+        ("harvesting", c.a.code),
+        ("harvesting", c.b.code),
+        ("transformation", c.starch.code),
+        ("transformation", c.bags.code),
+        ("shipping", c.b.code),
+        ("shipping", c.bags.code),
+    ]
     harvest, _, processing, packing, sale_b, sale_bags = rows
     assert "plot N1" in harvest["location_description"] and "Thôn Lai Hà" in harvest["tlc_source"]
     assert (harvest["quantity"], harvest["unit_of_measure"]) == (1000, "kg")
@@ -223,28 +311,33 @@ def test_fsma_rows_one_per_critical_tracking_event(chain, tmp_path):
     assert processing["product_description"] == "Tinh bột nghệ Lai Hà (Turmeric starch)"
     assert (packing["input_lots"], packing["quantity"], packing["unit_of_measure"]) == (c.starch.code, 100, "piece")
     assert (sale_bags["ship_to"], sale_bags["reference_document_type"], sale_bags["reference_document_number"]) == (
-        "Siêu thị Huế", "invoice", "HD-001")
+        "Siêu thị Huế",
+        "invoice",
+        "HD-001",
+    )
     assert sale_b["reference_document_type"] == "event" and sale_b["reference_document_number"].isdigit()
     assert [r["event_date"] for r in rows] == sorted(r["event_date"] for r in rows)
-    assert not [v for r in rows for v in r.values() if any(s in str(v) for s in ("0987654321", "0912345678",
-                                                                                  "Hộ bà Năm"))]
+    assert not [
+        v for r in rows for v in r.values() if any(s in str(v) for s in ("0987654321", "0912345678", "Hộ bà Năm"))
+    ]
     everything = fsma_rows(c.org, events_between(c.org, days_ago(10), days_ago(0)))
     received = [r for r in everything if r["event_type"] == "receiving"]
     assert [(r["traceability_lot_code"], r["received_from"]) for r in received] == [
-        (c.bought.code, "Công ty Nông sản Phong Điền")]
+        (c.bought.code, "Công ty Nông sản Phong Điền")
+    ]
 
     buffer = io.StringIO()
     write_csv(rows, buffer)
-    assert list(csv.DictReader(io.StringIO(buffer.getvalue()))) == [
-        {k: str(v) for k, v in r.items()} for r in rows]
+    assert list(csv.DictReader(io.StringIO(buffer.getvalue()))) == [{k: str(v) for k, v in r.items()} for r in rows]
 
     path = tmp_path / "fsma.xlsx"
     write_xlsx(rows, path)
     sheet = load_workbook(path).active
     assert [cell.value for cell in sheet[1]] == COLUMNS and sheet["A1"].font.bold
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:M{len(rows) + 1}"
-    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [r["traceability_lot_code"]
-                                                                                 for r in rows]
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        r["traceability_lot_code"] for r in rows
+    ]
 
 
 def test_portal_record_has_the_ten_fields(chain):
@@ -254,8 +347,10 @@ def test_portal_record_has_the_ten_fields(chain):
     assert list(record) == list(label_vi)
     assert record["product_name"] == "Tinh bột nghệ Lai Hà gói 100 g"
     assert record["image_url"] is None  # products carry no image yet
-    assert (record["producer_name"], record["address"]) == ("Tổ hợp tác tinh bột nghệ Lai Hà",
-                                                            "Quảng Thái, Thành phố Huế")
+    assert (record["producer_name"], record["address"]) == (
+        "Tổ hợp tác tinh bột nghệ Lai Hà",
+        "Quảng Thái, Thành phố Huế",
+    )
     assert [s["stage"] for s in record["stages"]] == ["harvest", "harvest", "processing", "packing"]
     assert all(s["product_trace_code"] and s["location_trace_code"] and s["event_time"] for s in record["stages"])
     assert record["stages"][0]["location_trace_code"].endswith("/loc/N1")
@@ -299,15 +394,18 @@ def test_cli_writes_each_format(chain, export_cli, tmp_path, validator):
         assert len(list(csv.DictReader(fp))) == 5  # two harvests, starch, bags, bought-in lot
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "Say what to export"),
-    (["--lot", "X", "--from", "2025-01-01", "--to", "2025-01-31"], "not both"),
-    (["--from", "2025-01-01"], "both --from and --to"),
-    (["--from", "2025-13-01", "--to", "2025-12-31"], "is not a date"),
-    (["--from", "2025-02-01", "--to", "2025-01-01"], "is after"),
-    (["--lot", "NO-SUCH-LOT"], "No lot"),
-    (["--org", "nowhere", "--lot", "X"], "No organisation"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "Say what to export"),
+        (["--lot", "X", "--from", "2025-01-01", "--to", "2025-01-31"], "not both"),
+        (["--from", "2025-01-01"], "both --from and --to"),
+        (["--from", "2025-13-01", "--to", "2025-12-31"], "is not a date"),
+        (["--from", "2025-02-01", "--to", "2025-01-01"], "is after"),
+        (["--lot", "NO-SUCH-LOT"], "No lot"),
+        (["--org", "nowhere", "--lot", "X"], "No organisation"),
+    ],
+)
 def test_cli_refuses_bad_selectors(chain, export_cli, tmp_path, args, message):
     org = [] if "--org" in args else ["--org", "nghe-lai-ha"]
     result = export_cli("epcis", *org, *args, "-o", str(tmp_path / "out.json"))

@@ -1,4 +1,5 @@
 """The field forms through HTTP: photos checked on upload, nothing half-written, the diary PDF."""
+
 import io
 import subprocess
 
@@ -44,8 +45,14 @@ def field(app, client):
 
 
 def spray_form(planting_id, **extra):
-    return {"planting_id": planting_id, "applied_on": days_ago(1).isoformat(), "product": "Emagold 6.5EC",
-            "dose": "25", "method": "phun", **extra}
+    return {
+        "planting_id": planting_id,
+        "applied_on": days_ago(1).isoformat(),
+        "product": "Emagold 6.5EC",
+        "dose": "25",
+        "method": "phun",
+        **extra,
+    }
 
 
 def jpeg_with_gps() -> bytes:
@@ -80,8 +87,12 @@ def test_a_50mb_photo_is_refused_with_the_input_kept(app, client, field):
     data["photo"] = FileStorage(io.BytesIO(b"\xff\xd8" + bytes(50 * 1024 * 1024)), "big.jpg", "photo")
     # Encoded in memory: the test client's own temporary file would otherwise be left open.
     stream, length, boundary = stream_encode_multipart(data, use_tempfile=False)
-    response = client.post("/inputs/new", input_stream=stream, content_length=length,
-                           content_type=f"multipart/form-data; boundary={boundary}")
+    response = client.post(
+        "/inputs/new",
+        input_stream=stream,
+        content_length=length,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Ảnh lớn hơn 10 MB" in page and 'value="25"' in page
@@ -104,16 +115,20 @@ def test_a_phone_photo_is_stored_without_location(app, client, field):
 def test_spray_page_refuses_future_date_and_missing_phi(app, client, field):
     response = client.post("/inputs/new", data=spray_form(field["planting"], applied_on=days_ago(-2).isoformat()))
     assert "Ngày này ở tương lai" in response.get_data(as_text=True)
-    response = client.post("/inputs/new", data=spray_form(field["planting"], product="__other__",
-                                                           trade_name="Thuốc mới", kind="plant_protection"))
+    response = client.post(
+        "/inputs/new",
+        data=spray_form(field["planting"], product="__other__", trade_name="Thuốc mới", kind="plant_protection"),
+    )
     assert response.status_code == 200 and 'value="Thuốc mới"' in response.get_data(as_text=True)
     assert count(app, InputApplication) == 0
 
 
 def test_harvest_page_refuses_during_phi_with_the_earliest_date(app, client, field):
     client.post("/inputs/new", data=spray_form(field["planting"], applied_on=days_ago(3).isoformat()))
-    response = client.post("/harvests/new", data={"planting_id": field["planting"], "quantity_kg": "120",
-                                                  "harvested_on": days_ago(0).isoformat()})
+    response = client.post(
+        "/harvests/new",
+        data={"planting_id": field["planting"], "quantity_kg": "120", "harvested_on": days_ago(0).isoformat()},
+    )
     page = response.get_data(as_text=True)
     earliest = days_ago(-3).strftime("%d/%m/%Y")  # sprayed 3 days ago, Emagold's PHI is 6 days
     assert f"Ngày sớm nhất được thu hoạch là {earliest}" in page and 'value="120"' in page
@@ -135,8 +150,19 @@ def test_diary_pdf_holds_the_season(app, client, field):
         code = lot.code
     response = client.get(f"/plantings/{field['planting']}/diary.pdf")
     assert response.mimetype == "application/pdf" and response.data.startswith(b"%PDF")
-    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=response.data, capture_output=True,
-                          check=True).stdout.decode()
-    for expected in ("NHẬT KÝ SẢN XUẤT", "A3", "Trần Thị Bé", "Emagold 6.5EC", "6 ngày", code, "180 kg",
-                     "Hợp tác xã khổ qua Tây Hoàng", "Kiểm tra nội bộ", "Trang 1"):
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=response.data, capture_output=True, check=True
+    ).stdout.decode()
+    for expected in (
+        "NHẬT KÝ SẢN XUẤT",
+        "A3",
+        "Trần Thị Bé",
+        "Emagold 6.5EC",
+        "6 ngày",
+        code,
+        "180 kg",
+        "Hợp tác xã khổ qua Tây Hoàng",
+        "Kiểm tra nội bộ",
+        "Trang 1",
+    ):
         assert expected in text, expected

@@ -1,4 +1,5 @@
 """Field records: plantings, the spray log and its pre-harvest-interval gate, harvest lots, flags."""
+
 import datetime as dt
 from decimal import Decimal
 
@@ -66,15 +67,17 @@ def test_the_latest_ending_interval_governs(farm):
 
 def test_fertiliser_without_phi_does_not_block(farm):
     org, manager, planting = farm
-    make_spray(org, manager, planting, applied_days_ago=0, phi_days=None, trade_name="Urê", kind="fertiliser",
-               active="")
+    make_spray(
+        org, manager, planting, applied_days_ago=0, phi_days=None, trade_name="Urê", kind="fertiliser", active=""
+    )
     assert harvest_on(org, manager, planting, days_ago(0))
 
 
 def test_plant_protection_needs_a_phi(farm):
     org, manager, planting = farm
-    facts = seasons.InputFacts(planting_id=planting.id, applied_on=days_ago(1), trade_name="Thuốc lạ",
-                               kind="plant_protection")
+    facts = seasons.InputFacts(
+        planting_id=planting.id, applied_on=days_ago(1), trade_name="Thuốc lạ", kind="plant_protection"
+    )
     with pytest.raises(DomainError) as error:
         seasons.record_input_application(org, manager, facts)
     assert error.value.field == "phi_days"
@@ -90,8 +93,13 @@ def test_future_spray_is_refused(farm):
 
 def test_listed_product_fills_phi_and_unlisted_is_flagged(farm):
     org, manager, planting = farm
-    listed = seasons.record_input_application(org, manager, seasons.InputFacts(
-        planting_id=planting.id, applied_on=days_ago(3), trade_name="amyla top 325sc", dose=Decimal(15)))
+    listed = seasons.record_input_application(
+        org,
+        manager,
+        seasons.InputFacts(
+            planting_id=planting.id, applied_on=days_ago(3), trade_name="amyla top 325sc", dose=Decimal(15)
+        ),
+    )
     assert (listed.phi_days, listed.on_permitted_list, listed.kind.value) == (7, True, "plant_protection")
     unlisted = make_spray(org, manager, planting, trade_name="Radiant 60SC", phi_days=3)
     assert unlisted.on_permitted_list is False
@@ -99,10 +107,25 @@ def test_listed_product_fills_phi_and_unlisted_is_flagged(farm):
 
 def test_banned_active_is_recorded_and_taints_the_season(farm):
     org, manager, planting = farm
-    quality.save_certificate(org, manager, kind="vietgap", number="VG-1", issuer="VIETCERT",
-                             valid_from=days_ago(300), valid_to=days_ago(-400), plot_ids=[planting.plot_id])
-    spray = make_spray(org, manager, planting, applied_days_ago=30, phi_days=14, trade_name="TB Dietray 700WP",
-                       active="chlorpyrifos ethyl + imidacloprid + thiamethoxam")
+    quality.save_certificate(
+        org,
+        manager,
+        kind="vietgap",
+        number="VG-1",
+        issuer="VIETCERT",
+        valid_from=days_ago(300),
+        valid_to=days_ago(-400),
+        plot_ids=[planting.plot_id],
+    )
+    spray = make_spray(
+        org,
+        manager,
+        planting,
+        applied_days_ago=30,
+        phi_days=14,
+        trade_name="TB Dietray 700WP",
+        active="chlorpyrifos ethyl + imidacloprid + thiamethoxam",
+    )
     assert spray.banned_ingredient == "chlorpyrifos ethyl"
     assert planting.non_conformant and "chlorpyrifos" in planting.non_conformity_note
     lot = harvest_on(org, manager, planting, days_ago(0))
@@ -115,10 +138,26 @@ def test_banned_active_is_recorded_and_taints_the_season(farm):
 
 def test_certified_plot_gives_a_vietgap_lot_with_its_certificates(farm):
     org, manager, planting = farm
-    quality.save_certificate(org, manager, kind="vietgap", number="VG-2", issuer="FITES",
-                             valid_from=days_ago(100), valid_to=days_ago(-100), household_ids=[planting.household_id])
-    quality.save_certificate(org, manager, kind="vietgap", number="VG-OLD", issuer="FITES",
-                             valid_from=days_ago(900), valid_to=days_ago(200), household_ids=[planting.household_id])
+    quality.save_certificate(
+        org,
+        manager,
+        kind="vietgap",
+        number="VG-2",
+        issuer="FITES",
+        valid_from=days_ago(100),
+        valid_to=days_ago(-100),
+        household_ids=[planting.household_id],
+    )
+    quality.save_certificate(
+        org,
+        manager,
+        kind="vietgap",
+        number="VG-OLD",
+        issuer="FITES",
+        valid_from=days_ago(900),
+        valid_to=days_ago(200),
+        household_ids=[planting.household_id],
+    )
     lot = harvest_on(org, manager, planting, days_ago(0))
     assert lot.vietgap_claim is True
     assert [c.number for c in lot.certificates] == ["VG-2"]
@@ -164,8 +203,14 @@ def test_assisted_and_late_entry_are_kept_on_the_event(farm):
 def test_correction_supersedes_without_rewriting(farm):
     org, manager, planting = farm
     wrong = make_spray(org, manager, planting, applied_days_ago=3, phi_days=14)
-    facts = seasons.InputFacts(planting_id=planting.id, applied_on=days_ago(3), trade_name="Emagold 6.5EC",
-                               kind="plant_protection", phi_days=6, dose=Decimal(20))
+    facts = seasons.InputFacts(
+        planting_id=planting.id,
+        applied_on=days_ago(3),
+        trade_name="Emagold 6.5EC",
+        kind="plant_protection",
+        phi_days=6,
+        dose=Decimal(20),
+    )
     with pytest.raises(DomainError):
         seasons.record_input_application(org, manager, facts, supersedes=wrong)  # no reason given
     right = seasons.record_input_application(org, manager, facts, supersedes=wrong, reason="Nhập nhầm số ngày")
@@ -237,8 +282,10 @@ def test_the_database_refuses_to_edit_or_delete_events(farm):
     org, manager, planting = farm
     event_id = make_spray(org, manager, planting).event_id
     db.session.commit()
-    for statement in (sa.update(Event).where(Event.id == event_id).values(reason="rewritten"),
-                      sa.delete(Event).where(Event.id == event_id)):
+    for statement in (
+        sa.update(Event).where(Event.id == event_id).values(reason="rewritten"),
+        sa.delete(Event).where(Event.id == event_id),
+    ):
         with pytest.raises(sa.exc.DatabaseError, match="append-only"):
             db.session.execute(statement)
             db.session.flush()

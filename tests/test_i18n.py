@@ -1,4 +1,5 @@
 """Languages: every visible string is in the Vietnamese catalogue; formats follow the language."""
+
 import datetime as dt
 import re
 import subprocess
@@ -17,23 +18,45 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
 def test_every_string_in_code_and_templates_is_translated(tmp_path):
     pot = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-                    "-k", "_l", "-k", "_n:1,2",
-                    "-o", str(pot), "traceability", "templates"], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "_n:1,2",
+            "-o",
+            str(pot),
+            "traceability",
+            "templates",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     with pot.open("rb") as f:
         extracted = {m.id for m in read_po(f) if m.id}
     with VI_PO.open("rb") as f:
         catalogue = {m.id: m for m in read_po(f) if m.id}
     missing = sorted(extracted - set(catalogue))
     assert not missing, f"run 'flask --app traceability translate update' and translate: {missing[:10]}"
+
     def strings(message):
         return message.string if isinstance(message.string, tuple) else (message.string,)
 
-    untranslated = sorted(str(i) for i in extracted
-                          if catalogue[i].fuzzy or not all(strings(catalogue[i])))
+    untranslated = sorted(str(i) for i in extracted if catalogue[i].fuzzy or not all(strings(catalogue[i])))
     assert not untranslated, untranslated[:10]
-    wrong = [i for i in extracted for text in strings(catalogue[i])
-             if sorted(PLACEHOLDER.findall(i if isinstance(i, str) else i[0])) != sorted(PLACEHOLDER.findall(text))]
+    wrong = [
+        i
+        for i in extracted
+        for text in strings(catalogue[i])
+        if sorted(PLACEHOLDER.findall(i if isinstance(i, str) else i[0])) != sorted(PLACEHOLDER.findall(text))
+    ]
     assert not wrong, wrong
 
 

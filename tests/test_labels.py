@@ -1,4 +1,5 @@
 """Label sheets: mandatory fields enforced; every printed QR decodes, at 300 dpi, to its own URL."""
+
 import subprocess
 from decimal import Decimal
 
@@ -27,19 +28,42 @@ def bags(ctx):
     manager = make_user(org, Role.MANAGER)
     planting = make_planting(org, manager, make_plot(org, code="N1", area="3000"), sown_days_ago=280, crop="Nghệ")
     harvest = make_harvest(org, manager, planting, kg="1000")
-    product = products.save_product(org, None, code="TBN", name_vi="Tinh bột nghệ Lai Hà", kind="processed",
-                                    unit="kg", gtin="09520123000035", shelf_life_days=365,
-                                    ingredients="Tinh bột nghệ vàng 100%", usage_instructions="Pha với nước ấm",
-                                    storage_instructions="Nơi khô ráo")
-    run = record_processing(org, manager, processed_on=days_ago(2), inputs=[RunInput(harvest.code, Decimal(1000))],
-                            outputs=[RunOutput("TBN", Decimal(40))])
+    product = products.save_product(
+        org,
+        None,
+        code="TBN",
+        name_vi="Tinh bột nghệ Lai Hà",
+        kind="processed",
+        unit="kg",
+        gtin="09520123000035",
+        shelf_life_days=365,
+        ingredients="Tinh bột nghệ vàng 100%",
+        usage_instructions="Pha với nước ấm",
+        storage_instructions="Nơi khô ráo",
+    )
+    run = record_processing(
+        org,
+        manager,
+        processed_on=days_ago(2),
+        inputs=[RunInput(harvest.code, Decimal(1000))],
+        outputs=[RunOutput("TBN", Decimal(40))],
+    )
     starch = db.session.scalar(sa.select(UnitSerial.lot_id).limit(1))  # none yet
     assert starch is None and run
     from traceability.lots.models import Lot
 
     starch = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
-    sale_lot = pack(org, manager, source_lot_code=starch.code, product_code="TBN", units=24, net_content=Decimal(100),
-                    net_unit="g", packed_on=days_ago(1), serials=True)
+    sale_lot = pack(
+        org,
+        manager,
+        source_lot_code=starch.code,
+        product_code="TBN",
+        units=24,
+        net_content=Decimal(100),
+        net_unit="g",
+        packed_on=days_ago(1),
+        serials=True,
+    )
     db.session.commit()
     return org, sale_lot, product
 
@@ -71,12 +95,19 @@ def test_roll_prints_one_label_per_page_with_the_mandatory_text(bags, tmp_path):
     org, lot, _product = bags
     pdf = render_sheet(org, lot, size="100x70", roll=True, copies=3)
     (tmp_path / "roll.pdf").write_bytes(pdf)
-    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "roll.pdf"), "-"], capture_output=True,
-                          check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "roll.pdf"), "-"], capture_output=True, check=True
+    ).stdout.decode()
     assert text.count("\f") == 3  # three pages
-    for expected in ("Tinh bột nghệ Lai Hà", "Tổ hợp tác tinh bột nghệ Lai Hà", "Xuất xứ: Việt Nam",
-                     "Định lượng: 100 g", f"Số lô: {lot.code}", "Thành phần: Tinh bột nghệ vàng 100%",
-                     f"HSD: {lot.expires_on:%d/%m/%Y}"):
+    for expected in (
+        "Tinh bột nghệ Lai Hà",
+        "Tổ hợp tác tinh bột nghệ Lai Hà",
+        "Xuất xứ: Việt Nam",
+        "Định lượng: 100 g",
+        f"Số lô: {lot.code}",
+        "Thành phần: Tinh bột nghệ vàng 100%",
+        f"HSD: {lot.expires_on:%d/%m/%Y}",
+    ):
         assert expected in text, expected
     assert "VietGAP" not in text  # no certificate covered this lot
 
@@ -109,7 +140,8 @@ def test_web_qr_and_sheet(app, client, bags):
     login(client, "0977777777")
     png = client.get(f"/lots/{lot.id}/qr.png")
     assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))] == [
-        f"http://127.0.0.1:5000/01/09520123000035/10/{lot.code}"]
+        f"http://127.0.0.1:5000/01/09520123000035/10/{lot.code}"
+    ]
     sheet = client.get(f"/lots/{lot.id}/labels.pdf?size=50x30&per=unit")
     assert sheet.mimetype == "application/pdf" and sheet.data.startswith(b"%PDF")
     assert client.get(f"/lots/{lot.id}/labels.pdf?size=1x1").status_code == 302
@@ -117,8 +149,9 @@ def test_web_qr_and_sheet(app, client, bags):
 
 def _pdf_text(pdf: bytes, tmp_path, *args) -> str:
     (tmp_path / "t.pdf").write_bytes(pdf)
-    return subprocess.run(["pdftotext", *args, str(tmp_path / "t.pdf"), "-"], capture_output=True,
-                          check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", *args, str(tmp_path / "t.pdf"), "-"], capture_output=True, check=True
+    ).stdout.decode()
 
 
 @needs_poppler
@@ -128,9 +161,17 @@ def test_ocop_stars_only_while_a_valid_certificate_exists(bags, tmp_path):
 
     org, lot, product = bags
     assert "OCOP" not in _pdf_text(render_sheet(org, lot, size="70x37"), tmp_path)
-    certificate = save_certificate(org, user(org, Role.MANAGER), kind="ocop", stars=4, number="QĐ 9/QĐ-UBND",
-                                   issuer="UBND tỉnh", valid_from=days_ago(30), valid_to=days_ago(-1000),
-                                   product_ids=[product.id])
+    certificate = save_certificate(
+        org,
+        user(org, Role.MANAGER),
+        kind="ocop",
+        stars=4,
+        number="QĐ 9/QĐ-UBND",
+        issuer="UBND tỉnh",
+        valid_from=days_ago(30),
+        valid_to=days_ago(-1000),
+        product_ids=[product.id],
+    )
     assert "OCOP ★★★★" in _pdf_text(render_sheet(org, lot, size="70x37"), tmp_path)
     certificate.valid_to = days_ago(1)  # expired yesterday
     db.session.flush()
@@ -142,8 +183,17 @@ def test_ocop_certificate_needs_its_stars(bags):
 
     org, _lot, product = bags
     with pytest.raises(DomainError, match="1 to 5|1 đến 5") as error:
-        save_certificate(org, make_user(org, Role.MANAGER), kind="ocop", stars="six", number="X", issuer="Y",
-                         valid_from=days_ago(1), valid_to=days_ago(-10), product_ids=[product.id])
+        save_certificate(
+            org,
+            make_user(org, Role.MANAGER),
+            kind="ocop",
+            stars="six",
+            number="X",
+            issuer="Y",
+            valid_from=days_ago(1),
+            valid_to=days_ago(-10),
+            product_ids=[product.id],
+        )
     assert error.value.field == "stars"
 
 
@@ -167,9 +217,13 @@ def test_accepted_small_labels_hold_every_mandatory_line(bags, tmp_path):
     bbox = _pdf_text(pdf, tmp_path, "-bbox", "-f", "1", "-l", "1")
     mm = 72 / 25.4
     # Words starting in the first row's band belong to its labels; each must also end inside it.
-    first_label = [(float(x), float(y_max), w) for x, y_min, y_max, w in re.findall(
-        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', bbox)
-        if float(x) < (8 + 50) * mm and float(y_min) < (8 + 30) * mm]
+    first_label = [
+        (float(x), float(y_max), w)
+        for x, y_min, y_max, w in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', bbox
+        )
+        if float(x) < (8 + 50) * mm and float(y_min) < (8 + 30) * mm
+    ]
     below = [(w, round(y / mm - 8, 1)) for _x, y, w in first_label if y > (8 + 30) * mm]
     assert first_label and not below, below
     words = " ".join(w for _x, _y, w in first_label)

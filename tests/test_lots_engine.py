@@ -1,4 +1,5 @@
 """The lots engine: processing with mass balance, packing with serials, sales, recall, lineage, chain."""
+
 from decimal import Decimal
 
 import pytest
@@ -21,25 +22,35 @@ def turmeric(ctx):
     manager = make_user(org, Role.MANAGER)
     planting = make_planting(org, manager, make_plot(org, code="N1", area="3000"), sown_days_ago=280, crop="Nghệ")
     lots = [make_harvest(org, manager, planting, days_ago_=d, kg="1000") for d in (5, 4, 3)]
-    products.save_product(org, None, code="TBN", name_vi="Tinh bột nghệ Lai Hà", kind="processed", unit="kg",
-                          shelf_life_days=365)
+    products.save_product(
+        org, None, code="TBN", name_vi="Tinh bột nghệ Lai Hà", kind="processed", unit="kg", shelf_life_days=365
+    )
     db.session.commit()
     return org, manager, lots
 
 
 def run(org, manager, inputs, kg_out, reason=None):
-    return record_processing(org, manager, processed_on=days_ago(1), reason=reason,
-                             inputs=[RunInput(lot.code, Decimal(q)) for lot, q in inputs],
-                             outputs=[RunOutput("TBN", Decimal(kg_out))],
-                             steps=[{"step": "grinding", "on": str(days_ago(2))}, {"step": "settling"}])
+    return record_processing(
+        org,
+        manager,
+        processed_on=days_ago(1),
+        reason=reason,
+        inputs=[RunInput(lot.code, Decimal(q)) for lot, q in inputs],
+        outputs=[RunOutput("TBN", Decimal(kg_out))],
+        steps=[{"step": "grinding", "on": str(days_ago(2))}, {"step": "settling"}],
+    )
 
 
 def test_partial_use_across_several_input_lots(turmeric):
     org, manager, (a, b, c) = turmeric
     processing_run = run(org, manager, [(a, "1000"), (b, "400")], "56")  # 4 % of 1,400 kg
     assert not processing_run.yield_flagged and processing_run.yield_ratio == Decimal("0.04")
-    assert (a.remaining_quantity, a.status, b.remaining_quantity, b.status) == (0, LotStatus.CONSUMED, 600,
-                                                                              LotStatus.ACTIVE)
+    assert (a.remaining_quantity, a.status, b.remaining_quantity, b.status) == (
+        0,
+        LotStatus.CONSUMED,
+        600,
+        LotStatus.ACTIVE,
+    )
     output = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
     back = lineage.trace_back(output)
     assert {x.code for x in back.lots} == {output.code, a.code, b.code}
@@ -73,24 +84,46 @@ def test_processing_needs_outputs_and_own_lots(turmeric, ctx):
         record_processing(org, manager, processed_on=days_ago(1), inputs=[RunInput(a.code, Decimal(1))], outputs=[])
     other = make_org("other")
     with pytest.raises(DomainError, match="no lot|không có lô"):
-        record_processing(other, make_user(other), processed_on=days_ago(1),
-                          inputs=[RunInput(a.code, Decimal(1))], outputs=[RunOutput("TBN", Decimal(1))])
+        record_processing(
+            other,
+            make_user(other),
+            processed_on=days_ago(1),
+            inputs=[RunInput(a.code, Decimal(1))],
+            outputs=[RunOutput("TBN", Decimal(1))],
+        )
 
 
 def test_packing_with_unguessable_unique_serials(turmeric):
     org, manager, (a, b, c) = turmeric
     run(org, manager, [(a, "1000")], "40")
     starch = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
-    sale_lot = pack(org, manager, source_lot_code=starch.code, product_code="TBN", units=200,
-                    net_content=Decimal(100), net_unit="g", packed_on=days_ago(0), serials=True)
+    sale_lot = pack(
+        org,
+        manager,
+        source_lot_code=starch.code,
+        product_code="TBN",
+        units=200,
+        net_content=Decimal(100),
+        net_unit="g",
+        packed_on=days_ago(0),
+        serials=True,
+    )
     assert starch.remaining_quantity == 20  # 200 × 100 g = 20 kg taken
     assert (sale_lot.quantity, sale_lot.unit, sale_lot.expires_on) == (200, "piece", days_ago(-365))
     serials = db.session.scalars(sa.select(UnitSerial.serial).where(UnitSerial.lot_id == sale_lot.id)).all()
     assert len(serials) == len(set(serials)) == 200
     assert all(len(s) == 12 and set(s) <= set(SERIAL_ALPHABET) for s in serials)  # 60 random bits each
     with pytest.raises(DomainError):
-        pack(org, manager, source_lot_code=starch.code, product_code="TBN", units=201, net_content=Decimal(100),
-             net_unit="g", packed_on=days_ago(0))
+        pack(
+            org,
+            manager,
+            source_lot_code=starch.code,
+            product_code="TBN",
+            units=201,
+            net_content=Decimal(100),
+            net_unit="g",
+            packed_on=days_ago(0),
+        )
 
 
 def test_two_level_recall_reaches_exactly_the_right_buyers(turmeric):
@@ -98,20 +131,72 @@ def test_two_level_recall_reaches_exactly_the_right_buyers(turmeric):
     run(org, manager, [(a, "1000"), (b, "200")], "48")  # a and b → starch S1
     run(org, manager, [(c, "1000")], "40")  # c → starch S2, unrelated to a
     s1, s2 = db.session.scalars(sa.select(Lot).where(Lot.kind == "processed").order_by(Lot.id)).all()
-    packs1 = pack(org, manager, source_lot_code=s1.code, product_code="TBN", units=100, net_content=Decimal(200),
-                  net_unit="g", packed_on=days_ago(0))
-    packs2 = pack(org, manager, source_lot_code=s2.code, product_code="TBN", units=50, net_content=Decimal(200),
-                  net_unit="g", packed_on=days_ago(0))
-    trade.record_sale(org, manager, lot_code=packs1.code, buyer_name="Siêu thị Huế", buyer_kind="supermarket",
-                      quantity=Decimal(60), sold_on=days_ago(0), invoice_ref="HD-001")
-    trade.record_sale(org, manager, lot_code=packs1.code, buyer_name="Chợ Đông Ba", buyer_kind="trader",
-                      quantity=Decimal(30), sold_on=days_ago(0))
-    trade.record_sale(org, manager, lot_code=s1.code, buyer_name="Công ty Dược Huế", buyer_kind="processor",
-                      quantity=Decimal(5), sold_on=days_ago(0))
-    trade.record_sale(org, manager, lot_code=packs2.code, buyer_name="Cửa hàng Xa", buyer_kind="shop",
-                      quantity=Decimal(10), sold_on=days_ago(0))
-    trade.record_sale(org, manager, lot_code=b.code, buyer_name="Thương lái B", buyer_kind="trader",
-                      quantity=Decimal(100), sold_on=days_ago(0))  # b's own sale: b is upstream of S1, not below a
+    packs1 = pack(
+        org,
+        manager,
+        source_lot_code=s1.code,
+        product_code="TBN",
+        units=100,
+        net_content=Decimal(200),
+        net_unit="g",
+        packed_on=days_ago(0),
+    )
+    packs2 = pack(
+        org,
+        manager,
+        source_lot_code=s2.code,
+        product_code="TBN",
+        units=50,
+        net_content=Decimal(200),
+        net_unit="g",
+        packed_on=days_ago(0),
+    )
+    trade.record_sale(
+        org,
+        manager,
+        lot_code=packs1.code,
+        buyer_name="Siêu thị Huế",
+        buyer_kind="supermarket",
+        quantity=Decimal(60),
+        sold_on=days_ago(0),
+        invoice_ref="HD-001",
+    )
+    trade.record_sale(
+        org,
+        manager,
+        lot_code=packs1.code,
+        buyer_name="Chợ Đông Ba",
+        buyer_kind="trader",
+        quantity=Decimal(30),
+        sold_on=days_ago(0),
+    )
+    trade.record_sale(
+        org,
+        manager,
+        lot_code=s1.code,
+        buyer_name="Công ty Dược Huế",
+        buyer_kind="processor",
+        quantity=Decimal(5),
+        sold_on=days_ago(0),
+    )
+    trade.record_sale(
+        org,
+        manager,
+        lot_code=packs2.code,
+        buyer_name="Cửa hàng Xa",
+        buyer_kind="shop",
+        quantity=Decimal(10),
+        sold_on=days_ago(0),
+    )
+    trade.record_sale(
+        org,
+        manager,
+        lot_code=b.code,
+        buyer_name="Thương lái B",
+        buyer_kind="trader",
+        quantity=Decimal(100),
+        sold_on=days_ago(0),
+    )  # b's own sale: b is upstream of S1, not below a
 
     recall = recalls.open_recall(org, manager, lot_code=a.code, reason="Dư lượng vượt ngưỡng", opened_on=days_ago(0))
     report = recalls.recall_report(recall)
@@ -128,8 +213,16 @@ def test_two_level_recall_reaches_exactly_the_right_buyers(turmeric):
 
 def test_bought_in_lot_keeps_its_supplier(turmeric):
     org, manager, _lots = turmeric
-    lot = trade.receive_lot(org, manager, supplier_name="Hộ ông Tám", supplier_lot_code="T-0412",
-                            crop="Nghệ", quantity=Decimal(500), unit="kg", received_on=days_ago(2))
+    lot = trade.receive_lot(
+        org,
+        manager,
+        supplier_name="Hộ ông Tám",
+        supplier_lot_code="T-0412",
+        crop="Nghệ",
+        quantity=Decimal(500),
+        unit="kg",
+        received_on=days_ago(2),
+    )
     assert (lot.supplier.name, lot.supplier_lot_code, lot.kind.value) == ("Hộ ông Tám", "T-0412", "harvest")
     run(org, manager, [(lot, "500")], "20")
     output = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
@@ -143,8 +236,16 @@ def test_each_direction_is_one_recursive_query(app, turmeric):
     org, manager, (a, b, c) = turmeric
     run(org, manager, [(a, "1000")], "40")
     starch = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
-    pack(org, manager, source_lot_code=starch.code, product_code="TBN", units=10, net_content=Decimal(100),
-         net_unit="g", packed_on=days_ago(0))
+    pack(
+        org,
+        manager,
+        source_lot_code=starch.code,
+        product_code="TBN",
+        units=10,
+        net_content=Decimal(100),
+        net_unit="g",
+        packed_on=days_ago(0),
+    )
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
@@ -187,9 +288,12 @@ def test_audit_verify_command(app, runner, turmeric):
         db.session.execute(sa.text("DROP TRIGGER events_no_update"))
     else:
         db.session.execute(sa.text("ALTER TABLE events DISABLE TRIGGER events_append_only"))
-    db.session.execute(sa.text("UPDATE events SET occurred_on = occurred_on - 1 WHERE id = :id")
-                       if db.engine.dialect.name == "postgresql" else
-                       sa.text("UPDATE events SET late = 1 - late WHERE id = :id"), {"id": target})
+    db.session.execute(
+        sa.text("UPDATE events SET occurred_on = occurred_on - 1 WHERE id = :id")
+        if db.engine.dialect.name == "postgresql"
+        else sa.text("UPDATE events SET late = 1 - late WHERE id = :id"),
+        {"id": target},
+    )
     db.session.commit()
     broken = runner.invoke(args=["audit", "verify", "--org", "nghe-lai-ha"])
     assert broken.exit_code != 0 and f"event {target}" in broken.output
@@ -215,12 +319,25 @@ def test_a_managers_own_range_takes_precedence(turmeric):
 
     org, manager, (a, b, c) = turmeric
     product = db.session.scalar(sa.select(Product).where(Product.code == "TBN"))
-    save_processing_yield(org, None, input_name="Nghệ", output_product_id=product.id, min_ratio=Decimal("0.08"),
-                          max_ratio=Decimal("0.10"), source="Nghệ đỏ Lai Hà")
+    save_processing_yield(
+        org,
+        None,
+        input_name="Nghệ",
+        output_product_id=product.id,
+        min_ratio=Decimal("0.08"),
+        max_ratio=Decimal("0.10"),
+        source="Nghệ đỏ Lai Hà",
+    )
     assert not run(org, manager, [(a, "1000")], "90").yield_flagged  # 9 %: inside the local range
     with pytest.raises(DomainError):
-        save_processing_yield(org, None, input_name="Nghệ", output_product_id=product.id, min_ratio=Decimal("0.2"),
-                              max_ratio=Decimal("0.1"))
+        save_processing_yield(
+            org,
+            None,
+            input_name="Nghệ",
+            output_product_id=product.id,
+            min_ratio=Decimal("0.2"),
+            max_ratio=Decimal("0.1"),
+        )
 
 
 def test_recall_pages_and_reports(app, client):
@@ -237,14 +354,23 @@ def test_recall_pages_and_reports(app, client):
         org = make_org("coop")
         manager = make_user(org, Role.MANAGER, login="0966666666")
         lot = make_harvest(org, manager, make_planting(org, manager, make_plot(org, code="A1")), kg="40")
-        trade.record_sale(org, manager, lot_code=lot.code, buyer_name="Chợ Đông Ba", quantity=Decimal(15),
-                          sold_on=days_ago(0), buyer_phone="0912 000 111")
+        trade.record_sale(
+            org,
+            manager,
+            lot_code=lot.code,
+            buyer_name="Chợ Đông Ba",
+            quantity=Decimal(15),
+            sold_on=days_ago(0),
+            buyer_phone="0912 000 111",
+        )
         db.session.commit()
         lot_id, code = lot.id, lot.code
     login(client, "0966666666")
     page = client.get(f"/lots/{lot_id}/recall").get_data(as_text=True)
     assert code in page
-    response = client.post(f"/lots/{lot_id}/recall", data={"reason": "Nghi nhiễm", "opened_on": days_ago(0).isoformat()})
+    response = client.post(
+        f"/lots/{lot_id}/recall", data={"reason": "Nghi nhiễm", "opened_on": days_ago(0).isoformat()}
+    )
     recall_url = response.headers["Location"]
     assert "Chợ Đông Ba" in client.get(recall_url).get_data(as_text=True)
     assert "Đã thu hồi" in client.get(f"/lots/{lot_id}").get_data(as_text=True)
@@ -256,6 +382,7 @@ def test_recall_pages_and_reports(app, client):
     if shutil.which("pdftotext") or os.environ.get("CI"):  # in CI the tool must be there
         text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
         assert "BÁO CÁO THU HỒI" in text and "Chợ Đông Ba" in text and code in text
-    response = client.post(recall_url, data={"disposal": "destruction", "closed_on": days_ago(0).isoformat(),
-                                             "note": "Đã tiêu hủy"})
+    response = client.post(
+        recall_url, data={"disposal": "destruction", "closed_on": days_ago(0).isoformat(), "note": "Đã tiêu hủy"}
+    )
     assert response.status_code == 302 and "Tiêu hủy" in client.get(recall_url).get_data(as_text=True)

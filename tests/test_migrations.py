@@ -1,4 +1,5 @@
 """Upgrading an empty database with the committed migrations gives exactly the models' schema."""
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -56,8 +57,14 @@ def test_down_and_up_again_keeps_certificate_links(empty_database_url):
     from traceability import demo
 
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
-    tables = ("certificates", "certificate_plots", "certificate_households", "certificate_products",
-              "lot_certificates", "products")
+    tables = (
+        "certificates",
+        "certificate_plots",
+        "certificate_households",
+        "certificate_products",
+        "lot_certificates",
+        "products",
+    )
     with app.app_context():
         directory = app.extensions["migrate"].directory
         upgrade(directory=directory)

@@ -1,4 +1,5 @@
 """Consistency checks for the OCOP criteria sets in traceability/rules/ocop/ (data only, no app)."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,14 @@ OCOP_DIR = Path(__file__).resolve().parents[1] / "traceability" / "rules" / "oco
 FILES = sorted(OCOP_DIR.glob("*.json"))
 PART_MAX = {"A": 40, "B": 25, "C": 35}
 PREFILL_KEYS = {
-    "local_raw_material_share", "certified_area", "linkage_contracts", "legal_form",
-    "traceable_label", "story_in_traceability", "quality_declaration", "quality_assurance",
+    "local_raw_material_share",
+    "certified_area",
+    "linkage_contracts",
+    "legal_form",
+    "traceable_label",
+    "story_in_traceability",
+    "quality_declaration",
+    "quality_assurance",
 }
 CRITERION_ID = re.compile(r"^[A-Z]\d+\.\d+$")
 TRACEABILITY_SETS = {"qd26-2026-set01", "qd26-2026-set07", "qd26-2026-set20"}
@@ -125,7 +132,8 @@ def test_prefill_maps_point_at_options(sheet):
         assert c["prefill"], c["id"]
         numbers = {o["n"] for o in c["options"]}
         targets = [n for _floor, n in mapping.get("above", []) + mapping.get("at_least", [])] + list(
-            mapping.get("levels", {}).values())
+            mapping.get("levels", {}).values()
+        )
         assert targets and set(targets) <= numbers, c["id"]
         floors = [floor for floor, _n in mapping.get("above", []) + mapping.get("at_least", [])]
         assert floors == sorted(floors, reverse=True), c["id"]

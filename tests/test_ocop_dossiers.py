@@ -1,5 +1,6 @@
 """OCOP dossiers: pre-filled from records built here, overrides with reasons, the path and who may
 take each step, evidence files checked by content, the PDF and ZIP, the API and the officials' view."""
+
 from __future__ import annotations
 
 import io
@@ -46,24 +47,77 @@ def build_melon_coop() -> dict:
     org = make_org("tay-hoang", name="HTX khổ qua Tây Hoàng")
     manager = make_user(org, Role.MANAGER, login="0911000001")
     member = make_user(org, Role.MEMBER, login="0911000002")
-    product = products.save_product(org, None, code="KQ", name_vi="Khổ qua Tây Hoàng", kind="fresh", unit="kg",
-                                    gtin="09520123000011", shelf_life_days=10, storage_instructions="Nơi mát")
+    product = products.save_product(
+        org,
+        None,
+        code="KQ",
+        name_vi="Khổ qua Tây Hoàng",
+        kind="fresh",
+        unit="kg",
+        gtin="09520123000011",
+        shelf_life_days=10,
+        storage_instructions="Nơi mát",
+    )
     plots = [make_plot(org, code=f"A{n}", area="2000") for n in range(3)]
-    save_certificate(org, manager, kind="vietgap", number="VG-01", issuer="VIETCERT", valid_from=days_ago(100),
-                     valid_to=days_ago(-600), plot_ids=[plots[0].id, plots[1].id])
-    save_certificate(org, manager, kind="food_safety", number="ATTP-9", issuer="Chi cục", valid_from=days_ago(100),
-                     valid_to=days_ago(-600))
-    harvests = [make_harvest(org, manager, make_planting(org, manager, plot, sown_days_ago=70), days_ago_=5, kg="100")
-                for plot in plots]
-    bought = trade.receive_lot(org, manager, supplier_name="Đại lý Bình Dương", supplier_lot_code="X1",
-                               crop="Khổ qua", quantity=Decimal(100), unit="kg", received_on=days_ago(5))
+    save_certificate(
+        org,
+        manager,
+        kind="vietgap",
+        number="VG-01",
+        issuer="VIETCERT",
+        valid_from=days_ago(100),
+        valid_to=days_ago(-600),
+        plot_ids=[plots[0].id, plots[1].id],
+    )
+    save_certificate(
+        org,
+        manager,
+        kind="food_safety",
+        number="ATTP-9",
+        issuer="Chi cục",
+        valid_from=days_ago(100),
+        valid_to=days_ago(-600),
+    )
+    harvests = [
+        make_harvest(org, manager, make_planting(org, manager, plot, sown_days_ago=70), days_ago_=5, kg="100")
+        for plot in plots
+    ]
+    bought = trade.receive_lot(
+        org,
+        manager,
+        supplier_name="Đại lý Bình Dương",
+        supplier_lot_code="X1",
+        crop="Khổ qua",
+        quantity=Decimal(100),
+        unit="kg",
+        received_on=days_ago(5),
+    )
     bags = []
     for lot in [*harvests, bought]:
-        bags.append(pack(org, manager, source_lot_code=lot.code, product_code="KQ", units=10,
-                         net_content=Decimal(10), net_unit="kg", packed_on=days_ago(4), serials=True))
+        bags.append(
+            pack(
+                org,
+                manager,
+                source_lot_code=lot.code,
+                product_code="KQ",
+                units=10,
+                net_content=Decimal(10),
+                net_unit="kg",
+                packed_on=days_ago(4),
+                serials=True,
+            )
+        )
     for bag, invoice in zip(bags[:3], ("HĐ 1", "HĐ 2", None), strict=True):
-        trade.record_sale(org, manager, lot_code=bag.code, buyer_name="Siêu thị Huế", buyer_kind="supermarket",
-                          quantity=Decimal(5), sold_on=days_ago(2), invoice_ref=invoice)
+        trade.record_sale(
+            org,
+            manager,
+            lot_code=bag.code,
+            buyer_name="Siêu thị Huế",
+            buyer_kind="supermarket",
+            quantity=Decimal(5),
+            sold_on=days_ago(2),
+            invoice_ref=invoice,
+        )
     commune = make_org("ubnd-quang-thai", kind=OrganisationKind.COMMUNE_AUTHORITY, name="UBND xã Quảng Thái")
     province = make_org("ubnd-hue", kind=OrganisationKind.PROVINCE_AUTHORITY, name="UBND thành phố Huế")
     make_user(commune, Role.OFFICIAL, login="0922000001")
@@ -121,8 +175,12 @@ def _complete(dossier, coop):
     for criterion in criteria_set.criteria:
         answer = answers.get(criterion.id)
         if answer is None or answer.option_n is None:
-            services.save_answer(dossier, criterion.id, criterion.options[-1].n,
-                                 override_reason="Theo hồ sơ giấy" if answer and answer.suggested_n else None)
+            services.save_answer(
+                dossier,
+                criterion.id,
+                criterion.options[-1].n,
+                override_reason="Theo hồ sơ giấy" if answer and answer.suggested_n else None,
+            )
     dossier.results_year, dossier.revenue_vnd, dossier.profit_vnd = 2025, Decimal(850_000_000), Decimal(120_000_000)
     dossier.plan = "Mở rộng vùng trồng VietGAP lên 5 ha."
     coop["product"].story = "<p>Khổ qua Tây Hoàng trồng bên sông.</p>"
@@ -162,8 +220,12 @@ def test_who_may_take_each_step(coop):
     workflow.take_step(dossier, commune, "return_commune", comment="Bổ sung phiếu kiểm nghiệm.")
     assert dossier.status is DossierStatus.RETURNED
     workflow.take_step(dossier, coop["manager"], "submit")
-    assessment = {"local_raw_material": "100% tại xã", "local_labour": "Lao động tại xã",
-                  "origin_of_idea": "Sản phẩm truyền thống", "local_identity": "Giống địa phương"}
+    assessment = {
+        "local_raw_material": "100% tại xã",
+        "local_labour": "Lao động tại xã",
+        "origin_of_idea": "Sản phẩm truyền thống",
+        "local_identity": "Giống địa phương",
+    }
     with pytest.raises(workflow.NotAllowed):
         workflow.take_step(dossier, province, "review", assessment=assessment)  # the commune reviews, not the province
     workflow.take_step(dossier, commune, "review", assessment=assessment)
@@ -176,8 +238,9 @@ def test_who_may_take_each_step(coop):
     assert dossier.status is DossierStatus.RATED and certificate.kind is CertificateKind.OCOP
     assert certificate.stars == 4 and certificate.products == [coop["product"]]
     assert (certificate.valid_to - certificate.valid_from).days in range(1090, 1097)  # 36 months
-    steps = db.session.scalars(sa.select(OcopTransition.to_status).where(OcopTransition.dossier_id == dossier.id)
-                               .order_by(OcopTransition.id)).all()
+    steps = db.session.scalars(
+        sa.select(OcopTransition.to_status).where(OcopTransition.dossier_id == dossier.id).order_by(OcopTransition.id)
+    ).all()
     assert [s.value for s in steps] == ["submitted", "returned", "submitted", "reviewed", "sent", "rated"]
 
 
@@ -195,8 +258,7 @@ def test_attachments_are_judged_by_content(coop):
 def test_web_pages_and_permissions(app, client):
     with app.app_context():
         coop = build_melon_coop()
-        dossier = services.start_dossier(coop["org"], coop["manager"], product_id=coop["product"].id,
-                                         criteria_set=SET1)
+        dossier = services.start_dossier(coop["org"], coop["manager"], product_id=coop["product"].id, criteria_set=SET1)
         db.session.commit()
         dossier_id, org_id = dossier.id, coop["org"].id
     login(client, "0911000001")
@@ -206,9 +268,12 @@ def test_web_pages_and_permissions(app, client):
     assert "A1.1" in part and "từ dữ liệu" in part and 'href="/certificates"' in part
     kept = client.post(f"/ocop/dossiers/{dossier_id}/part/A", data={"c-A1.1": "1", "c-A3.2": "2"})
     assert kept.status_code == 200 and "ghi lý do" in kept.get_data(as_text=True)
-    big = client.post(f"/ocop/dossiers/{dossier_id}/attachments", data={
-        "title": "Quá lớn", "file": (io.BytesIO(b"%PDF-" + b"0" * (11 * 1024 * 1024)), "lon.pdf")},
-        content_type="multipart/form-data", follow_redirects=True)
+    big = client.post(
+        f"/ocop/dossiers/{dossier_id}/attachments",
+        data={"title": "Quá lớn", "file": (io.BytesIO(b"%PDF-" + b"0" * (11 * 1024 * 1024)), "lon.pdf")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert big.status_code == 200 and "10 MB" in big.get_data(as_text=True)
     client.post("/logout")
     login(client, "0922000001")  # the commune's official reads the producer's dossier, changes nothing
@@ -232,10 +297,22 @@ def test_dossier_pdf_and_zip(coop, runner, tmp_path):
     assert result.exit_code == 0, result.output
     text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, check=True).stdout.decode()
     pages = text.count("\f")
-    for expected in ("HỒ SƠ ĐÁNH GIÁ, PHÂN HẠNG SẢN PHẨM OCOP", "Mẫu 01. PHIẾU ĐĂNG KÝ SẢN PHẨM OCOP",
-                     "Mẫu 02. BÁO CÁO TỰ ĐÁNH GIÁ", "Khổ qua Tây Hoàng", "HTX khổ qua Tây Hoàng", "850.000.000",
-                     "Mở rộng vùng trồng VietGAP", "DANH MỤC MINH CHỨNG", "Giấy đăng ký HTX", "CÂU CHUYỆN SẢN PHẨM",
-                     "trồng bên sông", f"Trang 1 / {pages}", f"Trang {pages} / {pages}", "Mẫu 03"):
+    for expected in (
+        "HỒ SƠ ĐÁNH GIÁ, PHÂN HẠNG SẢN PHẨM OCOP",
+        "Mẫu 01. PHIẾU ĐĂNG KÝ SẢN PHẨM OCOP",
+        "Mẫu 02. BÁO CÁO TỰ ĐÁNH GIÁ",
+        "Khổ qua Tây Hoàng",
+        "HTX khổ qua Tây Hoàng",
+        "850.000.000",
+        "Mở rộng vùng trồng VietGAP",
+        "DANH MỤC MINH CHỨNG",
+        "Giấy đăng ký HTX",
+        "CÂU CHUYỆN SẢN PHẨM",
+        "trồng bên sông",
+        f"Trang 1 / {pages}",
+        f"Trang {pages} / {pages}",
+        "Mẫu 03",
+    ):
         assert expected in text, expected
     ids = [c.id for c in services.criteria_set_of(dossier).criteria]
     positions = [text.index(f"{cid} ") for cid in ids]
@@ -271,8 +348,17 @@ def test_api_lists_the_sets_and_scores_answers(app, client):
 def test_officials_overview_draws_charts_and_expiries(app, client):
     with app.app_context():
         coop = build_melon_coop()
-        save_certificate(coop["org"], coop["manager"], kind="ocop", stars=3, number="QĐ 5", issuer="UBND",
-                         valid_from=days_ago(900), valid_to=days_ago(-150), product_ids=[coop["product"].id])
+        save_certificate(
+            coop["org"],
+            coop["manager"],
+            kind="ocop",
+            stars=3,
+            number="QĐ 5",
+            issuer="UBND",
+            valid_from=days_ago(900),
+            valid_to=days_ago(-150),
+            product_ids=[coop["product"].id],
+        )
         services.start_dossier(coop["org"], coop["manager"], product_id=coop["product"].id, criteria_set=SET1)
         db.session.commit()
     login(client, "0922000001")
@@ -302,13 +388,33 @@ def test_producer_is_reminded_of_returns_and_rerating(coop):
     workflow.take_step(dossier, coop["manager"], "submit")
     commune = db.session.scalar(sa.select(User).where(User.phone == "0922000001"))
     workflow.take_step(dossier, commune, "return_commune", comment="Thiếu phiếu kiểm nghiệm.")
-    save_certificate(coop["org"], coop["manager"], kind="ocop", stars=3, number="QĐ 7", issuer="UBND",
-                     valid_from=days_ago(900), valid_to=days_ago(-150), product_ids=[coop["product"].id])
-    save_certificate(coop["org"], coop["manager"], kind="ocop", stars=4, number="QĐ 8", issuer="UBND",
-                     valid_from=days_ago(10), valid_to=days_ago(-1000), product_ids=[coop["product"].id])
+    save_certificate(
+        coop["org"],
+        coop["manager"],
+        kind="ocop",
+        stars=3,
+        number="QĐ 7",
+        issuer="UBND",
+        valid_from=days_ago(900),
+        valid_to=days_ago(-150),
+        product_ids=[coop["product"].id],
+    )
+    save_certificate(
+        coop["org"],
+        coop["manager"],
+        kind="ocop",
+        stars=4,
+        number="QĐ 8",
+        issuer="UBND",
+        valid_from=days_ago(10),
+        valid_to=days_ago(-1000),
+        product_ids=[coop["product"].id],
+    )
     reminders = producer_reminders(coop["org"].id)
     assert [(r.text_key, r.comment or r.certificate.number) for r in reminders] == [
-        ("returned", "Thiếu phiếu kiểm nghiệm."), ("rerating", "QĐ 7")]
+        ("returned", "Thiếu phiếu kiểm nghiệm."),
+        ("rerating", "QĐ 7"),
+    ]
 
 
 def test_hostile_input_on_dossier_pages_gets_messages_not_500(app, client):
@@ -316,23 +422,27 @@ def test_hostile_input_on_dossier_pages_gets_messages_not_500(app, client):
 
     with app.app_context():
         coop = build_melon_coop()
-        dossier = services.start_dossier(coop["org"], coop["manager"], product_id=coop["product"].id,
-                                         criteria_set=SET1)
+        dossier = services.start_dossier(coop["org"], coop["manager"], product_id=coop["product"].id, criteria_set=SET1)
         db.session.commit()
         dossier_id = dossier.id
     login(client, "0911000001")
     part = f"/ocop/dossiers/{dossier_id}/part/A"
     for data in ({"c-A1.3": "²"}, {"c-A1.3": "1", "note-A1.3": "a\x00b"}, {"c-A1.1": "1", "reason-A1.1": "\x00"}):
         assert client.post(part, data=data).status_code in (200, 302), data
-    details = client.post(f"/ocop/dossiers/{dossier_id}/details", data={
-        "results_year": "2025", "revenue_vnd": "9" * 30, "profit_vnd": "1", "plan": "x", "story": "<p>x</p>"})
+    details = client.post(
+        f"/ocop/dossiers/{dossier_id}/details",
+        data={"results_year": "2025", "revenue_vnd": "9" * 30, "profit_vnd": "1", "plan": "x", "story": "<p>x</p>"},
+    )
     assert details.status_code == 200 and "Số phải" in details.get_data(as_text=True)
-    no_file = client.post(f"/ocop/dossiers/{dossier_id}/attachments", data={"title": "Thiếu tệp"},
-                          follow_redirects=True)
+    no_file = client.post(
+        f"/ocop/dossiers/{dossier_id}/attachments", data={"title": "Thiếu tệp"}, follow_redirects=True
+    )
     assert no_file.status_code == 200 and "Chọn một tệp" in no_file.get_data(as_text=True)
-    upload = client.post(f"/ocop/dossiers/{dossier_id}/attachments", data={
-        "title": "Giấy phép", "file": (io.BytesIO(_pdf_bytes()), "Giấy phép kinh doanh.pdf")},
-        content_type="multipart/form-data")
+    upload = client.post(
+        f"/ocop/dossiers/{dossier_id}/attachments",
+        data={"title": "Giấy phép", "file": (io.BytesIO(_pdf_bytes()), "Giấy phép kinh doanh.pdf")},
+        content_type="multipart/form-data",
+    )
     assert upload.status_code == 302
     with app.app_context():
         from traceability.ocop.models import OcopAttachment
@@ -377,12 +487,28 @@ def test_shares_are_compared_before_rounding_and_in_the_sets_own_scope(coop):
     from traceability.ocop.prefill import local_raw_material_share, option_for
 
     org, manager = coop["org"], coop["manager"]
-    neighbour = trade.receive_lot(org, manager, supplier_name="Đại lý xã Phú Vang", supplier_lot_code="P1",
-                                  crop="Khổ qua", quantity=Decimal(100), unit="kg", received_on=days_ago(3))
+    neighbour = trade.receive_lot(
+        org,
+        manager,
+        supplier_name="Đại lý xã Phú Vang",
+        supplier_lot_code="P1",
+        crop="Khổ qua",
+        quantity=Decimal(100),
+        unit="kg",
+        received_on=days_ago(3),
+    )
     neighbour_party = db.session.get(type(neighbour.supplier), neighbour.supplier_id)
     neighbour_party.address = "Xã Phú Vang, Thành phố Huế"
-    pack(org, manager, source_lot_code=neighbour.code, product_code="KQ", units=10, net_content=Decimal(10),
-         net_unit="kg", packed_on=days_ago(2))
+    pack(
+        org,
+        manager,
+        source_lot_code=neighbour.code,
+        product_code="KQ",
+        units=10,
+        net_content=Decimal(10),
+        net_unit="kg",
+        packed_on=days_ago(2),
+    )
     commune = local_raw_material_share(org, coop["product"], {"scope": "commune"})
     province = local_raw_material_share(org, coop["product"], {"scope": "province"})
     assert commune.value == 60 and province.value == 80  # 300 own + 100 Huế + 100 Bình Dương

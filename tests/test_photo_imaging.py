@@ -1,4 +1,5 @@
 """Photo checks and re-encoding. Every input is built in memory with Pillow."""
+
 from __future__ import annotations
 
 import hashlib
@@ -59,7 +60,10 @@ def test_gps_and_all_metadata_are_removed_and_orientation_applied():
     exif[0x010F] = "PhoneMaker"
     exif[0x8825] = {1: "N", 2: (21.0, 1.0, 30.5), 3: "E", 4: (105.0, 51.0, 12.0)}
     source = encode(
-        gradient((800, 600)), "JPEG", exif=exif, comment=b"farm at 21.0N",
+        gradient((800, 600)),
+        "JPEG",
+        exif=exif,
+        comment=b"farm at 21.0N",
         xmp=b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>",
     )
     assert b"Exif" in source and b"farm at" in source and b"xmpmeta" in source  # the test is real

@@ -1,4 +1,5 @@
 """Long print runs off the request path, on both back-ends: the embedded worker and RQ with Redis."""
+
 import io
 import os
 import time
@@ -28,16 +29,39 @@ def sale_lot(app):
         manager = make_user(org, Role.MANAGER, login="0988888888")
         planting = make_planting(org, manager, make_plot(org, code="N1", area="3000"), sown_days_ago=280, crop="Nghệ")
         harvest = make_harvest(org, manager, planting, kg="1000")
-        products.save_product(org, None, code="TBN", name_vi="Tinh bột nghệ", kind="processed", unit="kg",
-                              gtin="09520123000035", shelf_life_days=365, ingredients="Nghệ 100%",
-                              usage_instructions="Pha nước ấm")
-        run = record_processing(org, manager, processed_on=days_ago(2),
-                                inputs=[RunInput(harvest.code, Decimal(1000))], outputs=[RunOutput("TBN", Decimal(40))])
+        products.save_product(
+            org,
+            None,
+            code="TBN",
+            name_vi="Tinh bột nghệ",
+            kind="processed",
+            unit="kg",
+            gtin="09520123000035",
+            shelf_life_days=365,
+            ingredients="Nghệ 100%",
+            usage_instructions="Pha nước ấm",
+        )
+        run = record_processing(
+            org,
+            manager,
+            processed_on=days_ago(2),
+            inputs=[RunInput(harvest.code, Decimal(1000))],
+            outputs=[RunOutput("TBN", Decimal(40))],
+        )
         from traceability.lots.models import Lot
 
         starch = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
-        lot = pack(org, manager, source_lot_code=starch.code, product_code="TBN", units=UNITS,
-                   net_content=Decimal(100), net_unit="g", packed_on=days_ago(1), serials=True)
+        lot = pack(
+            org,
+            manager,
+            source_lot_code=starch.code,
+            product_code="TBN",
+            units=UNITS,
+            net_content=Decimal(100),
+            net_unit="g",
+            packed_on=days_ago(1),
+            serials=True,
+        )
         db.session.commit()
         return lot.id
 

@@ -1,4 +1,5 @@
 """The public page a label's QR opens: real history, no login, no personal data."""
+
 import re
 
 import pytest
@@ -32,8 +33,18 @@ def test_scan_shows_the_real_history_without_login(demo_app, client):
     response = client.get(f"/01/{gtin}/10/{code}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "public" in response.headers["Cache-Control"]
-    for expected in ("Tinh bột nghệ Lai Hà", "Tổ hợp tác tinh bột nghệ Lai Hà", "Lai Hà", "Quảng Thái", code,
-                     "Gieo trồng", "Thu hoạch", "Chế biến", "Đóng gói", "Phân chuồng hoai mục"):
+    for expected in (
+        "Tinh bột nghệ Lai Hà",
+        "Tổ hợp tác tinh bột nghệ Lai Hà",
+        "Lai Hà",
+        "Quảng Thái",
+        code,
+        "Gieo trồng",
+        "Thu hoạch",
+        "Chế biến",
+        "Đóng gói",
+        "Phân chuồng hoai mục",
+    ):
         assert expected in page, expected
     assert re.search(r"<code class=\"token\">[0-9a-f]{64}</code>", page)
 
@@ -67,8 +78,13 @@ def test_recalled_lot_shows_the_notice_first(demo_app, client):
         user = db.session.scalar(sa.select(User).where(User.phone == "0900000011"))
         from traceability.accounts.models import Organisation
 
-        open_recall(db.session.get(Organisation, lot.organisation_id), user, lot_code=code, reason="Kiểm tra",
-                    opened_on=local_today())
+        open_recall(
+            db.session.get(Organisation, lot.organisation_id),
+            user,
+            lot_code=code,
+            reason="Kiểm tra",
+            opened_on=local_today(),
+        )
         db.session.commit()
     page = client.get(f"/01/{gtin}/10/{code}").get_data(as_text=True)
     assert page.index("đã bị thu hồi") < page.index("<h1>")
@@ -83,8 +99,11 @@ def test_english_on_request_and_wrong_codes_are_404(demo_app, client):
     from traceability.accounts.models import Organisation
 
     with demo_app.app_context():
-        melon = db.session.scalar(sa.select(Lot).join(Organisation).where(
-            Organisation.code == "tay-hoang", Lot.kind == LotKind.HARVEST, Lot.planting_id.is_not(None)))
+        melon = db.session.scalar(
+            sa.select(Lot)
+            .join(Organisation)
+            .where(Organisation.code == "tay-hoang", Lot.kind == LotKind.HARVEST, Lot.planting_id.is_not(None))
+        )
         melon_code = melon.code
     page = client.get(f"/o/tay-hoang/p/crop/10/{melon_code}")  # a harvest lot without a GTIN
     assert page.status_code == 200 and "Ruộng" not in page.get_data(as_text=True).split("<h1>")[0]

@@ -1,4 +1,5 @@
 """The public page a QR opens: cache validators, JSON, constant query count, 404s, scans, static export."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,28 +37,65 @@ def build_lot(inputs: int = 2, harvests: int = 1, units: int = 5) -> dict:
     """A bagged starch lot whose history has ``inputs`` applications on each of ``harvests`` plots."""
     org = make_org("nghe-lai-ha", name="Tổ hợp tác tinh bột nghệ Lai Hà")
     manager = make_user(org, Role.MANAGER, login="0988888888", name="Nguyễn Văn Quản")
-    products.save_product(org, None, code="TBN", name_vi="Tinh bột nghệ Lai Hà", name_en="Lai Hà turmeric starch",
-                          kind="processed", unit="kg", gtin=GTIN, shelf_life_days=365, ingredients="Nghệ 100%",
-                          usage_instructions="Pha nước ấm")
+    products.save_product(
+        org,
+        None,
+        code="TBN",
+        name_vi="Tinh bột nghệ Lai Hà",
+        name_en="Lai Hà turmeric starch",
+        kind="processed",
+        unit="kg",
+        gtin=GTIN,
+        shelf_life_days=365,
+        ingredients="Nghệ 100%",
+        usage_instructions="Pha nước ấm",
+    )
     lots = []
     for n in range(harvests):
         planting = make_planting(org, manager, make_plot(org, code=f"N{n}"), sown_days_ago=280, crop="Nghệ")
         for i in range(inputs):
-            make_spray(org, manager, planting, applied_days_ago=200 - i % 150, phi_days=None,
-                       trade_name=f"Phân hữu cơ {i}", kind="fertiliser", active="hữu cơ")
+            make_spray(
+                org,
+                manager,
+                planting,
+                applied_days_ago=200 - i % 150,
+                phi_days=None,
+                trade_name=f"Phân hữu cơ {i}",
+                kind="fertiliser",
+                active="hữu cơ",
+            )
         lots.append(make_harvest(org, manager, planting, days_ago_=10, kg="500"))
-    run = record_processing(org, manager, processed_on=days_ago(5),
-                            inputs=[RunInput(x.code, Decimal(500)) for x in lots],
-                            outputs=[RunOutput("TBN", Decimal(20 * harvests))])
+    run = record_processing(
+        org,
+        manager,
+        processed_on=days_ago(5),
+        inputs=[RunInput(x.code, Decimal(500)) for x in lots],
+        outputs=[RunOutput("TBN", Decimal(20 * harvests))],
+    )
     starch = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
-    bags = pack(org, manager, source_lot_code=starch.code, product_code="TBN", units=units,
-                net_content=Decimal(100), net_unit="g", packed_on=days_ago(4), serials=True)
+    bags = pack(
+        org,
+        manager,
+        source_lot_code=starch.code,
+        product_code="TBN",
+        units=units,
+        net_content=Decimal(100),
+        net_unit="g",
+        packed_on=days_ago(4),
+        serials=True,
+    )
     make_photo(org, manager, event_id=bags.event_id)
     db.session.commit()
-    serials = db.session.scalars(sa.select(UnitSerial.serial).where(UnitSerial.lot_id == bags.id)
-                                 .order_by(UnitSerial.id)).all()
-    return {"org_id": org.id, "lot_id": bags.id, "code": bags.code, "serials": serials,
-            "url": f"/01/{GTIN}/10/{bags.code}"}
+    serials = db.session.scalars(
+        sa.select(UnitSerial.serial).where(UnitSerial.lot_id == bags.id).order_by(UnitSerial.id)
+    ).all()
+    return {
+        "org_id": org.id,
+        "lot_id": bags.id,
+        "code": bags.code,
+        "serials": serials,
+        "url": f"/01/{GTIN}/10/{bags.code}",
+    }
 
 
 @pytest.fixture
@@ -172,13 +210,24 @@ def test_query_count_does_not_grow_with_the_history(app, client):
     assert not [q for q in STATEMENTS if q.lstrip().startswith("SELECT")], STATEMENTS  # cached, just checked
     app.config["PUBLIC_PAGE_RECHECK_SECONDS"] = 0
     _count_queries(app, client, built["url"])
-    assert [q for q in STATEMENTS if q.lstrip().startswith("SELECT")] == STATEMENTS[-1:], STATEMENTS  # from the cache: the organisation's latest event
+    assert [q for q in STATEMENTS if q.lstrip().startswith("SELECT")] == STATEMENTS[-1:], (
+        STATEMENTS
+    )  # from the cache: the organisation's latest event
 
 
-@pytest.mark.parametrize("path", [
-    f"/01/{GTIN}/10/NO-SUCH-LOT", "/01/09520123000036/10/X", "/01/ABCDEFGHIJKLMN/10/X", "/01/123/10/X",
-    f"/01/{GTIN}/10/{'X' * 500}", "/01/%E0%A4%A/10/%FF%FE", "/o/no-such-org/p/X/10/Y", "/01/٠٩٥٢٠١٢٣٠٠٠٠٣٥/10/X",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/01/{GTIN}/10/NO-SUCH-LOT",
+        "/01/09520123000036/10/X",
+        "/01/ABCDEFGHIJKLMN/10/X",
+        "/01/123/10/X",
+        f"/01/{GTIN}/10/{'X' * 500}",
+        "/01/%E0%A4%A/10/%FF%FE",
+        "/o/no-such-org/p/X/10/Y",
+        "/01/٠٩٥٢٠١٢٣٠٠٠٠٣٥/10/X",
+    ],
+)
 def test_unknown_or_malformed_codes_get_the_404_page(client, lot, path):
     response = client.get(path)
     assert response.status_code == 404
@@ -212,8 +261,11 @@ def test_scans_are_counted_once_per_phone_and_shown(app, client, lot):
     assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
     assert "Số lần quét: 1" in first.get_data(as_text=True)
     client.get(unit, headers={"User-Agent": PHONE})  # the same phone again: not counted
-    other = client.get(unit, headers={"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1"},
-                       environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    other = client.get(
+        unit,
+        headers={"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1"},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+    )
     assert "Số lần quét: 2" in other.get_data(as_text=True)
     with app.app_context():
         scans = db.session.scalars(sa.select(UnitScan).order_by(UnitScan.id)).all()
@@ -322,10 +374,19 @@ def test_the_organisation_path_needs_the_lots_own_product(app, client):
         org = make_org("thon-x")
         manager = make_user(org, Role.MANAGER)
         harvest = make_harvest(org, manager, make_planting(org, manager, make_plot(org, code="X1")), kg="50")
-        products.save_product(org, None, code="KQ", name_vi="Khổ qua", kind="fresh", unit="kg",
-                              storage_instructions="Mát")
-        bags = pack(org, manager, source_lot_code=harvest.code, product_code="KQ", units=5,
-                    net_content=Decimal(1), net_unit="kg", packed_on=days_ago(0))
+        products.save_product(
+            org, None, code="KQ", name_vi="Khổ qua", kind="fresh", unit="kg", storage_instructions="Mát"
+        )
+        bags = pack(
+            org,
+            manager,
+            source_lot_code=harvest.code,
+            product_code="KQ",
+            units=5,
+            net_content=Decimal(1),
+            net_unit="kg",
+            packed_on=days_ago(0),
+        )
         db.session.commit()
         code = bags.code
     assert client.get(f"/o/thon-x/p/KQ/10/{code}").status_code == 200

@@ -1,4 +1,5 @@
 """QR images decode, with a real decoder, to exactly the URL they carry."""
+
 import base64
 import io
 import subprocess

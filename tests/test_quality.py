@@ -1,4 +1,5 @@
 """Internal inspections per criterion, non-conformities, sign-off, certificates and their expiry."""
+
 import datetime as dt
 
 import pytest
@@ -44,8 +45,9 @@ def test_results_per_criterion_and_sign_off_rules(setup):
         quality.sign_off(inspection, inspector)  # a failure without a corrective action
     with pytest.raises(DomainError):
         quality.add_non_conformity(inspection, criterion_id="VG-PPP-1", corrective_action="x", due_on=days_ago(0))
-    quality.add_non_conformity(inspection, criterion_id="VG-WAT-1", corrective_action="Lấy mẫu nước gửi xét nghiệm",
-                               due_on=days_ago(-30))
+    quality.add_non_conformity(
+        inspection, criterion_id="VG-WAT-1", corrective_action="Lấy mẫu nước gửi xét nghiệm", due_on=days_ago(-30)
+    )
     quality.sign_off(inspection, inspector)
     assert inspection.signed_off_at is not None
     results = {r.criterion_id: r.result for r in inspection.results}
@@ -67,8 +69,9 @@ def test_overdue_actions_and_inspection_due_on_the_dashboard(setup):
     assert alerts.inspection_due and not alerts.overdue
     inspection = make_inspection(org, inspector)
     all_pass(inspection, **{"VG-WAT-1": ("fail", "Chưa xét nghiệm")})
-    nc = quality.add_non_conformity(inspection, criterion_id="VG-WAT-1", corrective_action="Xét nghiệm",
-                                    due_on=inspection.inspected_on)
+    nc = quality.add_non_conformity(
+        inspection, criterion_id="VG-WAT-1", corrective_action="Xét nghiệm", due_on=inspection.inspected_on
+    )
     quality.sign_off(inspection, inspector)
     alerts = quality.quality_alerts(org.id, today)
     assert not alerts.inspection_due
@@ -79,13 +82,21 @@ def test_overdue_actions_and_inspection_due_on_the_dashboard(setup):
     assert quality.quality_alerts(org.id, today + dt.timedelta(days=400)).inspection_due
 
 
-@pytest.mark.parametrize("days_left, warned", [(200, False), (91, False), (90, True), (31, True), (30, True),
-                                               (0, True), (-1, False)])
+@pytest.mark.parametrize(
+    "days_left, warned", [(200, False), (91, False), (90, True), (31, True), (30, True), (0, True), (-1, False)]
+)
 def test_certificate_expiry_warnings(setup, days_left, warned):
     org, inspector = setup
     today = days_ago(0)
-    quality.save_certificate(org, inspector, kind="vietgap", number="VG-9", issuer="VIETCERT",
-                             valid_from=today - dt.timedelta(days=600), valid_to=today + dt.timedelta(days=days_left))
+    quality.save_certificate(
+        org,
+        inspector,
+        kind="vietgap",
+        number="VG-9",
+        issuer="VIETCERT",
+        valid_from=today - dt.timedelta(days=600),
+        valid_to=today + dt.timedelta(days=days_left),
+    )
     expiring = quality.quality_alerts(org.id, today).expiring
     assert bool(expiring) is warned
     if warned:
@@ -96,8 +107,16 @@ def test_certificate_scope_stays_in_the_organisation(setup):
     org, inspector = setup
     foreign = make_plot(make_org("other"))
     with pytest.raises(DomainError) as error:
-        quality.save_certificate(org, inspector, kind="vietgap", number="X", issuer="Y", valid_from=days_ago(1),
-                                 valid_to=days_ago(-1), plot_ids=[foreign.id])
+        quality.save_certificate(
+            org,
+            inspector,
+            kind="vietgap",
+            number="X",
+            issuer="Y",
+            valid_from=days_ago(1),
+            valid_to=days_ago(-1),
+            plot_ids=[foreign.id],
+        )
     assert error.value.field == "plot_ids"
 
 
@@ -113,8 +132,9 @@ def test_inspection_pages_one_group_at_a_time(app, client):
         today = days_ago(0)
         first_group = quality.checklist()["groups"][0]
     login(client, "0944444444")
-    response = client.post("/inspections/new", data={"scope": "plot", "plot_id": plot_id,
-                                                     "inspected_on": today.isoformat()})
+    response = client.post(
+        "/inspections/new", data={"scope": "plot", "plot_id": plot_id, "inspected_on": today.isoformat()}
+    )
     group_url = response.headers["Location"]
     page = client.get(group_url).get_data(as_text=True)
     ids = [c["id"] for c in first_group["criteria"]]

@@ -1,4 +1,5 @@
 """Registry pages: create, edit, archive; bad input comes back with the message and the input kept."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -43,20 +44,38 @@ def _village_id(app):
 
 def test_manager_adds_household_plot_and_product(app, manager):
     village_id = _village_id(app)
-    response = manager.post("/households/new", data={"name": "Trần Thị Bé", "village_id": village_id,
-                                                     "phone": "0912 345 678"})
+    response = manager.post(
+        "/households/new", data={"name": "Trần Thị Bé", "village_id": village_id, "phone": "0912 345 678"}
+    )
     assert response.status_code == 302
     with app.app_context():
         household = db.session.scalar(sa.select(Household).where(Household.name == "Trần Thị Bé"))
         assert household.phone == "0912345678"
         household_id = household.id
-    response = manager.post("/plots/new", data={
-        "code": "A3", "name": "Ruộng A3", "village_id": village_id, "household_id": household_id,
-        "area_m2": "1.500", "crop": "Khổ qua", "vietgap_status": "converting"})
+    response = manager.post(
+        "/plots/new",
+        data={
+            "code": "A3",
+            "name": "Ruộng A3",
+            "village_id": village_id,
+            "household_id": household_id,
+            "area_m2": "1.500",
+            "crop": "Khổ qua",
+            "vietgap_status": "converting",
+        },
+    )
     assert response.status_code == 302
-    response = manager.post("/products/new", data={
-        "code": "KQ-TUOI", "name_vi": "Khổ qua tươi", "kind": "fresh", "unit": "kg",
-        "gtin": "9520123456788", "shelf_life_days": "10"})
+    response = manager.post(
+        "/products/new",
+        data={
+            "code": "KQ-TUOI",
+            "name_vi": "Khổ qua tươi",
+            "kind": "fresh",
+            "unit": "kg",
+            "gtin": "9520123456788",
+            "shelf_life_days": "10",
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         plot = db.session.scalar(sa.select(Plot).where(Plot.code == "A3"))
@@ -67,9 +86,17 @@ def test_manager_adds_household_plot_and_product(app, manager):
 
 
 def test_wrong_gtin_is_refused_and_input_kept(manager):
-    response = manager.post("/products/new", data={
-        "code": "KQ-TUOI", "name_vi": "Khổ qua tươi Tây Hoàng", "kind": "fresh", "unit": "kg",
-        "gtin": "08931234567895", "ingredients": "Khổ qua 100%"})
+    response = manager.post(
+        "/products/new",
+        data={
+            "code": "KQ-TUOI",
+            "name_vi": "Khổ qua tươi Tây Hoàng",
+            "kind": "fresh",
+            "unit": "kg",
+            "gtin": "08931234567895",
+            "ingredients": "Khổ qua 100%",
+        },
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "GTIN này không hợp lệ" in page
@@ -78,12 +105,15 @@ def test_wrong_gtin_is_refused_and_input_kept(manager):
     assert "Khổ qua 100%" in page
 
 
-@pytest.mark.parametrize("data, field_message", [
-    ({"code": "", "name": "Ruộng", "area_m2": "100", "crop": "Khổ qua"}, "Vui lòng điền"),
-    ({"code": "A1", "name": "Ruộng", "area_m2": "-5", "crop": "Khổ qua"}, "Diện tích phải lớn hơn 0"),
-    ({"code": "A1", "name": "Ruộng", "area_m2": "nhiều", "crop": "Khổ qua"}, "Nhập một số"),
-    ({"code": "A 1", "name": "Ruộng", "area_m2": "100", "crop": "Khổ qua"}, "không có khoảng trắng"),
-])
+@pytest.mark.parametrize(
+    "data, field_message",
+    [
+        ({"code": "", "name": "Ruộng", "area_m2": "100", "crop": "Khổ qua"}, "Vui lòng điền"),
+        ({"code": "A1", "name": "Ruộng", "area_m2": "-5", "crop": "Khổ qua"}, "Diện tích phải lớn hơn 0"),
+        ({"code": "A1", "name": "Ruộng", "area_m2": "nhiều", "crop": "Khổ qua"}, "Nhập một số"),
+        ({"code": "A 1", "name": "Ruộng", "area_m2": "100", "crop": "Khổ qua"}, "không có khoảng trắng"),
+    ],
+)
 def test_bad_plot_input_comes_back_with_a_message(app, manager, data, field_message):
     data = {"village_id": _village_id(app), "vietgap_status": "none", **data}
     response = manager.post("/plots/new", data=data)
@@ -100,40 +130,85 @@ def test_duplicate_plot_code_is_refused(app, manager):
         village = db.session.get(Village, _village_id(app))
         make_plot(db.session.get(Organisation, village.organisation_id), village, code="A1")
         db.session.commit()
-    response = manager.post("/plots/new", data={"code": "A1", "name": "Khác", "village_id": _village_id(app),
-                                                "area_m2": "100", "crop": "Khổ qua", "vietgap_status": "none"})
+    response = manager.post(
+        "/plots/new",
+        data={
+            "code": "A1",
+            "name": "Khác",
+            "village_id": _village_id(app),
+            "area_m2": "100",
+            "crop": "Khổ qua",
+            "vietgap_status": "none",
+        },
+    )
     assert response.status_code == 200
     assert "A1 đã được dùng" in response.get_data(as_text=True)
 
 
 def test_unknown_village_is_refused(manager):
-    response = manager.post("/plots/new", data={"code": "A1", "name": "Ruộng", "village_id": "99999",
-                                                "area_m2": "100", "crop": "Khổ qua", "vietgap_status": "none"})
+    response = manager.post(
+        "/plots/new",
+        data={
+            "code": "A1",
+            "name": "Ruộng",
+            "village_id": "99999",
+            "area_m2": "100",
+            "crop": "Khổ qua",
+            "vietgap_status": "none",
+        },
+    )
     assert response.status_code == 200
     assert "Lựa chọn không hợp lệ" in response.get_data(as_text=True)
 
 
 def test_garbage_in_select_and_integer_fields_is_not_a_500(manager):
-    response = manager.post("/plots/new", data={"code": "A1", "name": "R", "village_id": "abc",
-                                                "household_id": "x", "area_m2": "1e999999",
-                                                "crop": "K", "vietgap_status": "nonsense"})
+    response = manager.post(
+        "/plots/new",
+        data={
+            "code": "A1",
+            "name": "R",
+            "village_id": "abc",
+            "household_id": "x",
+            "area_m2": "1e999999",
+            "crop": "K",
+            "vietgap_status": "nonsense",
+        },
+    )
     assert response.status_code == 200
-    response = manager.post("/products/new", data={"code": "P", "name_vi": "P", "kind": "fresh", "unit": "kg",
-                                                   "shelf_life_days": "ten"})
+    response = manager.post(
+        "/products/new", data={"code": "P", "name_vi": "P", "kind": "fresh", "unit": "kg", "shelf_life_days": "ten"}
+    )
     assert response.status_code == 200
 
 
 def test_edit_keeps_other_values(app, manager):
     village_id = _village_id(app)
-    manager.post("/plots/new", data={"code": "A3", "name": "Ruộng A3", "village_id": village_id,
-                                     "area_m2": "1500", "crop": "Khổ qua", "vietgap_status": "none"})
+    manager.post(
+        "/plots/new",
+        data={
+            "code": "A3",
+            "name": "Ruộng A3",
+            "village_id": village_id,
+            "area_m2": "1500",
+            "crop": "Khổ qua",
+            "vietgap_status": "none",
+        },
+    )
     with app.app_context():
         plot_id = db.session.scalar(sa.select(Plot.id))
     form = manager.get(f"/plots/{plot_id}/edit").get_data(as_text=True)
     assert 'value="1500"' in form
-    manager.post(f"/plots/{plot_id}/edit", data={"code": "A3", "name": "Ruộng A3 mới", "village_id": village_id,
-                                                 "area_m2": "1600,5", "crop": "Khổ qua",
-                                                 "vietgap_status": "certified"})
+    manager.post(
+        f"/plots/{plot_id}/edit",
+        data={
+            "code": "A3",
+            "name": "Ruộng A3 mới",
+            "village_id": village_id,
+            "area_m2": "1600,5",
+            "crop": "Khổ qua",
+            "vietgap_status": "certified",
+        },
+    )
     with app.app_context():
         plot = db.session.get(Plot, plot_id)
         assert (plot.name, str(plot.area_m2), plot.vietgap_status.value) == ("Ruộng A3 mới", "1600.50", "certified")
@@ -189,15 +264,25 @@ def test_gtin_is_unique(app, manager):
         other = make_org("other")
         make_product(other, gtin="09520123456788")
         db.session.commit()
-    response = manager.post("/products/new", data={"code": "X", "name_vi": "X", "kind": "fresh", "unit": "kg",
-                                                   "gtin": "9520123456788"})
+    response = manager.post(
+        "/products/new", data={"code": "X", "name_vi": "X", "kind": "fresh", "unit": "kg", "gtin": "9520123456788"}
+    )
     assert "GTIN này đã được" in response.get_data(as_text=True)
 
 
 def test_numbers_and_language(app, manager):
     village_id = _village_id(app)
-    manager.post("/plots/new", data={"code": "A3", "name": "Ruộng", "village_id": village_id,
-                                     "area_m2": "1234,5", "crop": "Khổ qua", "vietgap_status": "none"})
+    manager.post(
+        "/plots/new",
+        data={
+            "code": "A3",
+            "name": "Ruộng",
+            "village_id": village_id,
+            "area_m2": "1234,5",
+            "crop": "Khổ qua",
+            "vietgap_status": "none",
+        },
+    )
     assert "1.234,5&nbsp;m²" in manager.get("/plots").get_data(as_text=True)
     manager.post("/language", data={"language": "en"})
     page = manager.get("/plots").get_data(as_text=True)
@@ -216,8 +301,9 @@ def test_dashboard_says_what_to_do_next(app, client):
 
 
 def test_folded_fields_open_when_they_hold_input(manager):
-    response = manager.post("/products/new", data={"code": "P", "name_vi": "", "kind": "fresh", "unit": "kg",
-                                                   "warnings": "Không uống"})
+    response = manager.post(
+        "/products/new", data={"code": "P", "name_vi": "", "kind": "fresh", "unit": "kg", "warnings": "Không uống"}
+    )
     assert '<details class="more" open>' in response.get_data(as_text=True)
     assert '<details class="more">' in manager.get("/products/new").get_data(as_text=True)
 

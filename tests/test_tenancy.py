@@ -3,6 +3,7 @@
 The routes are read from the app's URL map, so a new route with a record id is covered (or this
 test fails and asks for a factory) without anyone remembering to add it.
 """
+
 import re
 from decimal import Decimal
 
@@ -90,26 +91,47 @@ def two_orgs(app):
         planting = make_planting(a, admin_a, plot)
         spray = make_spray(a, admin_a, planting, applied_days_ago=30)
         lot = make_harvest(a, admin_a, planting)
-        permitted = seasons.save_permitted_input(a, None, trade_name="Bí Mật 1EC", kind="plant_protection",
-                                                 phi_days=3)
+        permitted = seasons.save_permitted_input(a, None, trade_name="Bí Mật 1EC", kind="plant_protection", phi_days=3)
         inspection = make_inspection(a, admin_a, plot)
         quality.record_results(inspection, {"VG-PPP-1": ("fail", "Bí Mật")})
-        nc = quality.add_non_conformity(inspection, criterion_id="VG-PPP-1", corrective_action="Bí Mật",
-                                        due_on=inspection.inspected_on)
+        nc = quality.add_non_conformity(
+            inspection, criterion_id="VG-PPP-1", corrective_action="Bí Mật", due_on=inspection.inspected_on
+        )
         photo = make_photo(a, admin_a, spray.event_id)
-        recall = recalls.open_recall(a, admin_a, lot_code=make_harvest(a, admin_a, planting).code,
-                                     reason="Bí Mật", opened_on=days_ago(0))
-        expected = save_processing_yield(a, None, input_name="Bí Mật", output_product_id=product.id,
-                                         min_ratio=Decimal("0.1"), max_ratio=Decimal("0.2"))
+        recall = recalls.open_recall(
+            a, admin_a, lot_code=make_harvest(a, admin_a, planting).code, reason="Bí Mật", opened_on=days_ago(0)
+        )
+        expected = save_processing_yield(
+            a,
+            None,
+            input_name="Bí Mật",
+            output_product_id=product.id,
+            min_ratio=Decimal("0.1"),
+            max_ratio=Decimal("0.2"),
+        )
         job = enqueue(a.id, admin_a.id, "print_run", {"lot_id": lot.id})
         job.status, job.result, job.result_name = JobStatus.DONE, b"%PDF-1.7 Bi Mat", "bi-mat.pdf"
         dossier = ocop.start_dossier(a, admin_a, product_id=product.id, criteria_set="qd26-2026-set01")
         attachment = attach(dossier, admin_a, title="Bí Mật", filename="bi-mat.png", data=_png())
         db.session.commit()
-        return {"ocop/dossiers": dossier.id, "ocop/attachments": attachment.id, "jobs": job.id, "processing_yields": expected.id, "villages": village.id, "households": household.id, "plots": plot.id, "products": product.id,
-                "plantings": planting.id, "inputs": spray.id, "permitted_inputs": permitted.id, "lots": lot.id,
-                "inspections": inspection.id, "non_conformities": nc.id, "photos": photo.id,
-                "recalls": recall.id}
+        return {
+            "ocop/dossiers": dossier.id,
+            "ocop/attachments": attachment.id,
+            "jobs": job.id,
+            "processing_yields": expected.id,
+            "villages": village.id,
+            "households": household.id,
+            "plots": plot.id,
+            "products": product.id,
+            "plantings": planting.id,
+            "inputs": spray.id,
+            "permitted_inputs": permitted.id,
+            "lots": lot.id,
+            "inspections": inspection.id,
+            "non_conformities": nc.id,
+            "photos": photo.id,
+            "recalls": recall.id,
+        }
 
 
 def _png() -> bytes:
@@ -146,8 +168,7 @@ def test_other_organisations_records_answer_404_on_every_route(app, client, two_
         prefix = _prefix(rule)
         url = _url(rule, two_orgs[prefix])
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            response = client.open(url, method=method, data={"name": "hacked", "code": "HACKED",
-                                                             "archived": "1"})
+            response = client.open(url, method=method, data={"name": "hacked", "code": "HACKED", "archived": "1"})
             assert response.status_code == 404, f"{method} {url} answered {response.status_code}"
             checked += 1
     assert checked >= 12
@@ -172,8 +193,21 @@ def test_the_owner_gets_200_on_the_same_routes(app, client, two_orgs):
 
 def test_lists_show_only_own_records(client, two_orgs):
     login(client, "0922222222")
-    for path in ("/villages", "/households", "/plots", "/products", "/", "/plantings", "/lots", "/inspections",
-                 "/certificates", "/permitted_inputs", "/sales/new", "/packing/new", "/processing/new"):
+    for path in (
+        "/villages",
+        "/households",
+        "/plots",
+        "/products",
+        "/",
+        "/plantings",
+        "/lots",
+        "/inspections",
+        "/certificates",
+        "/permitted_inputs",
+        "/sales/new",
+        "/packing/new",
+        "/processing/new",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
         page = response.get_data(as_text=True)
@@ -182,8 +216,17 @@ def test_lists_show_only_own_records(client, two_orgs):
 
 def test_cannot_attach_another_organisations_village(app, client, two_orgs):
     login(client, "0922222222")
-    response = client.post("/plots/new", data={"code": "X1", "name": "X", "village_id": two_orgs["villages"],
-                                               "area_m2": "100", "crop": "Khổ qua", "vietgap_status": "none"})
+    response = client.post(
+        "/plots/new",
+        data={
+            "code": "X1",
+            "name": "X",
+            "village_id": two_orgs["villages"],
+            "area_m2": "100",
+            "crop": "Khổ qua",
+            "vietgap_status": "none",
+        },
+    )
     assert response.status_code == 200
     response = client.post("/households/new", data={"name": "X", "village_id": two_orgs["villages"]})
     assert response.status_code == 200

@@ -3,6 +3,7 @@
 ``create_app`` reads like a table of contents: configuration, extensions, languages, blueprints,
 error pages, command line.
 """
+
 from __future__ import annotations
 
 import os
@@ -70,8 +71,23 @@ def register_blueprints(app: Flask) -> None:
     from traceability.provenance.views import bp as provenance_bp
     from traceability.quality.views import bp as quality_bp
 
-    for blueprint in (accounts_bp, dashboard_bp, farm_bp, seasons_bp, lots_bp, engine_bp, quality_bp,
-                      photos_bp, products_bp, api_bp, openapi_bp, exports_bp, provenance_bp, labels_bp, ocop_bp):
+    for blueprint in (
+        accounts_bp,
+        dashboard_bp,
+        farm_bp,
+        seasons_bp,
+        lots_bp,
+        engine_bp,
+        quality_bp,
+        photos_bp,
+        products_bp,
+        api_bp,
+        openapi_bp,
+        exports_bp,
+        provenance_bp,
+        labels_bp,
+        ocop_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
@@ -84,9 +100,9 @@ def register_request_hooks(app: Flask) -> None:
         VIETGAP_STATUS_LABELS,
     )
     from traceability.lots.models import DISPOSAL_LABELS, LOT_STATUS_LABELS, PARTY_KIND_LABELS
+    from traceability.ocop.models import APPLICATION_TYPE_LABELS, DOSSIER_STATUS_LABELS, STEP_LABELS
     from traceability.products.models import PRODUCT_KIND_LABELS, UNIT_LABELS
     from traceability.provenance.labels import JOURNEY_LABELS
-    from traceability.ocop.models import APPLICATION_TYPE_LABELS, DOSSIER_STATUS_LABELS, STEP_LABELS
     from traceability.quality.models import (
         CERTIFICATE_KIND_LABELS,
         INSPECTION_SCOPE_LABELS,
@@ -106,22 +122,39 @@ def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def start_embedded_worker():
         """The first request of a serving process starts its job thread (never for CLI commands)."""
-        if app.config["EMBEDDED_WORKER"] and not app.config.get("REDIS_URL") and not app.testing \
-                and "job_worker" not in app.extensions:
+        if (
+            app.config["EMBEDDED_WORKER"]
+            and not app.config.get("REDIS_URL")
+            and not app.testing
+            and "job_worker" not in app.extensions
+        ):
             from traceability.jobs.runner import EmbeddedWorker
 
             app.extensions["job_worker"] = EmbeddedWorker(app).start()
+
     register_error_handlers(app)
     # Labels of enum values, and the role checks, for every template.
     app.jinja_env.globals.update(
-        can=can, REGISTRY_EDITORS=REGISTRY_EDITORS, PLOT_EDITORS=PLOT_EDITORS, role_labels=ROLE_LABELS,
-        org_kind_labels=ORGANISATION_KIND_LABELS, vietgap_labels=VIETGAP_STATUS_LABELS,
-        product_kind_labels=PRODUCT_KIND_LABELS, unit_labels=UNIT_LABELS, input_kind_labels=INPUT_KIND_LABELS,
-        planting_status_labels=PLANTING_STATUS_LABELS, lot_status_labels=LOT_STATUS_LABELS,
-        certificate_kind_labels=CERTIFICATE_KIND_LABELS, inspection_scope_labels=INSPECTION_SCOPE_LABELS,
-        result_labels=RESULT_LABELS, disposal_labels=DISPOSAL_LABELS, party_kind_labels=PARTY_KIND_LABELS,
-        journey_labels=JOURNEY_LABELS, dossier_status_labels=DOSSIER_STATUS_LABELS,
-        application_type_labels=APPLICATION_TYPE_LABELS, step_labels=STEP_LABELS,
+        can=can,
+        REGISTRY_EDITORS=REGISTRY_EDITORS,
+        PLOT_EDITORS=PLOT_EDITORS,
+        role_labels=ROLE_LABELS,
+        org_kind_labels=ORGANISATION_KIND_LABELS,
+        vietgap_labels=VIETGAP_STATUS_LABELS,
+        product_kind_labels=PRODUCT_KIND_LABELS,
+        unit_labels=UNIT_LABELS,
+        input_kind_labels=INPUT_KIND_LABELS,
+        planting_status_labels=PLANTING_STATUS_LABELS,
+        lot_status_labels=LOT_STATUS_LABELS,
+        certificate_kind_labels=CERTIFICATE_KIND_LABELS,
+        inspection_scope_labels=INSPECTION_SCOPE_LABELS,
+        result_labels=RESULT_LABELS,
+        disposal_labels=DISPOSAL_LABELS,
+        party_kind_labels=PARTY_KIND_LABELS,
+        journey_labels=JOURNEY_LABELS,
+        dossier_status_labels=DOSSIER_STATUS_LABELS,
+        application_type_labels=APPLICATION_TYPE_LABELS,
+        step_labels=STEP_LABELS,
     )
 
     from markupsafe import Markup
@@ -147,7 +180,6 @@ def register_request_hooks(app: Flask) -> None:
             "form-action 'self'; frame-ancestors 'none'; base-uri 'self'",
         )
         return response
-
 
 
 def register_commands(app: Flask) -> None:

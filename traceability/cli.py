@@ -2,6 +2,7 @@
 
 Each command calls the same services as the web forms and commits once at the end.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -41,8 +42,9 @@ def upgrade_database() -> None:
 @click.command("init")
 @click.option("--org-code", help="Short code of the first organisation, e.g. tay-hoang.")
 @click.option("--org-name", help="Full name of the first organisation.")
-@click.option("--org-kind", type=click.Choice([k.value for k in OrganisationKind]), default="cooperative",
-              show_default=True)
+@click.option(
+    "--org-kind", type=click.Choice([k.value for k in OrganisationKind]), default="cooperative", show_default=True
+)
 @click.option("--commune", help="Commune of the first organisation.")
 @click.option("--province", help="Province of the first organisation.")
 @click.option("--login", "login_", help="Phone number or email of the first administrator.")
@@ -167,7 +169,8 @@ def audit_verify(org_code):
     code = db.session.scalar(sa.select(Organisation.code).where(Organisation.id == result.organisation_id))
     raise click.ClickException(
         f"Broken at event {result.broken_event_id} of {code}: its content or its link to the previous event "
-        f"does not match its hash ({result.checked} events checked).")
+        f"does not match its hash ({result.checked} events checked)."
+    )
 
 
 translate = AppGroup("translate", help="Extract and update the message catalogues.")
@@ -179,8 +182,21 @@ ROOT = Path(__file__).parent.parent
 def translate_update():
     """Extract every translatable string and merge it into the vi and en catalogues."""
     pot = ROOT / "messages.pot"
-    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "_n:1,2", "--no-location", "--sort-output",
-             "-o", str(pot), "traceability", "templates")
+    _pybabel(
+        "extract",
+        "-F",
+        str(ROOT / "babel.cfg"),
+        "-k",
+        "_l",
+        "-k",
+        "_n:1,2",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        str(pot),
+        "traceability",
+        "templates",
+    )
     _pybabel("update", "-i", str(pot), "-d", str(TRANSLATIONS), "--no-fuzzy-matching", "--ignore-obsolete")
     pot.unlink()
 

@@ -1,4 +1,5 @@
 """Today's date where the farms are: a spray logged at 06:30 in Huế is not "tomorrow" in UTC."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -3,6 +3,7 @@
 Precedence (later wins): the defaults below, ``instance/config.py``, the environment,
 and finally the mapping a caller passes to ``create_app`` (tests do).
 """
+
 from __future__ import annotations
 
 import os
@@ -102,7 +103,7 @@ def normalise_database_url(url: str) -> str:
     """Accept the URLs hosting providers hand out and use psycopg 3 for them."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -1,8 +1,9 @@
 """Declarative base, constraint naming, reusable column types, and SQLite connection settings."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Optional
+from typing import Annotated
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -72,7 +73,7 @@ def _sqlite_begin(connection) -> None:
 class Archivable:
     """Registry records are archived, never deleted: later records (plantings, lots) refer to them."""
 
-    archived_at: Mapped[Optional[dt.datetime]] = mapped_column(default=None)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     @property
     def archived(self) -> bool:

@@ -4,6 +4,7 @@ Names of people are invented; phone numbers use the unassigned 0900 000 xxx rang
 example prefix 952, which is never issued to a real company. Figures follow
 ``shared/reference/agronomy.md``: bitter-melon plots of 2–5 sào (1 sào = 500 m²).
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -48,19 +49,47 @@ USER_NAMES = {
 }
 
 ORGANISATIONS = [
-    dict(code="tay-hoang", name="Hợp tác xã khổ qua Tây Hoàng", kind=OrganisationKind.COOPERATIVE,
-         registration_number="3301234567", village="Tây Hoàng", gs1_company_prefix="9520123",
-         gln="9520123000004"),
-    dict(code="ubnd-quang-thai", name="Ủy ban nhân dân xã Quảng Thái",
-         kind=OrganisationKind.COMMUNE_AUTHORITY, village=None),
-    dict(code="ubnd-hue", name="Ủy ban nhân dân thành phố Huế (Văn phòng OCOP)",
-         kind=OrganisationKind.PROVINCE_AUTHORITY, village=None),
-    dict(code="nghe-lai-ha", name="Tổ hợp tác tinh bột nghệ Lai Hà", kind=OrganisationKind.COOPERATIVE_GROUP,
-         village="Lai Hà"),
-    dict(code="sa-trung-lang", name="Cơ sở tinh dầu sả Trung Làng", kind=OrganisationKind.HOUSEHOLD_BUSINESS,
-         registration_number="33A8001234", village="Trung Làng"),
-    dict(code="dua-doan-ngo", name="Hộ kinh doanh dầu dừa Đoan Ngọ", kind=OrganisationKind.HOUSEHOLD_BUSINESS,
-         registration_number="33A8005678", village="Đoan Ngọ"),
+    dict(
+        code="tay-hoang",
+        name="Hợp tác xã khổ qua Tây Hoàng",
+        kind=OrganisationKind.COOPERATIVE,
+        registration_number="3301234567",
+        village="Tây Hoàng",
+        gs1_company_prefix="9520123",
+        gln="9520123000004",
+    ),
+    dict(
+        code="ubnd-quang-thai",
+        name="Ủy ban nhân dân xã Quảng Thái",
+        kind=OrganisationKind.COMMUNE_AUTHORITY,
+        village=None,
+    ),
+    dict(
+        code="ubnd-hue",
+        name="Ủy ban nhân dân thành phố Huế (Văn phòng OCOP)",
+        kind=OrganisationKind.PROVINCE_AUTHORITY,
+        village=None,
+    ),
+    dict(
+        code="nghe-lai-ha",
+        name="Tổ hợp tác tinh bột nghệ Lai Hà",
+        kind=OrganisationKind.COOPERATIVE_GROUP,
+        village="Lai Hà",
+    ),
+    dict(
+        code="sa-trung-lang",
+        name="Cơ sở tinh dầu sả Trung Làng",
+        kind=OrganisationKind.HOUSEHOLD_BUSINESS,
+        registration_number="33A8001234",
+        village="Trung Làng",
+    ),
+    dict(
+        code="dua-doan-ngo",
+        name="Hộ kinh doanh dầu dừa Đoan Ngọ",
+        kind=OrganisationKind.HOUSEHOLD_BUSINESS,
+        registration_number="33A8005678",
+        village="Đoan Ngọ",
+    ),
 ]
 
 HOUSEHOLDS = [  # (head of household, village, plots as (code, area m², VietGAP status))
@@ -80,34 +109,72 @@ HOUSEHOLDS = [  # (head of household, village, plots as (code, area m², VietGAP
 
 PRODUCTS = {
     "tay-hoang": [
-        dict(code="KQ-TUOI", name_vi="Khổ qua tươi Tây Hoàng", name_en="Tây Hoàng fresh bitter melon",
-             kind="fresh", unit="kg", gtin="09520123000011", shelf_life_days=10,
-             storage_instructions="Bảo quản nơi thoáng mát, tốt nhất ở 10–12 °C."),
-        dict(code="KQ-SAY", name_vi="Khổ qua sấy lát Tây Hoàng", name_en="Tây Hoàng dried bitter-melon slices",
-             kind="processed", unit="g", gtin="09520123000028", shelf_life_days=270,
-             ingredients="Khổ qua 100%.", usage_instructions="Hãm 5–10 g với 300 ml nước sôi trong 5 phút.",
-             storage_instructions="Nơi khô ráo, tránh ánh nắng; đóng kín túi sau khi mở."),
+        dict(
+            code="KQ-TUOI",
+            name_vi="Khổ qua tươi Tây Hoàng",
+            name_en="Tây Hoàng fresh bitter melon",
+            kind="fresh",
+            unit="kg",
+            gtin="09520123000011",
+            shelf_life_days=10,
+            storage_instructions="Bảo quản nơi thoáng mát, tốt nhất ở 10–12 °C.",
+        ),
+        dict(
+            code="KQ-SAY",
+            name_vi="Khổ qua sấy lát Tây Hoàng",
+            name_en="Tây Hoàng dried bitter-melon slices",
+            kind="processed",
+            unit="g",
+            gtin="09520123000028",
+            shelf_life_days=270,
+            ingredients="Khổ qua 100%.",
+            usage_instructions="Hãm 5–10 g với 300 ml nước sôi trong 5 phút.",
+            storage_instructions="Nơi khô ráo, tránh ánh nắng; đóng kín túi sau khi mở.",
+        ),
     ],
     "nghe-lai-ha": [
-        dict(code="TBN", name_vi="Tinh bột nghệ Lai Hà", name_en="Lai Hà turmeric starch", kind="processed",
-             unit="g", gtin="09520123000035", shelf_life_days=365, ingredients="Tinh bột nghệ vàng 100%.",
-             usage_instructions="Pha 1–2 thìa cà phê với nước ấm hoặc mật ong.",
-             storage_instructions="Nơi khô ráo, thoáng mát, tránh ánh nắng trực tiếp.",
-             warnings="Phụ nữ có thai hỏi ý kiến bác sĩ trước khi dùng."),
+        dict(
+            code="TBN",
+            name_vi="Tinh bột nghệ Lai Hà",
+            name_en="Lai Hà turmeric starch",
+            kind="processed",
+            unit="g",
+            gtin="09520123000035",
+            shelf_life_days=365,
+            ingredients="Tinh bột nghệ vàng 100%.",
+            usage_instructions="Pha 1–2 thìa cà phê với nước ấm hoặc mật ong.",
+            storage_instructions="Nơi khô ráo, thoáng mát, tránh ánh nắng trực tiếp.",
+            warnings="Phụ nữ có thai hỏi ý kiến bác sĩ trước khi dùng.",
+        ),
     ],
     "sa-trung-lang": [
-        dict(code="TD-SA", name_vi="Tinh dầu sả chanh Trung Làng", name_en="Trung Làng lemongrass oil",
-             kind="processed", unit="ml", gtin="09520123000042", shelf_life_days=365,
-             ingredients="Tinh dầu sả chanh nguyên chất 100%.",
-             usage_instructions="Nhỏ 3–5 giọt vào máy khuếch tán; pha loãng trước khi thoa lên da.",
-             storage_instructions="Chai thủy tinh tối màu, nơi mát, tránh ánh nắng.",
-             warnings="Không uống. Tránh xa tầm tay trẻ em. Tránh tiếp xúc với mắt."),
+        dict(
+            code="TD-SA",
+            name_vi="Tinh dầu sả chanh Trung Làng",
+            name_en="Trung Làng lemongrass oil",
+            kind="processed",
+            unit="ml",
+            gtin="09520123000042",
+            shelf_life_days=365,
+            ingredients="Tinh dầu sả chanh nguyên chất 100%.",
+            usage_instructions="Nhỏ 3–5 giọt vào máy khuếch tán; pha loãng trước khi thoa lên da.",
+            storage_instructions="Chai thủy tinh tối màu, nơi mát, tránh ánh nắng.",
+            warnings="Không uống. Tránh xa tầm tay trẻ em. Tránh tiếp xúc với mắt.",
+        ),
     ],
     "dua-doan-ngo": [
-        dict(code="DAU-DUA", name_vi="Dầu dừa Đoan Ngọ", name_en="Đoan Ngọ coconut oil", kind="processed",
-             unit="ml", gtin="09520123000059", shelf_life_days=730, ingredients="Dầu dừa ép lạnh 100%.",
-             usage_instructions="Dùng để nấu ăn hoặc dưỡng da, dưỡng tóc.",
-             storage_instructions="Nơi khô ráo; dầu đông đặc dưới 24 °C là bình thường."),
+        dict(
+            code="DAU-DUA",
+            name_vi="Dầu dừa Đoan Ngọ",
+            name_en="Đoan Ngọ coconut oil",
+            kind="processed",
+            unit="ml",
+            gtin="09520123000059",
+            shelf_life_days=730,
+            ingredients="Dầu dừa ép lạnh 100%.",
+            usage_instructions="Dùng để nấu ăn hoặc dưỡng da, dưỡng tóc.",
+            storage_instructions="Nơi khô ráo; dầu đông đặc dưới 24 °C là bình thường.",
+        ),
     ],
 }
 
@@ -122,22 +189,31 @@ def load() -> bool:
     users, memberships = {}, {}
     for login, role, org_code in DEMO_LOGINS:
         kind = "email" if "@" in login else "phone"
-        users[login] = accounts.create_user(name=USER_NAMES[login], password=DEMO_PASSWORD, locale="vi",
-                                            **{kind: login})
+        users[login] = accounts.create_user(
+            name=USER_NAMES[login], password=DEMO_PASSWORD, locale="vi", **{kind: login}
+        )
         memberships[login] = accounts.add_membership(users[login], orgs[org_code], Role(role))
 
     coop = orgs["tay-hoang"]
     villages = {
-        name: farm.save_village(coop, None, name=name)
-        for name in ("Tây Hoàng", "Lai Hà", "Trung Làng", "Đoan Ngọ")
+        name: farm.save_village(coop, None, name=name) for name in ("Tây Hoàng", "Lai Hà", "Trung Làng", "Đoan Ngọ")
     }
     for number, (head, village, plots) in enumerate(HOUSEHOLDS, start=1):
-        household = farm.save_household(coop, None, name=head, village_id=villages[village].id,
-                                        phone=f"0900000{100 + number}")
+        household = farm.save_household(
+            coop, None, name=head, village_id=villages[village].id, phone=f"0900000{100 + number}"
+        )
         for code, area, status in plots:
-            farm.save_plot(coop, None, code=code, name=f"Ruộng {code}", village_id=villages[village].id,
-                           household_id=household.id, area_m2=Decimal(area), crop=BITTER_MELON,
-                           vietgap_status=VietGapStatus(status))
+            farm.save_plot(
+                coop,
+                None,
+                code=code,
+                name=f"Ruộng {code}",
+                village_id=villages[village].id,
+                household_id=household.id,
+                area_m2=Decimal(area),
+                crop=BITTER_MELON,
+                vietgap_status=VietGapStatus(status),
+            )
         if head == USER_NAMES["0900000003"]:
             memberships["0900000003"].household_id = household.id  # the demo member farms these plots
     for org_code, specs in PRODUCTS.items():
@@ -160,5 +236,6 @@ def _producer_fields(orgs: dict[str, Organisation]) -> None:
     ):
         org = orgs[code]
         village = farm.save_village(org, None, name=village_name)
-        farm.save_plot(org, None, code=plot_code, name=f"Vườn {plot_code}", village_id=village.id,
-                       area_m2=Decimal(area), crop=crop)
+        farm.save_plot(
+            org, None, code=plot_code, name=f"Vườn {plot_code}", village_id=village.id, area_m2=Decimal(area), crop=crop
+        )

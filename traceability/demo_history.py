@@ -4,6 +4,7 @@ Dates are relative to today so the demo always looks lived-in: a finished off-se
 season of bitter melon, a season growing now (first picks due soon, a recent spray still running),
 and two turmeric seasons. Records are dated as if entered on the day, except two entered late.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,9 +42,19 @@ def _at(day: dt.date, hour: int = 18) -> dt.datetime:
 
 def _input(org, user, planting, day, trade_name, dose, unit, late=False, **facts):
     with recorded_as_of(_at(day + dt.timedelta(days=12 if late else 0))):
-        seasons.record_input_application(org, user, seasons.InputFacts(
-            planting_id=planting.id, applied_on=day, trade_name=trade_name, dose=Decimal(dose), dose_unit=unit,
-            method="bón" if unit == "kg" else "phun", **facts))
+        seasons.record_input_application(
+            org,
+            user,
+            seasons.InputFacts(
+                planting_id=planting.id,
+                applied_on=day,
+                trade_name=trade_name,
+                dose=Decimal(dose),
+                dose_unit=unit,
+                method="bón" if unit == "kg" else "phun",
+                **facts,
+            ),
+        )
 
 
 def _harvest(org, user, planting, day, kg):
@@ -57,10 +68,17 @@ def _harvest(org, user, planting, day, kg):
 def melon_season(org, user, plot, sown_on: dt.date, *, finished: bool, yield_kg_m2: float):
     today = local_today()
     with recorded_as_of(_at(sown_on)):
-        planting = seasons.start_planting(org, user, plot_id=plot.id, sown_on=sown_on, variety="F1 TN 166",
-                                          seed_source="Đại lý vật tư Quảng Thái", seed_lot=f"TN166-{sown_on:%y%m}",
-                                          expected_harvest_from=sown_on + dt.timedelta(days=50),
-                                          expected_harvest_to=sown_on + dt.timedelta(days=110))
+        planting = seasons.start_planting(
+            org,
+            user,
+            plot_id=plot.id,
+            sown_on=sown_on,
+            variety="F1 TN 166",
+            seed_source="Đại lý vật tư Quảng Thái",
+            seed_lot=f"TN166-{sown_on:%y%m}",
+            expected_harvest_from=sown_on + dt.timedelta(days=50),
+            expected_harvest_to=sown_on + dt.timedelta(days=110),
+        )
     per_pick = Decimal(str(round(float(plot.area_m2) * yield_kg_m2 / len(MELON_PICKS))))
     # The season's work in the order it happened: inputs and picks by day.
     work = [(offset, 0, (name, dose, unit)) for offset, name, dose, unit in MELON_INPUTS]
@@ -75,8 +93,9 @@ def melon_season(org, user, plot, sown_on: dt.date, *, finished: bool, yield_kg_
             _input(org, user, planting, day, *spec, late=(plot.code == "A5" and offset == 32))
     if finished:
         with recorded_as_of(_at(sown_on + dt.timedelta(days=112))):
-            seasons.end_planting(org, user, planting, ended_on=sown_on + dt.timedelta(days=112),
-                                 status=PlantingStatus.FINISHED)
+            seasons.end_planting(
+                org, user, planting, ended_on=sown_on + dt.timedelta(days=112), status=PlantingStatus.FINISHED
+            )
     return planting
 
 
@@ -87,21 +106,49 @@ def load_history(coop: Organisation, manager: User, turmeric: Organisation, turm
     plots = db.session.scalars(sa.select(Plot).where(Plot.organisation_id == coop.id).order_by(Plot.code)).all()
     certified = [p for p in plots if p.vietgap_status.value == "certified"]
     with recorded_as_of(_at(today - dt.timedelta(days=640))):
-        quality.save_certificate(coop, manager, kind="vietgap", number="VietGAP-TT-0412", issuer="VIETCERT",
-                                 valid_from=today - dt.timedelta(days=640), valid_to=today + dt.timedelta(days=75),
-                                 household_ids=sorted({p.household_id for p in certified}))
-        quality.save_certificate(coop, manager, kind="food_safety", number="ATTP-2025-117",
-                                 issuer="Chi cục Quản lý chất lượng Nông lâm thủy sản Huế",
-                                 valid_from=today - dt.timedelta(days=600), valid_to=today + dt.timedelta(days=495))
+        quality.save_certificate(
+            coop,
+            manager,
+            kind="vietgap",
+            number="VietGAP-TT-0412",
+            issuer="VIETCERT",
+            valid_from=today - dt.timedelta(days=640),
+            valid_to=today + dt.timedelta(days=75),
+            household_ids=sorted({p.household_id for p in certified}),
+        )
+        quality.save_certificate(
+            coop,
+            manager,
+            kind="food_safety",
+            number="ATTP-2025-117",
+            issuer="Chi cục Quản lý chất lượng Nông lâm thủy sản Huế",
+            valid_from=today - dt.timedelta(days=600),
+            valid_to=today + dt.timedelta(days=495),
+        )
     for plot in plots:
         melon_season(coop, manager, plot, today - dt.timedelta(days=310), finished=True, yield_kg_m2=1.6)
-        melon_season(coop, manager, plot, today - dt.timedelta(days=165), finished=True,
-                     yield_kg_m2=7.5 if plot.code == "B3" else 2.2)  # B3 reports more than it can grow
+        melon_season(
+            coop,
+            manager,
+            plot,
+            today - dt.timedelta(days=165),
+            finished=True,
+            yield_kg_m2=7.5 if plot.code == "B3" else 2.2,
+        )  # B3 reports more than it can grow
         current = melon_season(coop, manager, plot, today - dt.timedelta(days=38), finished=False, yield_kg_m2=2)
         if plot.code == "B2":  # a household outside VietGAP used a banned product: recorded as it happened
-            _input(coop, manager, current, today - dt.timedelta(days=6), "TB Dietray 700WP", "30", "g",
-                   kind="plant_protection", phi_days=14,
-                   active_ingredient="chlorpyrifos ethyl + imidacloprid + thiamethoxam")
+            _input(
+                coop,
+                manager,
+                current,
+                today - dt.timedelta(days=6),
+                "TB Dietray 700WP",
+                "30",
+                "g",
+                kind="plant_protection",
+                phi_days=14,
+                active_ingredient="chlorpyrifos ethyl + imidacloprid + thiamethoxam",
+            )
             db.session.flush()
     _inspection(coop, manager, plots, today - dt.timedelta(days=150))
     _turmeric(turmeric, turmeric_manager)
@@ -114,9 +161,12 @@ def _inspection(org, inspector, plots, day):
         answers = {cid: ("pass", None) for cid in criteria}
         answers["VG-WASTE-2"] = ("fail", "Vỏ chai thuốc BVTV còn để ở bờ ruộng B1, B2.")
         quality.record_results(inspection, answers)
-        nc = quality.add_non_conformity(inspection, criterion_id="VG-WASTE-2",
-                                        corrective_action="Đặt thêm 2 thùng chứa vỏ bao bì thuốc BVTV ở đầu thôn.",
-                                        due_on=day + dt.timedelta(days=30))
+        nc = quality.add_non_conformity(
+            inspection,
+            criterion_id="VG-WASTE-2",
+            corrective_action="Đặt thêm 2 thùng chứa vỏ bao bì thuốc BVTV ở đầu thôn.",
+            due_on=day + dt.timedelta(days=30),
+        )
         quality.sign_off(inspection, inspector)
     nc.closed_on, nc.closing_note = day + dt.timedelta(days=21), "Đã đặt 2 thùng chứa, hộ dân thu gom hằng tuần."
 
@@ -127,15 +177,26 @@ def _turmeric(org: Organisation, manager: User) -> None:
     for sown_days_ago, harvest_days_ago, finished in ((650, 370, True), (285, 8, False)):
         sown = today - dt.timedelta(days=sown_days_ago)
         with recorded_as_of(_at(sown)):
-            planting = seasons.start_planting(org, manager, plot_id=plot.id, sown_on=sown, variety="Nghệ vàng",
-                                              seed_source="Củ giống tự để",
-                                              expected_harvest_from=sown + dt.timedelta(days=270))
+            planting = seasons.start_planting(
+                org,
+                manager,
+                plot_id=plot.id,
+                sown_on=sown,
+                variety="Nghệ vàng",
+                seed_source="Củ giống tự để",
+                expected_harvest_from=sown + dt.timedelta(days=270),
+            )
         for offset, name, dose in ((0, "Phân chuồng hoai mục", "400"), (60, "NPK 16-16-8", "12"), (120, "Urê", "6")):
             _input(org, manager, planting, sown + dt.timedelta(days=offset), name, dose, "kg")
         lift = today - dt.timedelta(days=harvest_days_ago)
         for n in range(3):  # lifted over three days
-            _harvest(org, manager, planting, lift + dt.timedelta(days=n) if n < harvest_days_ago or finished else lift,
-                     "2500")
+            _harvest(
+                org,
+                manager,
+                planting,
+                lift + dt.timedelta(days=n) if n < harvest_days_ago or finished else lift,
+                "2500",
+            )
         if finished:
             with recorded_as_of(_at(lift + dt.timedelta(days=3))):
                 seasons.end_planting(org, manager, planting, ended_on=lift + dt.timedelta(days=3))
@@ -157,63 +218,147 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
 
     # Turmeric: last year's lift becomes starch, bagged and sold.
     org, user = orgs["nghe-lai-ha"], managers["nghe-lai-ha"]
-    lifted = db.session.scalars(sa.select(Lot).where(Lot.organisation_id == org.id, Lot.kind == "harvest")
-                                .order_by(Lot.produced_on)).all()[:2]
+    lifted = db.session.scalars(
+        sa.select(Lot).where(Lot.organisation_id == org.id, Lot.kind == "harvest").order_by(Lot.produced_on)
+    ).all()[:2]
     with on(360):
-        run = record_processing(org, user, processed_on=day(360), inputs=[RunInput(x.code, x.quantity) for x in lifted],
-                                outputs=[RunOutput("TBN", Decimal("200"), "kg")],
-                                steps=[{"step": "rửa, xay"}, {"step": "lọc, lắng 3 lần"}, {"step": "phơi khô"}])
+        run = record_processing(
+            org,
+            user,
+            processed_on=day(360),
+            inputs=[RunInput(x.code, x.quantity) for x in lifted],
+            outputs=[RunOutput("TBN", Decimal("200"), "kg")],
+            steps=[{"step": "rửa, xay"}, {"step": "lọc, lắng 3 lần"}, {"step": "phơi khô"}],
+        )
     starch = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
     with on(350):
-        bags = pack(org, user, source_lot_code=starch.code, product_code="TBN", units=500,
-                    net_content=Decimal(100), net_unit="g", packed_on=day(350), serials=True)
+        bags = pack(
+            org,
+            user,
+            source_lot_code=starch.code,
+            product_code="TBN",
+            units=500,
+            net_content=Decimal(100),
+            net_unit="g",
+            packed_on=day(350),
+            serials=True,
+        )
     with on(340):
-        trade.record_sale(org, user, lot_code=bags.code, buyer_name="Siêu thị Co.op Huế", buyer_kind="supermarket",
-                          quantity=Decimal(200), sold_on=day(340), invoice_ref="HĐ 0000123")
+        trade.record_sale(
+            org,
+            user,
+            lot_code=bags.code,
+            buyer_name="Siêu thị Co.op Huế",
+            buyer_kind="supermarket",
+            quantity=Decimal(200),
+            sold_on=day(340),
+            invoice_ref="HĐ 0000123",
+        )
     with on(300):
-        trade.record_sale(org, user, lot_code=bags.code, buyer_name="Cửa hàng đặc sản Huế", buyer_kind="shop",
-                          quantity=Decimal(120), sold_on=day(300), invoice_ref="HĐ 0000161")
+        trade.record_sale(
+            org,
+            user,
+            lot_code=bags.code,
+            buyer_name="Cửa hàng đặc sản Huế",
+            buyer_kind="shop",
+            quantity=Decimal(120),
+            sold_on=day(300),
+            invoice_ref="HĐ 0000161",
+        )
 
     # Bitter melon: fresh picks to traders; one pick dried into slices and bagged.
     org, user = orgs["tay-hoang"], managers["tay-hoang"]
-    picks = db.session.scalars(sa.select(Lot).where(Lot.organisation_id == org.id, Lot.kind == "harvest",
-                                                    Lot.produced_on <= day(60))
-                               .order_by(Lot.produced_on.desc()).limit(6)).all()
-    for n, lot in enumerate(picks[:4]):
+    picks = db.session.scalars(
+        sa.select(Lot)
+        .where(Lot.organisation_id == org.id, Lot.kind == "harvest", Lot.produced_on <= day(60))
+        .order_by(Lot.produced_on.desc())
+        .limit(6)
+    ).all()
+    for lot in picks[:4]:
         with recorded_as_of(_at(lot.produced_on)):
-            trade.record_sale(org, user, lot_code=lot.code, buyer_name="Thương lái chợ Đông Ba", buyer_kind="trader",
-                              quantity=lot.quantity, sold_on=lot.produced_on)
+            trade.record_sale(
+                org,
+                user,
+                lot_code=lot.code,
+                buyer_name="Thương lái chợ Đông Ba",
+                buyer_kind="trader",
+                quantity=lot.quantity,
+                sold_on=lot.produced_on,
+            )
     drying = picks[4]
     with recorded_as_of(_at(drying.produced_on + dt.timedelta(days=3))):
-        run = record_processing(org, user, processed_on=drying.produced_on + dt.timedelta(days=3),
-                                inputs=[RunInput(drying.code, drying.quantity)],
-                                outputs=[RunOutput("KQ-SAY", (drying.quantity * Decimal("0.07")).quantize(1) * 1000, "g")],
-                                steps=[{"step": "rửa, thái lát 3 mm"}, {"step": "sấy 55 °C, 10 giờ"}])
+        run = record_processing(
+            org,
+            user,
+            processed_on=drying.produced_on + dt.timedelta(days=3),
+            inputs=[RunInput(drying.code, drying.quantity)],
+            outputs=[RunOutput("KQ-SAY", (drying.quantity * Decimal("0.07")).quantize(1) * 1000, "g")],
+            steps=[{"step": "rửa, thái lát 3 mm"}, {"step": "sấy 55 °C, 10 giờ"}],
+        )
     slices = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
     with recorded_as_of(_at(slices.produced_on + dt.timedelta(days=1))):
-        packs = pack(org, user, source_lot_code=slices.code, product_code="KQ-SAY",
-                     units=int(slices.quantity // 200), net_content=Decimal(200), net_unit="g",
-                     packed_on=slices.produced_on + dt.timedelta(days=1), serials=True)
-        trade.record_sale(org, user, lot_code=packs.code, buyer_name="Cửa hàng đặc sản Huế", buyer_kind="shop",
-                          quantity=Decimal(20), sold_on=slices.produced_on + dt.timedelta(days=1))
+        packs = pack(
+            org,
+            user,
+            source_lot_code=slices.code,
+            product_code="KQ-SAY",
+            units=int(slices.quantity // 200),
+            net_content=Decimal(200),
+            net_unit="g",
+            packed_on=slices.produced_on + dt.timedelta(days=1),
+            serials=True,
+        )
+        trade.record_sale(
+            org,
+            user,
+            lot_code=packs.code,
+            buyer_name="Cửa hàng đặc sản Huế",
+            buyer_kind="shop",
+            quantity=Decimal(20),
+            sold_on=slices.produced_on + dt.timedelta(days=1),
+        )
 
     if len(picks) > 5:  # one pick packed fresh, in 1 kg bags for the supermarket, under an invoice
         fresh = picks[5]
         with recorded_as_of(_at(fresh.produced_on)):
             units = int(fresh.quantity // 2)
-            trays = pack(org, user, source_lot_code=fresh.code, product_code="KQ-TUOI", units=units,
-                         net_content=Decimal(1), net_unit="kg", packed_on=fresh.produced_on, serials=True)
-            trade.record_sale(org, user, lot_code=trays.code, buyer_name="Siêu thị Co.op Huế",
-                              buyer_kind="supermarket", quantity=Decimal(units), sold_on=fresh.produced_on,
-                              invoice_ref="HĐ 0000207")
+            trays = pack(
+                org,
+                user,
+                source_lot_code=fresh.code,
+                product_code="KQ-TUOI",
+                units=units,
+                net_content=Decimal(1),
+                net_unit="kg",
+                packed_on=fresh.produced_on,
+                serials=True,
+            )
+            trade.record_sale(
+                org,
+                user,
+                lot_code=trays.code,
+                buyer_name="Siêu thị Co.op Huế",
+                buyer_kind="supermarket",
+                quantity=Decimal(units),
+                sold_on=fresh.produced_on,
+                invoice_ref="HĐ 0000207",
+            )
 
     # The turmeric starch was rated OCOP 3 stars last year: its labels and page show the stars.
     org, user = orgs["nghe-lai-ha"], managers["nghe-lai-ha"]
     with on(400):
         tbn = db.session.scalar(sa.select(Product).where(Product.organisation_id == org.id, Product.code == "TBN"))
-        quality.save_certificate(org, user, kind="ocop", stars=3, number="QĐ 1520/QĐ-UBND",
-                                 issuer="UBND thành phố Huế", valid_from=day(400),
-                                 valid_to=day(400) + dt.timedelta(days=3 * 365), product_ids=[tbn.id])
+        quality.save_certificate(
+            org,
+            user,
+            kind="ocop",
+            stars=3,
+            number="QĐ 1520/QĐ-UBND",
+            issuer="UBND thành phố Huế",
+            valid_from=day(400),
+            valid_to=day(400) + dt.timedelta(days=3 * 365),
+            product_ids=[tbn.id],
+        )
 
     # Lemongrass oil and coconut oil: raw material bought in from neighbours, distilled or pressed.
     for code, supplier, crop, qty, unit, product, made, net, units in (
@@ -222,15 +367,44 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
     ):
         org, user = orgs[code], managers[code]
         with on(40):
-            raw = trade.receive_lot(org, user, supplier_name=supplier, supplier_lot_code=f"{day(40):%d%m}",
-                                    crop=crop, quantity=Decimal(qty), unit=unit, received_on=day(40))
+            raw = trade.receive_lot(
+                org,
+                user,
+                supplier_name=supplier,
+                supplier_lot_code=f"{day(40):%d%m}",
+                crop=crop,
+                quantity=Decimal(qty),
+                unit=unit,
+                received_on=day(40),
+            )
         with on(39):
-            run = record_processing(org, user, processed_on=day(39), inputs=[RunInput(raw.code, raw.quantity)],
-                                    outputs=[RunOutput(product, Decimal(made[0]), made[1])])
+            run = record_processing(
+                org,
+                user,
+                processed_on=day(39),
+                inputs=[RunInput(raw.code, raw.quantity)],
+                outputs=[RunOutput(product, Decimal(made[0]), made[1])],
+            )
         oil = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
         with on(35):
-            bottles = pack(org, user, source_lot_code=oil.code, product_code=product, units=units,
-                           net_content=Decimal(net), net_unit="ml", packed_on=day(35), serials=True)
+            bottles = pack(
+                org,
+                user,
+                source_lot_code=oil.code,
+                product_code=product,
+                units=units,
+                net_content=Decimal(net),
+                net_unit="ml",
+                packed_on=day(35),
+                serials=True,
+            )
         with on(20):
-            trade.record_sale(org, user, lot_code=bottles.code, buyer_name="Cửa hàng đặc sản Huế", buyer_kind="shop",
-                              quantity=Decimal(40), sold_on=day(20))
+            trade.record_sale(
+                org,
+                user,
+                lot_code=bottles.code,
+                buyer_name="Cửa hàng đặc sản Huế",
+                buyer_kind="shop",
+                quantity=Decimal(40),
+                sold_on=day(20),
+            )

@@ -1,4 +1,5 @@
 """A column type for Python enums stored as their string values (no database enum types to migrate)."""
+
 from __future__ import annotations
 
 import enum

@@ -3,6 +3,7 @@
 Services raise ``DomainError`` (or a subclass) with a message already in the user's language and,
 when one input is to blame, the name of the form field; views show it next to that field.
 """
+
 from __future__ import annotations
 
 from flask import jsonify, render_template, request
@@ -32,9 +33,7 @@ def _wants_json() -> bool:
 def register_error_handlers(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        message = _(
-            "The form expired or was sent from another page. Go back, reload the page and send it again."
-        )
+        message = _("The form expired or was sent from another page. Go back, reload the page and send it again.")
         return _render(400, message)
 
     @app.errorhandler(HTTPException)
@@ -62,8 +61,16 @@ def _render(code: int, message: str | None, error: HTTPException | None = None):
     if message is None and code == 429 and error is not None and error.description:
         message = str(error.description)
     if _wants_json():
-        codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 413: "too_large", 429: "too_many_requests", 500: "server_error"}
+        codes = {
+            400: "bad_request",
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "too_large",
+            429: "too_many_requests",
+            500: "server_error",
+        }
         return jsonify(error={"code": codes.get(code, "error"), "message": message or title, "field": None}), code
     response = render_template("errors/error.html", code=code, title=title, message=message)
     return response, code

@@ -1,4 +1,5 @@
 """Extension instances, created unbound; ``create_app`` binds them. Features import from here."""
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate

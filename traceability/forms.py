@@ -2,6 +2,7 @@
 
 Forms check the shape of input; services check the rules.
 """
+
 from __future__ import annotations
 
 import re
@@ -52,8 +53,10 @@ def date_field(label, *validators, **kwargs) -> DateField:
 
 
 def photo_field(label=None) -> FileField:
-    return FileField(label or _l("Photo (optional)"),
-                     render_kw={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"})
+    return FileField(
+        label or _l("Photo (optional)"),
+        render_kw={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"},
+    )
 
 
 def optional_int(value):
@@ -181,5 +184,3 @@ class LocalDecimalField(Field):
         except (InvalidOperation, ValueError):
             self.data = None
             raise ValueError(_l("Enter a number, for example 1.250,5.")) from None
-
-

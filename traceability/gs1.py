@@ -1,4 +1,5 @@
 """GS1 identifiers: check digits for GTIN and GLN (pure functions, no database)."""
+
 from __future__ import annotations
 
 

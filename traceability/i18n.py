@@ -3,6 +3,7 @@
 The ``.po`` catalogues are the source; they are compiled to ``.mo`` files under ``instance/``
 whenever the ``.po`` is newer, so nobody has to remember a compile step.
 """
+
 from __future__ import annotations
 
 import datetime as dt

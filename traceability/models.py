@@ -1,4 +1,5 @@
 """Imports every feature's models, so the metadata (create_all, Alembic) knows every table."""
+
 from traceability.accounts.models import ApiToken, LoginFailure, Membership, Organisation, User  # noqa: F401
 from traceability.api.models import IdempotentRequest  # noqa: F401
 from traceability.events.models import Event  # noqa: F401
@@ -24,5 +25,5 @@ from traceability.lots.models import (  # noqa: F401
 from traceability.ocop.models import OcopAnswer, OcopAttachment, OcopDossier, OcopTransition  # noqa: F401
 from traceability.photos.models import Photo  # noqa: F401
 from traceability.products.models import Product  # noqa: F401
-from traceability.scans.models import UnitScan  # noqa: F401
 from traceability.quality.models import Certificate, Inspection, InspectionResult, NonConformity  # noqa: F401
+from traceability.scans.models import UnitScan  # noqa: F401

@@ -1,4 +1,5 @@
 """PDFs with WeasyPrint: a template rendered from plain values, fetching nothing from outside."""
+
 from __future__ import annotations
 
 from flask import current_app, render_template

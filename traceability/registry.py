@@ -1,4 +1,5 @@
 """Rules shared by every registry record (villages, households, plots, products): codes and archiving."""
+
 from __future__ import annotations
 
 import re
@@ -21,9 +22,7 @@ def check_code(model, org_id: int, code: str, record_id: int | None, field: str 
             _("Use up to 40 letters, digits, dots, hyphens or underscores, without spaces or accents."), field
         )
     taken = db.session.scalar(
-        sa.select(model.id).where(
-            model.organisation_id == org_id, model.code == code, model.id != (record_id or 0)
-        )
+        sa.select(model.id).where(model.organisation_id == org_id, model.code == code, model.id != (record_id or 0))
     )
     if taken:
         raise DomainError(_("The code %(code)s is already used in your organisation.", code=code), field)
@@ -34,9 +33,7 @@ def get_active_in_org(model, org_id: int, record_id: int | None, field: str, mes
     """A referenced record (a plot's village, …) must belong to the same organisation."""
     if record_id is None:
         return None
-    record = db.session.scalar(
-        sa.select(model).where(model.id == record_id, model.organisation_id == org_id)
-    )
+    record = db.session.scalar(sa.select(model).where(model.id == record_id, model.organisation_id == org_id))
     if record is None:
         raise DomainError(message, field)
     return record
@@ -47,8 +44,9 @@ def set_archived(record, archived: bool) -> None:
     record.archived_at = utcnow() if archived else None
 
 
-def add_registry_routes(bp, *, plural: str, model, form_class, save, editors, titles: dict,
-                        order_by, load_options=(), setup_form=None) -> None:
+def add_registry_routes(
+    bp, *, plural: str, model, form_class, save, editors, titles: dict, order_by, load_options=(), setup_form=None
+) -> None:
     """List, create, edit and archive/restore routes for one registry model on ``bp``.
 
     Endpoints: ``{plural}``, ``{plural}_new``, ``{plural}_edit``, ``{plural}_archive``. Templates:
@@ -67,8 +65,14 @@ def add_registry_routes(bp, *, plural: str, model, form_class, save, editors, ti
         archived = show_archived()
         query = scoped(model).where(model.archived_at.is_not(None) if archived else model.archived_at.is_(None))
         records = db.session.scalars(query.options(*load_options).order_by(*order_by)).all()
-        return render_template(f"{bp.name}/{plural}.html", records=records, archived=archived,
-                               title=titles["list"], endpoint=f"{bp.name}.{plural}", editors=editors)
+        return render_template(
+            f"{bp.name}/{plural}.html",
+            records=records,
+            archived=archived,
+            title=titles["list"],
+            endpoint=f"{bp.name}.{plural}",
+            editors=editors,
+        )
 
     def form_view(record_id: int | None = None):
         record = get_scoped_or_404(model, record_id) if record_id is not None else None
@@ -80,8 +84,9 @@ def add_registry_routes(bp, *, plural: str, model, form_class, save, editors, ti
             flash(_("Saved."), "success")
             return redirect(url_for(f".{plural}"))
         title = titles["edit"] if record else titles["new"]
-        return render_template("registry/form.html", form=form, title=title, record=record,
-                               cancel_url=url_for(f".{plural}"))
+        return render_template(
+            "registry/form.html", form=form, title=title, record=record, cancel_url=url_for(f".{plural}")
+        )
 
     def archive_view(record_id: int):
         record = get_scoped_or_404(model, record_id)
@@ -95,9 +100,13 @@ def add_registry_routes(bp, *, plural: str, model, form_class, save, editors, ti
     reading = org_required()
     editing = org_required(edit=editors)
     bp.add_url_rule(f"/{plural}", plural, login_required(reading(list_view)))
-    bp.add_url_rule(f"/{plural}/new", f"{plural}_new", login_required(editing(form_view)),
-                    methods=["GET", "POST"])
-    bp.add_url_rule(f"/{plural}/<int:record_id>/edit", f"{plural}_edit", login_required(editing(form_view)),
-                    methods=["GET", "POST"])
-    bp.add_url_rule(f"/{plural}/<int:record_id>/archive", f"{plural}_archive",
-                    login_required(editing(archive_view)), methods=["POST"])
+    bp.add_url_rule(f"/{plural}/new", f"{plural}_new", login_required(editing(form_view)), methods=["GET", "POST"])
+    bp.add_url_rule(
+        f"/{plural}/<int:record_id>/edit", f"{plural}_edit", login_required(editing(form_view)), methods=["GET", "POST"]
+    )
+    bp.add_url_rule(
+        f"/{plural}/<int:record_id>/archive",
+        f"{plural}_archive",
+        login_required(editing(archive_view)),
+        methods=["POST"],
+    )

@@ -3,6 +3,7 @@
 Every registry query goes through ``scoped()`` or ``get_scoped_or_404()``: a record of another
 organisation answers 404, never 403, so its existence does not leak.
 """
+
 from __future__ import annotations
 
 import functools
@@ -40,7 +41,9 @@ def jurisdiction_filter(authority: Organisation):
 def accessible_organisations(user) -> list[tuple[Organisation, Role]]:
     """Organisations the user may open, with the role they act in there (memberships first)."""
     memberships = db.session.scalars(
-        sa.select(Membership).where(Membership.user_id == user.id).join(Membership.organisation)
+        sa.select(Membership)
+        .where(Membership.user_id == user.id)
+        .join(Membership.organisation)
         .order_by(Organisation.name)
         .options(sa.orm.contains_eager(Membership.organisation))
     ).all()
@@ -69,9 +72,7 @@ def role_in(user, org_id: int) -> Role | None:
     if org is None:
         return None
     authorities = db.session.scalars(
-        sa.select(Organisation).join(Membership).where(
-            Membership.user_id == user.id, Membership.role == Role.OFFICIAL
-        )
+        sa.select(Organisation).join(Membership).where(Membership.user_id == user.id, Membership.role == Role.OFFICIAL)
     )
     for authority in authorities:
         if authority.kind.is_authority and db.session.scalar(
@@ -133,9 +134,7 @@ def current_records(model: type[T], *order_by) -> list[T]:
 def get_scoped_or_404(model: type[T], record_id: int) -> T:
     if not 0 < record_id <= MAX_ID:
         abort(404)
-    record = db.session.scalar(
-        sa.select(model).where(model.id == record_id, model.organisation_id == g.org.id)
-    )
+    record = db.session.scalar(sa.select(model).where(model.id == record_id, model.organisation_id == g.org.id))
     if record is None:
         abort(404)
     return record

@@ -1,7 +1,9 @@
 """The view side of one request: run a form's action through a service, commit once, or show errors."""
+
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import request

@@ -3,6 +3,7 @@
 Playwright never downloads a browser here: it launches /usr/bin/chromium. Without Chromium the
 tests are skipped on a developer's machine, but fail in CI (``CI`` set), where they must run.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,14 @@ from tests.conftest import POSTGRES_URL
 from traceability.extensions import db
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts")
 
 
@@ -53,8 +60,9 @@ def live_server(app):
 @pytest.fixture
 def phone(browser, live_server):
     """A page the size of a common phone (390×844), Vietnamese, touch."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  locale="vi-VN", base_url=live_server)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="vi-VN", base_url=live_server
+    )
     page = context.new_page()
     external = []
     page.on("request", lambda r: external.append(r.url) if not r.url.startswith(live_server) else None)

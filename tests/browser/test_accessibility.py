@@ -1,4 +1,5 @@
 """axe-core (WCAG 2 A and AA rules) on the main pages, in Vietnamese, including a form with errors."""
+
 import os
 from pathlib import Path
 
@@ -10,10 +11,32 @@ from traceability.extensions import db
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
-PAGES = ["/", "/plots", "/plots/new", "/households/new", "/products", "/products/new", "/members",
-         "/organisations", "/plantings", "/plantings/1", "/inputs/new", "/harvests/new", "/lots/1",
-         "/inspections", "/inspections/1", "/inspections/1/groups/0", "/certificates", "/certificates/new",
-         "/processing/new", "/packing/new", "/sales/new", "/lots/1/trace", "/lots/1/recall", "/tokens"]
+PAGES = [
+    "/",
+    "/plots",
+    "/plots/new",
+    "/households/new",
+    "/products",
+    "/products/new",
+    "/members",
+    "/organisations",
+    "/plantings",
+    "/plantings/1",
+    "/inputs/new",
+    "/harvests/new",
+    "/lots/1",
+    "/inspections",
+    "/inspections/1",
+    "/inspections/1/groups/0",
+    "/certificates",
+    "/certificates/new",
+    "/processing/new",
+    "/packing/new",
+    "/sales/new",
+    "/lots/1/trace",
+    "/lots/1/recall",
+    "/tokens",
+]
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """A member on a phone logs a spray, is refused a harvest inside the pre-harvest interval with the
 earliest date, then harvests after it."""
+
 import pytest
 import sqlalchemy as sa
 

@@ -1,4 +1,5 @@
 """A manager on a phone: log in, switch to English and back, add a plot (bad input first)."""
+
 import pytest
 
 from tests.browser.conftest import assert_fits, screenshot

@@ -2,6 +2,7 @@
 300 dpi, opens the public page in Chromium as is; Vietnamese first, then English and back, axe-core
 on both, nothing fetched from elsewhere, nothing wider than a 360 px screen. A serial that was
 never printed gets the 404 page."""
+
 from __future__ import annotations
 
 import os
@@ -53,15 +54,39 @@ def _build_sale_lot() -> tuple[int, int]:
     planting = make_planting(org, manager, make_plot(org, code="N1", area="3000"), sown_days_ago=280, crop="Nghệ")
     make_spray(org, manager, planting, applied_days_ago=40, phi_days=7)
     harvest = make_harvest(org, manager, planting, days_ago_=10, kg="1000")
-    products.save_product(org, None, code="TBN", name_vi="Tinh bột nghệ Lai Hà", name_en="Lai Hà turmeric starch",
-                          kind="processed", unit="kg", gtin=GTIN, shelf_life_days=365,
-                          ingredients="Tinh bột nghệ vàng 100%", usage_instructions="Pha với nước ấm",
-                          storage_instructions="Nơi khô ráo")
-    run = record_processing(org, manager, processed_on=days_ago(5), inputs=[RunInput(harvest.code, Decimal(1000))],
-                            outputs=[RunOutput("TBN", Decimal(40))])
+    products.save_product(
+        org,
+        None,
+        code="TBN",
+        name_vi="Tinh bột nghệ Lai Hà",
+        name_en="Lai Hà turmeric starch",
+        kind="processed",
+        unit="kg",
+        gtin=GTIN,
+        shelf_life_days=365,
+        ingredients="Tinh bột nghệ vàng 100%",
+        usage_instructions="Pha với nước ấm",
+        storage_instructions="Nơi khô ráo",
+    )
+    run = record_processing(
+        org,
+        manager,
+        processed_on=days_ago(5),
+        inputs=[RunInput(harvest.code, Decimal(1000))],
+        outputs=[RunOutput("TBN", Decimal(40))],
+    )
     starch = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
-    sale_lot = pack(org, manager, source_lot_code=starch.code, product_code="TBN", units=UNITS,
-                    net_content=Decimal(100), net_unit="g", packed_on=days_ago(4), serials=True)
+    sale_lot = pack(
+        org,
+        manager,
+        source_lot_code=starch.code,
+        product_code="TBN",
+        units=UNITS,
+        net_content=Decimal(100),
+        net_unit="g",
+        packed_on=days_ago(4),
+        serials=True,
+    )
     make_photo(org, manager, event_id=sale_lot.event_id)
     db.session.commit()
     return org.id, sale_lot.id
@@ -87,8 +112,9 @@ def printed(app, live_server, tmp_path):
     with app.app_context():
         org_id, lot_id = _build_sale_lot()
         org, lot = db.session.get(Organisation, org_id), db.session.get(Lot, lot_id)
-        serials = db.session.scalars(sa.select(UnitSerial.serial).where(UnitSerial.lot_id == lot_id)
-                                     .order_by(UnitSerial.id)).all()
+        serials = db.session.scalars(
+            sa.select(UnitSerial.serial).where(UnitSerial.lot_id == lot_id).order_by(UnitSerial.id)
+        ).all()
         pdf = render_sheet(org, lot, size="50x30", per_unit=True)
         code = lot.code
     urls = _decode_pdf(pdf, tmp_path)
@@ -105,8 +131,14 @@ def axe_context(browser, live_server):
         if os.environ.get("CI"):
             pytest.fail("axe-core is missing: .ci/system-deps installs it with npm")
         pytest.skip("axe-core is not installed (npm install --no-save axe-core@4)")
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  locale="vi-VN", base_url=live_server, bypass_csp=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        locale="vi-VN",
+        base_url=live_server,
+        bypass_csp=True,
+    )
     yield context
     context.close()
 

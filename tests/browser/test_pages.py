@@ -1,5 +1,6 @@
 """Every page of the demo, at 360 px in both languages: fits the screen, one h1, labelled fields,
 landmarks, nothing fetched from outside."""
+
 import pytest
 
 from tests.browser.conftest import assert_fits, screenshot
@@ -8,14 +9,48 @@ from traceability.extensions import db
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["/", "/plots", "/plots/new", "/households", "/households/new", "/villages", "/villages/new",
-         "/products", "/products/new", "/products/1/edit", "/organisations", "/nowhere",
-         "/plantings", "/plantings/new", "/plantings/1", "/inputs/new", "/harvests/new", "/lots", "/lots/1",
-         "/inspections", "/inspections/1", "/inspections/new", "/inspections/1/groups/0", "/certificates",
-         "/certificates/new", "/permitted_inputs", "/permitted_inputs/new", "/processing/new", "/packing/new",
-         "/sales/new", "/receipts/new", "/lots/1/trace", "/lots/1/recall", "/tokens", "/ocop/dossiers",
-         "/ocop/dossiers/new", "/ocop/dossiers/1", "/ocop/dossiers/1/part/A", "/ocop/dossiers/1/part/C",
-         "/ocop/dossiers/1/details"]
+PAGES = [
+    "/",
+    "/plots",
+    "/plots/new",
+    "/households",
+    "/households/new",
+    "/villages",
+    "/villages/new",
+    "/products",
+    "/products/new",
+    "/products/1/edit",
+    "/organisations",
+    "/nowhere",
+    "/plantings",
+    "/plantings/new",
+    "/plantings/1",
+    "/inputs/new",
+    "/harvests/new",
+    "/lots",
+    "/lots/1",
+    "/inspections",
+    "/inspections/1",
+    "/inspections/new",
+    "/inspections/1/groups/0",
+    "/certificates",
+    "/certificates/new",
+    "/permitted_inputs",
+    "/permitted_inputs/new",
+    "/processing/new",
+    "/packing/new",
+    "/sales/new",
+    "/receipts/new",
+    "/lots/1/trace",
+    "/lots/1/recall",
+    "/tokens",
+    "/ocop/dossiers",
+    "/ocop/dossiers/new",
+    "/ocop/dossiers/1",
+    "/ocop/dossiers/1/part/A",
+    "/ocop/dossiers/1/part/C",
+    "/ocop/dossiers/1/details",
+]
 
 
 @pytest.fixture
@@ -39,8 +74,10 @@ def test_every_page_fits_a_360px_phone(browser, live_server, demo_data, language
     external, console_errors = [], []
     page.on("request", lambda r: external.append(r.url) if not r.url.startswith(live_server) else None)
     # A blocked inline style or script (our CSP) or a missing asset shows up here.
-    page.on("console", lambda m: console_errors.append((page.url, m.text))
-            if m.type == "error" and "404" not in m.text else None)
+    page.on(
+        "console",
+        lambda m: console_errors.append((page.url, m.text)) if m.type == "error" and "404" not in m.text else None,
+    )
     _log_in(page, "0900000002")
     if language == "en":
         page.click("button[value=en]")
@@ -82,8 +119,9 @@ def test_public_page_on_a_phone(browser, live_server, demo_data, app):
     from traceability.products.models import Product
 
     with app.app_context():
-        code, gtin = db.session.execute(sa.select(Lot.code, Product.gtin).join(Product).where(
-            Lot.kind == LotKind.SALE, Product.code == "TBN")).one()
+        code, gtin = db.session.execute(
+            sa.select(Lot.code, Product.gtin).join(Product).where(Lot.kind == LotKind.SALE, Product.code == "TBN")
+        ).one()
     context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
     page = context.new_page()
     errors = []

@@ -7,7 +7,9 @@ from traceability.forms import Form, required, strip, text
 
 class LoginForm(Form):
     login = StringField(
-        _l("Phone number or email"), [required(), Length(max=255)], filters=[strip],
+        _l("Phone number or email"),
+        [required(), Length(max=255)],
+        filters=[strip],
         render_kw={"autocomplete": "username", "autocapitalize": "none"},
     )
     password = PasswordField(_l("Password"), [required()], render_kw={"autocomplete": "current-password"})
@@ -23,14 +25,22 @@ class MemberForm(Form):
     """An administrator adds a person to the organisation, with a first password to hand over."""
 
     name = StringField(_l("Full name"), [required(), Length(max=120)], filters=[strip])
-    phone = StringField(_l("Phone number"), [Length(max=20)], filters=[strip],
-                        render_kw={"inputmode": "tel", "autocomplete": "off"})
-    email = StringField(_l("Email (if the person has one)"), [Optional(), Email(), Length(max=255)],
-                        filters=[strip], render_kw={"inputmode": "email", "autocomplete": "off"})
+    phone = StringField(
+        _l("Phone number"), [Length(max=20)], filters=[strip], render_kw={"inputmode": "tel", "autocomplete": "off"}
+    )
+    email = StringField(
+        _l("Email (if the person has one)"),
+        [Optional(), Email(), Length(max=255)],
+        filters=[strip],
+        render_kw={"inputmode": "email", "autocomplete": "off"},
+    )
     role = SelectField(_l("Role"))
-    password = PasswordField(_l("First password"), [required(), Length(min=8, max=128)],
-                             description=_l("At least 8 characters. Give it to the person, who can log in with it."),
-                             render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        _l("First password"),
+        [required(), Length(min=8, max=128)],
+        description=_l("At least 8 characters. Give it to the person, who can log in with it."),
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class OrganisationForm(Form):
@@ -40,9 +50,12 @@ class OrganisationForm(Form):
     village = text(_l("Village"))
     commune = text(_l("Commune"), required())
     province = text(_l("Province"), required())
-    gs1_company_prefix = text(_l("GS1 company prefix"), max_length=12,
-                              description=_l("From GS1 Vietnam, if the organisation has one."),
-                              render_kw={"inputmode": "numeric"})
+    gs1_company_prefix = text(
+        _l("GS1 company prefix"),
+        max_length=12,
+        description=_l("From GS1 Vietnam, if the organisation has one."),
+        render_kw={"inputmode": "numeric"},
+    )
     gln = text(_l("GLN (global location number)"), max_length=13, render_kw={"inputmode": "numeric"})
 
 

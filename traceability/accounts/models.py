@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app
@@ -62,13 +61,13 @@ class Organisation(Base):
     code: Mapped[str40] = mapped_column(unique=True)  # short slug, e.g. "tay-hoang"
     name: Mapped[str255]
     kind: Mapped[OrganisationKind] = mapped_column(enum_type(OrganisationKind))
-    registration_number: Mapped[Optional[str40]]
-    address_line: Mapped[Optional[str255]]
-    village: Mapped[Optional[str120]]
+    registration_number: Mapped[str40 | None]
+    address_line: Mapped[str255 | None]
+    village: Mapped[str120 | None]
     commune: Mapped[str120]
     province: Mapped[str120]
-    gs1_company_prefix: Mapped[Optional[str]] = mapped_column(sa.String(12))
-    gln: Mapped[Optional[str]] = mapped_column(sa.String(13))
+    gs1_company_prefix: Mapped[str | None] = mapped_column(sa.String(12))
+    gln: Mapped[str | None] = mapped_column(sa.String(13))
     created_at: Mapped[created_at]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation")
@@ -91,13 +90,13 @@ class User(UserMixin, Base):
 
     id: Mapped[intpk]
     name: Mapped[str120]
-    phone: Mapped[Optional[str]] = mapped_column(sa.String(20), unique=True)
-    email: Mapped[Optional[str255]] = mapped_column(unique=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    email: Mapped[str255 | None] = mapped_column(unique=True)
     password_hash: Mapped[str255]
-    locale: Mapped[Optional[str]] = mapped_column(sa.String(8))
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created_at]
-    last_login_at: Mapped[Optional[dt.datetime]]
+    last_login_at: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -125,12 +124,10 @@ class Membership(Base):
 
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
-    )
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(enum_type(Role))
     # The member's own household, if any: field forms default to its plots and record for it.
-    household_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("households.id", ondelete="SET NULL"))
+    household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("households.id", ondelete="SET NULL"))
     created_at: Mapped[created_at]
 
     user: Mapped[User] = relationship(back_populates="memberships")
@@ -163,8 +160,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     prefix: Mapped[str] = mapped_column(sa.String(12))  # shown in lists so a token can be recognised
     created_at: Mapped[created_at]
-    last_used_at: Mapped[Optional[dt.datetime]]
-    revoked_at: Mapped[Optional[dt.datetime]]
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship()
     organisation: Mapped[Organisation] = relationship()

@@ -1,4 +1,5 @@
 """Accounts: creating organisations and users, memberships, and authenticating with throttling."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -72,9 +73,7 @@ def create_user(
     if not phone_norm and not email_norm:
         raise DomainError(_("Give a phone number or an email address to log in with."), "phone")
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            _("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), "password"
-        )
+        raise DomainError(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), "password")
     if phone_norm and db.session.scalar(sa.select(User.id).where(User.phone == phone_norm)):
         raise DomainError(_("A user with this phone number already exists."), "phone")
     if email_norm and db.session.scalar(sa.select(User.id).where(User.email == email_norm)):
@@ -86,8 +85,9 @@ def create_user(
     return user
 
 
-def create_organisation(*, code: str, name: str, kind: OrganisationKind, commune: str, province: str,
-                        **fields) -> Organisation:
+def create_organisation(
+    *, code: str, name: str, kind: OrganisationKind, commune: str, province: str, **fields
+) -> Organisation:
     code = code.strip().lower()
     if not _ORG_CODE.match(code):
         raise DomainError(
@@ -133,9 +133,7 @@ def authenticate(login: str, password: str, client_address: str) -> User:
         or _failures_since(address_key, since) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
     ):
         minutes = config["LOGIN_WINDOW_SECONDS"] // 60
-        raise LoginThrottled(
-            _("Too many failed attempts. Wait %(minutes)d minutes and try again.", minutes=minutes)
-        )
+        raise LoginThrottled(_("Too many failed attempts. Wait %(minutes)d minutes and try again.", minutes=minutes))
 
     user = find_user_by_login(login)
     valid = user.check_password(password) if user else _dummy_check(password)
@@ -166,8 +164,9 @@ def _failures_since(key: str, since: dt.datetime) -> int:
     )
 
 
-def add_member(org: Organisation, *, name: str, password: str, role: Role | str, phone: str | None = None,
-               email: str | None = None) -> Membership:
+def add_member(
+    org: Organisation, *, name: str, password: str, role: Role | str, phone: str | None = None, email: str | None = None
+) -> Membership:
     """A new user who belongs to ``org`` with ``role`` (officials belong to authorities only)."""
     role = Role(role)
     if role is Role.OFFICIAL and not org.kind.is_authority:
@@ -176,9 +175,18 @@ def add_member(org: Organisation, *, name: str, password: str, role: Role | str,
     return add_membership(user, org, role)
 
 
-def update_organisation(org: Organisation, *, name: str, registration_number: str | None, address_line: str | None,
-                        village: str | None, commune: str, province: str, gs1_company_prefix: str | None,
-                        gln: str | None) -> Organisation:
+def update_organisation(
+    org: Organisation,
+    *,
+    name: str,
+    registration_number: str | None,
+    address_line: str | None,
+    village: str | None,
+    commune: str,
+    province: str,
+    gs1_company_prefix: str | None,
+    gln: str | None,
+) -> Organisation:
     """An administrator keeps the organisation's legal and GS1 details; the short code never changes
     (it is printed in label URLs)."""
     if gs1_company_prefix and not re.fullmatch(r"\d{6,12}", gs1_company_prefix):

@@ -116,8 +116,11 @@ def members():
         flash(_("%(name)s can now log in with %(login)s.", name=added.user.name, login=added.user.login), "success")
         return redirect(url_for(".members"))
     people = db.session.scalars(
-        sa.select(Membership).where(Membership.organisation_id == g.org.id).join(Membership.user)
-        .options(contains_eager(Membership.user)).order_by(User.name)
+        sa.select(Membership)
+        .where(Membership.organisation_id == g.org.id)
+        .join(Membership.user)
+        .options(contains_eager(Membership.user))
+        .order_by(User.name)
     ).all()
     return render_template("accounts/members.html", form=form, people=people)
 
@@ -130,8 +133,9 @@ def organisation_settings():
     if submit(form, lambda: services.update_organisation(g.org, **form_values(form))) is not None:
         flash(_("Saved."), "success")
         return redirect(url_for("dashboard.index"))
-    return render_template("registry/form.html", form=form, title=_("Organisation details"),
-                           cancel_url=url_for("dashboard.index"))
+    return render_template(
+        "registry/form.html", form=form, title=_("Organisation details"), cancel_url=url_for("dashboard.index")
+    )
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
@@ -145,9 +149,13 @@ def tokens():
     form = TokenForm()
     new_token = None
     if request.method == "POST" and request.form.get("revoke", "").isdigit():
-        row = db.session.scalar(sa.select(ApiToken).where(
-            ApiToken.id == int(request.form["revoke"]), ApiToken.user_id == current_user.id,
-            ApiToken.organisation_id == g.org.id))
+        row = db.session.scalar(
+            sa.select(ApiToken).where(
+                ApiToken.id == int(request.form["revoke"]),
+                ApiToken.user_id == current_user.id,
+                ApiToken.organisation_id == g.org.id,
+            )
+        )
         if row is None or not EmptyForm().validate_on_submit():
             abort(404)
         revoke(row)
@@ -157,7 +165,9 @@ def tokens():
     created = submit(form, lambda: create_token(current_user, g.org, form.name.data))
     if created is not None:
         new_token = created[1]
-    rows = db.session.scalars(sa.select(ApiToken).where(
-        ApiToken.user_id == current_user.id, ApiToken.organisation_id == g.org.id, ApiToken.revoked_at.is_(None))
-        .order_by(ApiToken.created_at.desc())).all()
+    rows = db.session.scalars(
+        sa.select(ApiToken)
+        .where(ApiToken.user_id == current_user.id, ApiToken.organisation_id == g.org.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc())
+    ).all()
     return render_template("accounts/tokens.html", form=form, rows=rows, new_token=new_token)

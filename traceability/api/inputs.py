@@ -1,4 +1,5 @@
 """Reading a JSON body: each field's shape checked, with the field named in the error."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """API tokens: created once and shown once; only their hash is kept."""
+
 from __future__ import annotations
 
 import hashlib
@@ -21,12 +22,17 @@ def _hash(token: str) -> str:
 
 def create_token(user: User, org: Organisation, name: str) -> tuple[ApiToken, str]:
     """Returns the row and the token itself, which is never shown again."""
-    if db.session.scalar(sa.select(Membership.id).where(Membership.user_id == user.id,
-                                                         Membership.organisation_id == org.id)) is None:
+    if (
+        db.session.scalar(
+            sa.select(Membership.id).where(Membership.user_id == user.id, Membership.organisation_id == org.id)
+        )
+        is None
+    ):
         raise DomainError(_("This user is not a member of the organisation."))
     token = PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user=user, organisation=org, name=(name or "API").strip()[:120], token_hash=_hash(token),
-                   prefix=token[:10])
+    row = ApiToken(
+        user=user, organisation=org, name=(name or "API").strip()[:120], token_hash=_hash(token), prefix=token[:10]
+    )
     db.session.add(row)
     db.session.flush()
     return row, token
@@ -35,8 +41,9 @@ def create_token(user: User, org: Organisation, name: str) -> tuple[ApiToken, st
 def authenticate(token: str) -> ApiToken | None:
     if not token or not token.startswith(PREFIX) or len(token) > 100:
         return None
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _hash(token),
-                                                      ApiToken.revoked_at.is_(None)))
+    row = db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None))
+    )
     if row is None or not row.user.active:
         return None
     return row

@@ -3,6 +3,7 @@
 Errors are ``{"error": {"code", "message", "field"}}`` with a stable ``code``. A POST sent with an
 ``Idempotency-Key`` header is answered once; a retry gets the first answer instead of a second write.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -68,8 +69,11 @@ def authenticate_token():
     if token is None:
         return error(401, "unauthorized", _("Send a valid API token: Authorization: Bearer …"))
     g.token, g.api_user, g.org = token, token.user, token.organisation
-    g.role = db.session.scalar(sa.select(Membership.role).where(Membership.user_id == token.user_id,
-                                                                  Membership.organisation_id == token.organisation_id))
+    g.role = db.session.scalar(
+        sa.select(Membership.role).where(
+            Membership.user_id == token.user_id, Membership.organisation_id == token.organisation_id
+        )
+    )
     if g.role is None:
         return error(401, "unauthorized", _("This token's user is no longer a member of the organisation."))
     # Noted at most hourly: a write on every read would make concurrent API reads contend for SQLite's lock.
@@ -105,8 +109,15 @@ def endpoint(roles=None):
             if earlier is not None:
                 return _replay(earlier, fingerprint)
             response, status = view(*args, **kwargs)
-            db.session.add(IdempotentRequest(token_id=g.token.id, key=key, request_hash=fingerprint, status=status,
-                                             body=json.dumps(response, ensure_ascii=False)))
+            db.session.add(
+                IdempotentRequest(
+                    token_id=g.token.id,
+                    key=key,
+                    request_hash=fingerprint,
+                    status=status,
+                    body=json.dumps(response, ensure_ascii=False),
+                )
+            )
             try:
                 db.session.commit()
             except IntegrityError:  # the same retry raced this one and won: answer as it did
@@ -120,8 +131,9 @@ def endpoint(roles=None):
 
 
 def _earlier(key: str) -> IdempotentRequest | None:
-    return db.session.scalar(sa.select(IdempotentRequest).where(IdempotentRequest.token_id == g.token.id,
-                                                                IdempotentRequest.key == key))
+    return db.session.scalar(
+        sa.select(IdempotentRequest).where(IdempotentRequest.token_id == g.token.id, IdempotentRequest.key == key)
+    )
 
 
 def _replay(earlier: IdempotentRequest, fingerprint: str):
@@ -137,18 +149,36 @@ def _replay(earlier: IdempotentRequest, fingerprint: str):
 @endpoint()
 def products():
     rows = current_records(Product, Product.code)
-    return {"products": [{"code": p.code, "name_vi": p.name_vi, "name_en": p.name_en, "kind": p.kind.value,
-                          "unit": p.unit.value, "gtin": p.gtin, "shelf_life_days": p.shelf_life_days}
-                         for p in rows]}, 200
+    return {
+        "products": [
+            {
+                "code": p.code,
+                "name_vi": p.name_vi,
+                "name_en": p.name_en,
+                "kind": p.kind.value,
+                "unit": p.unit.value,
+                "gtin": p.gtin,
+                "shelf_life_days": p.shelf_life_days,
+            }
+            for p in rows
+        ]
+    }, 200
 
 
 @bp.post("/plots")
 @endpoint(REGISTRY_EDITORS | FIELD_WORKERS)
 def create_plot():
     data = read.body()
-    plot = save_plot(g.org, None, code=read.text(data, "code", max_length=40), name=read.text(data, "name"),
-                     village_id=read.integer(data, "village_id"), area_m2=read.number(data, "area_m2"),
-                     crop=read.text(data, "crop"), household_id=read.integer(data, "household_id", required=False))
+    plot = save_plot(
+        g.org,
+        None,
+        code=read.text(data, "code", max_length=40),
+        name=read.text(data, "name"),
+        village_id=read.integer(data, "village_id"),
+        area_m2=read.number(data, "area_m2"),
+        crop=read.text(data, "crop"),
+        household_id=read.integer(data, "household_id", required=False),
+    )
     return {"id": plot.id, "code": plot.code}, 201
 
 
@@ -157,9 +187,14 @@ def create_plot():
 def create_planting():
     data = read.body()
     planting = seasons.start_planting(
-        g.org, g.api_user, plot_id=read.integer(data, "plot_id"), sown_on=read.date(data, "sown_on"),
-        crop=read.text(data, "crop", required=False), variety=read.text(data, "variety", required=False),
-        area_m2=read.number(data, "area_m2", required=False))
+        g.org,
+        g.api_user,
+        plot_id=read.integer(data, "plot_id"),
+        sown_on=read.date(data, "sown_on"),
+        crop=read.text(data, "crop", required=False),
+        variety=read.text(data, "variety", required=False),
+        area_m2=read.number(data, "area_m2", required=False),
+    )
     return {"id": planting.id, "plot": planting.plot.code, "crop": planting.crop}, 201
 
 
@@ -167,27 +202,44 @@ def create_planting():
 @endpoint(FIELD_WORKERS)
 def create_input(planting_id: int):
     data = read.body()
-    if not 0 < planting_id <= MAX_ID or db.session.scalar(
-            scoped(Planting).where(Planting.id == planting_id)) is None:
+    if not 0 < planting_id <= MAX_ID or db.session.scalar(scoped(Planting).where(Planting.id == planting_id)) is None:
         raise ApiError(404, "not_found", _("There is no such planting in your organisation."))
-    application = seasons.record_input_application(g.org, g.api_user, seasons.InputFacts(
-        planting_id=planting_id, applied_on=read.date(data, "applied_on"), trade_name=read.text(data, "trade_name"),
-        kind=read.text(data, "kind", required=False), dose=read.number(data, "dose", required=False),
-        dose_unit=read.text(data, "dose_unit", required=False),
-        active_ingredient=read.text(data, "active_ingredient", required=False),
-        phi_days=read.integer(data, "phi_days", required=False)))
-    return {"id": application.id, "harvest_allowed_from": (
-        application.harvest_allowed_from.isoformat() if application.harvest_allowed_from else None),
-        "on_permitted_list": application.on_permitted_list, "banned_ingredient": application.banned_ingredient}, 201
+    application = seasons.record_input_application(
+        g.org,
+        g.api_user,
+        seasons.InputFacts(
+            planting_id=planting_id,
+            applied_on=read.date(data, "applied_on"),
+            trade_name=read.text(data, "trade_name"),
+            kind=read.text(data, "kind", required=False),
+            dose=read.number(data, "dose", required=False),
+            dose_unit=read.text(data, "dose_unit", required=False),
+            active_ingredient=read.text(data, "active_ingredient", required=False),
+            phi_days=read.integer(data, "phi_days", required=False),
+        ),
+    )
+    return {
+        "id": application.id,
+        "harvest_allowed_from": (
+            application.harvest_allowed_from.isoformat() if application.harvest_allowed_from else None
+        ),
+        "on_permitted_list": application.on_permitted_list,
+        "banned_ingredient": application.banned_ingredient,
+    }, 201
 
 
 @bp.post("/harvests")
 @endpoint(FIELD_WORKERS)
 def create_harvest():
     data = read.body()
-    lot = record_harvest(g.org, g.api_user, planting_id=read.integer(data, "planting_id"),
-                         harvested_on=read.date(data, "harvested_on", local_today()),
-                         quantity_kg=read.number(data, "quantity_kg"), grade=read.text(data, "grade", required=False))
+    lot = record_harvest(
+        g.org,
+        g.api_user,
+        planting_id=read.integer(data, "planting_id"),
+        harvested_on=read.date(data, "harvested_on", local_today()),
+        quantity_kg=read.number(data, "quantity_kg"),
+        grade=read.text(data, "grade", required=False),
+    )
     return lot_json(lot), 201
 
 
@@ -196,26 +248,47 @@ def create_harvest():
 def create_processing_run():
     data = read.body()
     run = record_processing(
-        g.org, g.api_user, processed_on=read.date(data, "processed_on", local_today()),
-        inputs=[RunInput(read.text(x, "lot_code", max_length=20), read.number(x, "quantity"))
-                for x in read.items(data, "inputs")],
-        outputs=[RunOutput(read.text(x, "product_code", max_length=40), read.number(x, "quantity"),
-                           read.text(x, "unit", required=False, max_length=10)) for x in read.items(data, "outputs")],
+        g.org,
+        g.api_user,
+        processed_on=read.date(data, "processed_on", local_today()),
+        inputs=[
+            RunInput(read.text(x, "lot_code", max_length=20), read.number(x, "quantity"))
+            for x in read.items(data, "inputs")
+        ],
+        outputs=[
+            RunOutput(
+                read.text(x, "product_code", max_length=40),
+                read.number(x, "quantity"),
+                read.text(x, "unit", required=False, max_length=10),
+            )
+            for x in read.items(data, "outputs")
+        ],
         steps=[{"step": str(s)[:200]} for s in data.get("steps", []) if isinstance(s, str)][:50],
-        reason=read.text(data, "reason", required=False, max_length=2000))
+        reason=read.text(data, "reason", required=False, max_length=2000),
+    )
     outputs = db.session.scalars(sa.select(Lot).where(Lot.event_id == run.event_id)).all()
-    return {"yield_ratio": str(run.yield_ratio), "yield_flagged": run.yield_flagged,
-            "outputs": [lot_json(x) for x in outputs]}, 201
+    return {
+        "yield_ratio": str(run.yield_ratio),
+        "yield_flagged": run.yield_flagged,
+        "outputs": [lot_json(x) for x in outputs],
+    }, 201
 
 
 @bp.post("/packings")
 @endpoint(REGISTRY_EDITORS)
 def create_packing():
     data = read.body()
-    lot = pack(g.org, g.api_user, source_lot_code=read.text(data, "source_lot_code", max_length=20),
-               product_code=read.text(data, "product_code", max_length=40), units=read.integer(data, "units"),
-               net_content=read.number(data, "net_content"), net_unit=read.text(data, "net_unit", max_length=5),
-               packed_on=read.date(data, "packed_on", local_today()), serials=bool(data.get("serials", False)))
+    lot = pack(
+        g.org,
+        g.api_user,
+        source_lot_code=read.text(data, "source_lot_code", max_length=20),
+        product_code=read.text(data, "product_code", max_length=40),
+        units=read.integer(data, "units"),
+        net_content=read.number(data, "net_content"),
+        net_unit=read.text(data, "net_unit", max_length=5),
+        packed_on=read.date(data, "packed_on", local_today()),
+        serials=bool(data.get("serials", False)),
+    )
     return lot_json(lot), 201
 
 
@@ -223,11 +296,16 @@ def create_packing():
 @endpoint(REGISTRY_EDITORS)
 def create_sale():
     data = read.body()
-    sale = trade.record_sale(g.org, g.api_user, lot_code=read.text(data, "lot_code", max_length=20),
-                             buyer_name=read.text(data, "buyer_name", max_length=120),
-                             buyer_kind=read.text(data, "buyer_kind", required=False) or "trader",
-                             quantity=read.number(data, "quantity"), sold_on=read.date(data, "sold_on", local_today()),
-                             invoice_ref=read.text(data, "invoice_ref", required=False, max_length=60))
+    sale = trade.record_sale(
+        g.org,
+        g.api_user,
+        lot_code=read.text(data, "lot_code", max_length=20),
+        buyer_name=read.text(data, "buyer_name", max_length=120),
+        buyer_kind=read.text(data, "buyer_kind", required=False) or "trader",
+        quantity=read.number(data, "quantity"),
+        sold_on=read.date(data, "sold_on", local_today()),
+        invoice_ref=read.text(data, "invoice_ref", required=False, max_length=60),
+    )
     return {"id": sale.id, "lot": lot_json(sale.lot)}, 201
 
 
@@ -235,12 +313,21 @@ def create_sale():
 @endpoint(REGISTRY_EDITORS)
 def recall_lot(code: str):
     data = read.body()
-    recall = recalls.open_recall(g.org, g.api_user, lot_code=_lot(code).code, reason=read.text(data, "reason", max_length=2000),
-                                 opened_on=read.date(data, "opened_on", local_today()))
+    recall = recalls.open_recall(
+        g.org,
+        g.api_user,
+        lot_code=_lot(code).code,
+        reason=read.text(data, "reason", max_length=2000),
+        opened_on=read.date(data, "opened_on", local_today()),
+    )
     report = recalls.recall_report(recall)
-    return {"id": recall.id, "lots": [x.code for x in report["lots"]],
-            "buyers": [{"name": e["buyer"].name, "quantity": str(sum(s.quantity for s in e["sales"]))}
-                       for e in report["buyers"]]}, 201
+    return {
+        "id": recall.id,
+        "lots": [x.code for x in report["lots"]],
+        "buyers": [
+            {"name": e["buyer"].name, "quantity": str(sum(s.quantity for s in e["sales"]))} for e in report["buyers"]
+        ],
+    }, 201
 
 
 @bp.get("/lots/<code>")

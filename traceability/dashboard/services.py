@@ -1,4 +1,5 @@
 """Read-side figures for the dashboards: one aggregate query per figure, never a query per row."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -61,36 +62,38 @@ def manager_next_steps(org_id: int, counts: dict[str, int]) -> list[NextStep]:
         steps.append(NextStep(_l("Describe the products you sell."), "products.products_new"))
     without_household = _count(Plot, org_id, Plot.household_id.is_(None))
     if without_household:
-        steps.append(NextStep(
-            _l("%(n)s plots have no household yet.", n=without_household), "farm.plots"))
+        steps.append(NextStep(_l("%(n)s plots have no household yet.", n=without_household), "farm.plots"))
     without_shelf_life = _count(Product, org_id, Product.shelf_life_days.is_(None))
     if without_shelf_life:
-        steps.append(NextStep(
-            _l("%(n)s products have no shelf life: labels need it for the expiry date.", n=without_shelf_life),
-            "products.products"))
+        steps.append(
+            NextStep(
+                _l("%(n)s products have no shelf life: labels need it for the expiry date.", n=without_shelf_life),
+                "products.products",
+            )
+        )
     return steps
 
 
 def admin_next_steps(org_id: int) -> list[NextStep]:
-    people = db.session.scalar(
-        sa.select(sa.func.count(Membership.id)).where(Membership.organisation_id == org_id)
-    )
+    people = db.session.scalar(sa.select(sa.func.count(Membership.id)).where(Membership.organisation_id == org_id))
     if people <= 1:
-        return [NextStep(_l("Add the people who will use the app: managers, members, inspectors."),
-                         "accounts.members")]
+        return [NextStep(_l("Add the people who will use the app: managers, members, inspectors."), "accounts.members")]
     return []
 
 
 def jurisdiction_overview(authority: Organisation) -> list[dict]:
     """Producer organisations an official reads, with their plot counts and areas in one query."""
     plots = (
-        sa.select(Plot.organisation_id, sa.func.count(Plot.id).label("plots"),
-                  sa.func.sum(Plot.area_m2).label("area"))
-        .where(Plot.archived_at.is_(None)).group_by(Plot.organisation_id).subquery()
+        sa.select(Plot.organisation_id, sa.func.count(Plot.id).label("plots"), sa.func.sum(Plot.area_m2).label("area"))
+        .where(Plot.archived_at.is_(None))
+        .group_by(Plot.organisation_id)
+        .subquery()
     )
     products = (
         sa.select(Product.organisation_id, sa.func.count(Product.id).label("products"))
-        .where(Product.archived_at.is_(None)).group_by(Product.organisation_id).subquery()
+        .where(Product.archived_at.is_(None))
+        .group_by(Product.organisation_id)
+        .subquery()
     )
     rows = db.session.execute(
         sa.select(Organisation, plots.c.plots, plots.c.area, products.c.products)
@@ -118,13 +121,26 @@ def field_flags(org_id: int) -> FieldFlags:
 
     since = local_today() - dt.timedelta(days=90)
     return FieldFlags(
-        db.session.scalars(sa.select(Planting).where(Planting.organisation_id == org_id,
-                                                     Planting.non_conformant.is_(True))
-                           .options(joinedload(Planting.plot))).all(),
-        db.session.scalars(sa.select(Lot).where(Lot.organisation_id == org_id, Lot.yield_flagged.is_(True))
-                           .order_by(Lot.produced_on.desc()).limit(20)).all(),
-        db.session.scalars(sa.select(InputApplication).where(
-            InputApplication.organisation_id == org_id, InputApplication.on_permitted_list.is_(False),
-            InputApplication.superseded.is_(False), InputApplication.applied_on >= since)
-            .order_by(InputApplication.applied_on.desc()).limit(20)).all(),
+        db.session.scalars(
+            sa.select(Planting)
+            .where(Planting.organisation_id == org_id, Planting.non_conformant.is_(True))
+            .options(joinedload(Planting.plot))
+        ).all(),
+        db.session.scalars(
+            sa.select(Lot)
+            .where(Lot.organisation_id == org_id, Lot.yield_flagged.is_(True))
+            .order_by(Lot.produced_on.desc())
+            .limit(20)
+        ).all(),
+        db.session.scalars(
+            sa.select(InputApplication)
+            .where(
+                InputApplication.organisation_id == org_id,
+                InputApplication.on_permitted_list.is_(False),
+                InputApplication.superseded.is_(False),
+                InputApplication.applied_on >= since,
+            )
+            .order_by(InputApplication.applied_on.desc())
+            .limit(20)
+        ).all(),
     )

@@ -4,6 +4,7 @@ Each event's hash is SHA-256 over its canonical content and the previous event's
 organisation. Appends are serialised per organisation (a row lock on PostgreSQL; an immediate
 write transaction on SQLite, see ``database.py``), so the chain stays linear under load.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -48,13 +49,13 @@ def lock_chain(org_id: int) -> None:
     KEY SHARE lock on it, and that must not wait for (or deadlock with) the chain.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(Organisation.id).where(Organisation.id == org_id)
-                           .with_for_update(key_share=True))
+        db.session.execute(sa.select(Organisation.id).where(Organisation.id == org_id).with_for_update(key_share=True))
 
 
 def last_hash(org_id: int) -> str:
     value = db.session.scalar(
-        sa.select(Event.hash).where(Event.organisation_id == org_id).order_by(Event.id.desc()).limit(1))
+        sa.select(Event.hash).where(Event.organisation_id == org_id).order_by(Event.id.desc()).limit(1)
+    )
     return value or GENESIS
 
 
@@ -77,8 +78,8 @@ def verify(org_id: int | None = None, batch: int = 2000) -> Verification:
         prev, after = GENESIS, 0
         while True:
             events = db.session.scalars(
-                sa.select(Event).where(Event.organisation_id == oid, Event.id > after)
-                .order_by(Event.id).limit(batch)).all()
+                sa.select(Event).where(Event.organisation_id == oid, Event.id > after).order_by(Event.id).limit(batch)
+            ).all()
             if not events:
                 break
             for event in events:

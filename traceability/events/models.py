@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -66,25 +66,21 @@ class Event(Base):
     recorded_at: Mapped[created_at]
     recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     # Assisted entry: a manager or team leader records for a member household.
-    for_household_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"))
+    for_household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"))
     # Recorded more than LATE_ENTRY_DAYS after it happened; decided once, at recording, and kept.
     late: Mapped[bool] = mapped_column(default=False)
-    supersedes_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("events.id", ondelete="RESTRICT"), unique=True
-    )
-    reason: Mapped[Optional[str]] = mapped_column(sa.Text)
-    plot_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("plots.id", ondelete="RESTRICT"), index=True)
-    planting_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("plantings.id", ondelete="RESTRICT"), index=True
-    )
+    supersedes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), unique=True)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    plot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plots.id", ondelete="RESTRICT"), index=True)
+    planting_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plantings.id", ondelete="RESTRICT"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     # Hash chain within the organisation: each hash covers this event's content and the previous
     # event's hash, so a row changed behind the application's back breaks every later link.
-    prev_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64), index=True)
 
     recorded_by: Mapped[User] = relationship()
-    for_household: Mapped[Optional[Household]] = relationship()
+    for_household: Mapped[Household | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.kind}>"

@@ -1,4 +1,5 @@
 """Writing to the event log. Services of every feature call ``record_event``; nothing else writes it."""
+
 from __future__ import annotations
 
 import contextlib
@@ -27,10 +28,20 @@ def check_not_future(day: dt.date, field: str = "occurred_on") -> None:
         raise DomainError(_("This date is in the future. Record what has already happened."), field)
 
 
-def record_event(org: Organisation, kind: EventKind, *, occurred_on: dt.date, recorded_by: User,
-                 payload: dict[str, Any], for_household: Household | None = None, plot_id: int | None = None,
-                 planting_id: int | None = None, supersedes: Event | None = None,
-                 reason: str | None = None, date_field: str = "occurred_on") -> Event:
+def record_event(
+    org: Organisation,
+    kind: EventKind,
+    *,
+    occurred_on: dt.date,
+    recorded_by: User,
+    payload: dict[str, Any],
+    for_household: Household | None = None,
+    plot_id: int | None = None,
+    planting_id: int | None = None,
+    supersedes: Event | None = None,
+    reason: str | None = None,
+    date_field: str = "occurred_on",
+) -> Event:
     check_not_future(occurred_on, date_field)
     recorded_at = _history_time.get()
     if supersedes is not None:
@@ -45,10 +56,16 @@ def record_event(org: Organisation, kind: EventKind, *, occurred_on: dt.date, re
     late_after = current_app.config["LATE_ENTRY_DAYS"]
     recorded_on = recorded_at.date() if recorded_at else local_today()
     event = Event(  # ids, not relationships: the hash below must see exactly what will be stored
-        organisation_id=org.id, kind=kind, occurred_on=occurred_on, recorded_by_id=recorded_by.id,
-        for_household_id=for_household.id if for_household else None, plot_id=plot_id, planting_id=planting_id,
+        organisation_id=org.id,
+        kind=kind,
+        occurred_on=occurred_on,
+        recorded_by_id=recorded_by.id,
+        for_household_id=for_household.id if for_household else None,
+        plot_id=plot_id,
+        planting_id=planting_id,
         payload=_jsonable(payload),
-        supersedes_id=supersedes.id if supersedes else None, reason=reason,
+        supersedes_id=supersedes.id if supersedes else None,
+        reason=reason,
         late=(recorded_on - occurred_on).days > late_after,
     )
     event.recorded_at = recorded_at or utcnow()
@@ -61,8 +78,9 @@ def record_event(org: Organisation, kind: EventKind, *, occurred_on: dt.date, re
 
 
 def _own_household_id(org: Organisation, user: User) -> int | None:
-    return db.session.scalar(sa.select(Membership.household_id).where(
-        Membership.user_id == user.id, Membership.organisation_id == org.id))
+    return db.session.scalar(
+        sa.select(Membership.household_id).where(Membership.user_id == user.id, Membership.organisation_id == org.id)
+    )
 
 
 _history_time: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("history_time", default=None)
@@ -84,6 +102,7 @@ def recorded_as_of(moment: dt.datetime):
 
 def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
     """Dates and decimals as text, so the payload reads the same on SQLite and PostgreSQL."""
+
     def convert(value):
         if isinstance(value, (dt.date, dt.datetime)):
             return value.isoformat()

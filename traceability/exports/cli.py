@@ -3,6 +3,7 @@ and ``export site -o DIR``: the public pages as a static site.
 
 Read-only: every command reads through the export modules and writes one file; nothing is committed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,8 +49,9 @@ def _selection(org_code: str, lot_code: str | None, start: str | None, end: str 
     if org is None:
         raise click.ClickException(f"No organisation with the code {org_code!r}.")
     if lot_code:
-        lot = db.session.scalar(sa.select(Lot).where(Lot.organisation_id == org.id,
-                                                     Lot.code == lot_code.strip().upper()))
+        lot = db.session.scalar(
+            sa.select(Lot).where(Lot.organisation_id == org.id, Lot.code == lot_code.strip().upper())
+        )
         if lot is None:
             raise click.ClickException(f"No lot {lot_code!r} in organisation {org.code}.")
         return org, lot, None, None
@@ -61,15 +63,18 @@ def _selection(org_code: str, lot_code: str | None, start: str | None, end: str 
 
 def _selectors(command):
     """The options every export shares; the command receives (org, lot, start, end, output)."""
+
     @click.option("--org", "org_code", required=True, help="Short code of the organisation, e.g. tay-hoang.")
     @click.option("--lot", "lot_code", help="A lot code: the lot's whole lineage, back and forward.")
     @click.option("--from", "start", help="First day (YYYY-MM-DD), with --to.")
     @click.option("--to", "end", help="Last day (YYYY-MM-DD), included.")
-    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
-                  help="File to write.")
+    @click.option(
+        "-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="File to write."
+    )
     @functools.wraps(command)
     def wrapper(org_code, lot_code, start, end, output):
         return command(*_selection(org_code, lot_code, start, end), output)
+
     return wrapper
 
 
@@ -104,9 +109,13 @@ def export_fsma(org, lot, start, end, output):
 @_selectors
 def export_portal(org, lot, start, end, output):
     """The ten TT 02/2024 fields per lot (one lot, or every lot produced in the dates): JSON, or CSV for .csv."""
-    lots = [lot] if lot is not None else db.session.scalars(
-        sa.select(Lot).where(Lot.organisation_id == org.id, Lot.produced_on.between(start, end))
-        .order_by(Lot.code)).all()
+    lots = (
+        [lot]
+        if lot is not None
+        else db.session.scalars(
+            sa.select(Lot).where(Lot.organisation_id == org.id, Lot.produced_on.between(start, end)).order_by(Lot.code)
+        ).all()
+    )
     records = [portal_record(x) for x in lots]
     if output.lower().endswith(".csv"):
         with open(output, "w", encoding="utf-8-sig", newline="") as fp:
@@ -118,8 +127,13 @@ def export_portal(org, lot, start, end, output):
 
 
 @export.command("site")
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, writable=True),
-              help="Directory to write the static site into (created if missing).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, writable=True),
+    help="Directory to write the static site into (created if missing).",
+)
 @click.option("--org", "org_code", help="Only this organisation's lots (default: every organisation).")
 def export_site(output, org_code):
     """Every public provenance page as static HTML at the same paths, for any static host."""
@@ -130,6 +144,7 @@ def export_site(output, org_code):
     if org_code and db.session.scalar(sa.select(Organisation.id).where(Organisation.code == org_code)) is None:
         raise click.ClickException(f"No organisation with the code {org_code!r}.")
     with click.progressbar(length=1, label="Pages", file=None) as bar:
+
         def report(done, total):
             bar.length = total
             bar.update(done - bar.pos)

@@ -14,6 +14,7 @@ Planting, input application, inspection, certificate, end of season and recall c
 out by mistake: they observe no lot (they are master data or farm records), so they are not EPCIS
 object events and are omitted from every document.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,8 +34,14 @@ from traceability.lots.lineage import reachable
 from traceability.lots.models import Lot, LotLink, Party, Recall, Sale, UnitSerial
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
-EPCIS_KINDS = (EventKind.HARVEST, EventKind.RECEIVING, EventKind.PROCESSING, EventKind.PACKING,
-               EventKind.SALE, EventKind.RECALL)
+EPCIS_KINDS = (
+    EventKind.HARVEST,
+    EventKind.RECEIVING,
+    EventKind.PROCESSING,
+    EventKind.PACKING,
+    EventKind.SALE,
+    EventKind.RECALL,
+)
 # Vietnam has kept UTC+7 without daylight saving since 1975: a fixed offset is exact.
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
 OFFSET = "+07:00"
@@ -61,8 +68,13 @@ class Facts:
 
 def _codes_named(event: Event) -> set[str]:
     p = event.payload or {}
-    codes = {p.get("lot_code"), p.get("lot"), p.get("source"), *(p.get("lots") or []),
-             *(item.get("lot") for item in p.get("inputs") or [])}
+    codes = {
+        p.get("lot_code"),
+        p.get("lot"),
+        p.get("source"),
+        *(p.get("lots") or []),
+        *(item.get("lot") for item in p.get("inputs") or []),
+    }
     return codes - {None, ""}
 
 
@@ -72,24 +84,32 @@ def gather(org: Organisation, events: list[Event]) -> Facts:
     if not event_ids:
         return facts
     codes = set().union(*(_codes_named(e) for e in events))
-    lots = db.session.scalars(
-        sa.select(Lot).where(Lot.organisation_id == org.id,
-                             sa.or_(Lot.event_id.in_(event_ids), Lot.code.in_(sorted(codes))))
-        .options(joinedload(Lot.product), joinedload(Lot.plot).joinedload(Plot.village), joinedload(Lot.planting))
-    ).unique().all()
+    lots = (
+        db.session.scalars(
+            sa.select(Lot)
+            .where(Lot.organisation_id == org.id, sa.or_(Lot.event_id.in_(event_ids), Lot.code.in_(sorted(codes))))
+            .options(joinedload(Lot.product), joinedload(Lot.plot).joinedload(Plot.village), joinedload(Lot.planting))
+        )
+        .unique()
+        .all()
+    )
     for lot in sorted(lots, key=lambda x: x.code):
         facts.by_code[lot.code] = lot
         facts.made_by.setdefault(lot.event_id, []).append(lot)
     packed = [lot.id for e in events if e.kind is EventKind.PACKING for lot in facts.made_by.get(e.id, [])]
     if packed:
         for lot_id, serial in db.session.execute(
-                sa.select(UnitSerial.lot_id, UnitSerial.serial).where(UnitSerial.lot_id.in_(packed))
-                .order_by(UnitSerial.id)):
+            sa.select(UnitSerial.lot_id, UnitSerial.serial).where(UnitSerial.lot_id.in_(packed)).order_by(UnitSerial.id)
+        ):
             facts.serials.setdefault(lot_id, []).append(serial)
     party_ids = {(e.payload or {}).get(k) for e in events for k in ("buyer_id", "supplier_id")} - {None}
     if party_ids:
-        facts.parties = {p.id: p for p in db.session.scalars(
-            sa.select(Party).where(Party.organisation_id == org.id, Party.id.in_(party_ids)))}
+        facts.parties = {
+            p.id: p
+            for p in db.session.scalars(
+                sa.select(Party).where(Party.organisation_id == org.id, Party.id.in_(party_ids))
+            )
+        }
     return facts
 
 
@@ -122,34 +142,51 @@ def _common(event: Event, kind: str, location: str) -> dict:
 
 def _harvest(event: Event, facts: Facts) -> dict:
     lot = facts.made_by[event.id][0]
-    return {**_common(event, "ObjectEvent", ids.plot_location(facts.org, lot.plot)), "action": "ADD",
-            "bizStep": "commissioning", "disposition": "active",
-            "quantityList": [_quantity(facts, lot, lot.quantity)], "ilmd": {"cbvmda:countryOfOrigin": "VN"}}
+    return {
+        **_common(event, "ObjectEvent", ids.plot_location(facts.org, lot.plot)),
+        "action": "ADD",
+        "bizStep": "commissioning",
+        "disposition": "active",
+        "quantityList": [_quantity(facts, lot, lot.quantity)],
+        "ilmd": {"cbvmda:countryOfOrigin": "VN"},
+    }
 
 
 def _receiving(event: Event, facts: Facts) -> dict:
     lot = facts.made_by[event.id][0]
-    return {**_common(event, "ObjectEvent", ids.organisation_location(facts.org)), "action": "ADD",
-            "bizStep": "receiving", "disposition": "active", "quantityList": [_quantity(facts, lot, lot.quantity)],
-            "sourceList": [{"type": "owning_party", "source": ids.party_uri(facts.org, event.payload["supplier_id"])}],
-            "destinationList": [{"type": "owning_party", "destination": ids.organisation_uri(facts.org)}]}
+    return {
+        **_common(event, "ObjectEvent", ids.organisation_location(facts.org)),
+        "action": "ADD",
+        "bizStep": "receiving",
+        "disposition": "active",
+        "quantityList": [_quantity(facts, lot, lot.quantity)],
+        "sourceList": [{"type": "owning_party", "source": ids.party_uri(facts.org, event.payload["supplier_id"])}],
+        "destinationList": [{"type": "owning_party", "destination": ids.organisation_uri(facts.org)}],
+    }
 
 
 def _processing(event: Event, facts: Facts) -> dict:
     inputs = [_quantity(facts, facts.by_code[i["lot"]], i["quantity"], i["unit"]) for i in event.payload["inputs"]]
     outputs = [_quantity(facts, lot, lot.quantity) for lot in facts.made_by[event.id]]
-    return {**_common(event, "TransformationEvent", ids.organisation_location(facts.org)),
-            "inputQuantityList": inputs, "outputQuantityList": outputs,
-            "bizStep": "creating_class_instance", "disposition": "active"}
+    return {
+        **_common(event, "TransformationEvent", ids.organisation_location(facts.org)),
+        "inputQuantityList": inputs,
+        "outputQuantityList": outputs,
+        "bizStep": "creating_class_instance",
+        "disposition": "active",
+    }
 
 
 def _packing(event: Event, facts: Facts) -> dict:
     p = event.payload
     packed = facts.made_by[event.id][0]
-    document = {**_common(event, "TransformationEvent", ids.organisation_location(facts.org)),
-                "inputQuantityList": [_quantity(facts, facts.by_code[p["source"]], p["used"], p["unit"])],
-                "outputQuantityList": [_quantity(facts, packed, packed.quantity)],
-                "bizStep": "packing", "disposition": "active"}
+    document = {
+        **_common(event, "TransformationEvent", ids.organisation_location(facts.org)),
+        "inputQuantityList": [_quantity(facts, facts.by_code[p["source"]], p["used"], p["unit"])],
+        "outputQuantityList": [_quantity(facts, packed, packed.quantity)],
+        "bizStep": "packing",
+        "disposition": "active",
+    }
     if facts.serials.get(packed.id):
         document["outputEPCList"] = [ids.serial_uri(facts.org, packed, s) for s in facts.serials[packed.id]]
     return document
@@ -157,35 +194,54 @@ def _packing(event: Event, facts: Facts) -> dict:
 
 def _sale(event: Event, facts: Facts) -> dict:
     p = event.payload
-    document = {**_common(event, "ObjectEvent", ids.organisation_location(facts.org)), "action": "OBSERVE",
-                "bizStep": "shipping", "disposition": "in_transit",
-                "quantityList": [_quantity(facts, facts.by_code[p["lot"]], p["quantity"], p["unit"])],
-                "sourceList": [{"type": "owning_party", "source": ids.organisation_uri(facts.org)}],
-                "destinationList": [{"type": "owning_party", "destination": ids.party_uri(facts.org, p["buyer_id"])}]}
+    document = {
+        **_common(event, "ObjectEvent", ids.organisation_location(facts.org)),
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+        "disposition": "in_transit",
+        "quantityList": [_quantity(facts, facts.by_code[p["lot"]], p["quantity"], p["unit"])],
+        "sourceList": [{"type": "owning_party", "source": ids.organisation_uri(facts.org)}],
+        "destinationList": [{"type": "owning_party", "destination": ids.party_uri(facts.org, p["buyer_id"])}],
+    }
     if p.get("invoice_ref"):
-        document["bizTransactionList"] = [{"type": "inv", "bizTransaction": ids.invoice_uri(facts.org,
-                                                                                           p["invoice_ref"])}]
+        document["bizTransactionList"] = [
+            {"type": "inv", "bizTransaction": ids.invoice_uri(facts.org, p["invoice_ref"])}
+        ]
     return document
 
 
 def _recall(event: Event, facts: Facts) -> dict:
     codes = event.payload.get("lots") or [event.payload["lot"]]  # the lots recalled when it was opened
-    return {**_common(event, "ObjectEvent", ids.organisation_location(facts.org)), "action": "OBSERVE",
-            "bizStep": "holding", "disposition": "recalled",
-            "quantityList": [_quantity(facts, facts.by_code[c]) for c in codes if c in facts.by_code]}
+    return {
+        **_common(event, "ObjectEvent", ids.organisation_location(facts.org)),
+        "action": "OBSERVE",
+        "bizStep": "holding",
+        "disposition": "recalled",
+        "quantityList": [_quantity(facts, facts.by_code[c]) for c in codes if c in facts.by_code],
+    }
 
 
-BUILDERS = {EventKind.HARVEST: _harvest, EventKind.RECEIVING: _receiving, EventKind.PROCESSING: _processing,
-            EventKind.PACKING: _packing, EventKind.SALE: _sale, EventKind.RECALL: _recall}
+BUILDERS = {
+    EventKind.HARVEST: _harvest,
+    EventKind.RECEIVING: _receiving,
+    EventKind.PROCESSING: _processing,
+    EventKind.PACKING: _packing,
+    EventKind.SALE: _sale,
+    EventKind.RECALL: _recall,
+}
 
 
 def epcis_document(org: Organisation, events: list[Event], *, created: dt.datetime | None = None) -> dict:
     events = [e for e in events if e.kind in BUILDERS and e.organisation_id == org.id]
     facts = gather(org, events)
     created = (created or dt.datetime.now(VIETNAM)).astimezone(VIETNAM)
-    return {"@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
-            "creationDate": created.isoformat(timespec="seconds"),
-            "epcisBody": {"eventList": [BUILDERS[e.kind](e, facts) for e in events]}}
+    return {
+        "@context": CONTEXT,
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": created.isoformat(timespec="seconds"),
+        "epcisBody": {"eventList": [BUILDERS[e.kind](e, facts) for e in events]},
+    }
 
 
 def events_for_lot(org: Organisation, lot: Lot) -> list[Event]:
@@ -195,20 +251,29 @@ def events_for_lot(org: Organisation, lot: Lot) -> list[Event]:
     lot_ids = sorted(set(reachable(lot.id, forward=True)) | set(reachable(lot.id, forward=False)))
     touching = sa.union(
         sa.select(Lot.event_id).where(Lot.id.in_(lot_ids)),
-        sa.select(LotLink.event_id).where(sa.or_(LotLink.input_lot_id.in_(lot_ids),
-                                                 LotLink.output_lot_id.in_(lot_ids))),
+        sa.select(LotLink.event_id).where(
+            sa.or_(LotLink.input_lot_id.in_(lot_ids), LotLink.output_lot_id.in_(lot_ids))
+        ),
         sa.select(Sale.event_id).where(Sale.lot_id.in_(lot_ids)),
-        sa.select(Recall.event_id).where(sa.or_(
-            Recall.lot_id.in_(lot_ids),
-            Recall.id.in_(sa.select(Lot.recall_id).where(Lot.id.in_(lot_ids))))),
+        sa.select(Recall.event_id).where(
+            sa.or_(Recall.lot_id.in_(lot_ids), Recall.id.in_(sa.select(Lot.recall_id).where(Lot.id.in_(lot_ids))))
+        ),
     )
-    return list(db.session.scalars(
-        sa.select(Event).where(Event.organisation_id == org.id, Event.kind.in_(EPCIS_KINDS),
-                               Event.id.in_(touching)).order_by(Event.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Event)
+            .where(Event.organisation_id == org.id, Event.kind.in_(EPCIS_KINDS), Event.id.in_(touching))
+            .order_by(Event.id)
+        )
+    )
 
 
 def events_between(org: Organisation, start: dt.date, end: dt.date) -> list[Event]:
     """The EPCIS events that happened from ``start`` to ``end`` (both included), in recording order."""
-    return list(db.session.scalars(
-        sa.select(Event).where(Event.organisation_id == org.id, Event.kind.in_(EPCIS_KINDS),
-                               Event.occurred_on.between(start, end)).order_by(Event.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Event)
+            .where(Event.organisation_id == org.id, Event.kind.in_(EPCIS_KINDS), Event.occurred_on.between(start, end))
+            .order_by(Event.id)
+        )
+    )

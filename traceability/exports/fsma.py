@@ -9,6 +9,7 @@ Locations are described by business name, village, commune, province and country
 household's name or phone number never appears. Buyers and suppliers are named, because here they
 are businesses, and the rule requires the immediate recipient or source.
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,9 +24,21 @@ from traceability.events.models import Event, EventKind
 from traceability.exports.epcis import Facts, gather, number
 from traceability.lots.models import Lot
 
-COLUMNS = ["traceability_lot_code", "tlc_source", "product_description", "quantity", "unit_of_measure",
-           "event_type", "event_date", "location_description", "reference_document_type",
-           "reference_document_number", "input_lots", "ship_to", "received_from"]
+COLUMNS = [
+    "traceability_lot_code",
+    "tlc_source",
+    "product_description",
+    "quantity",
+    "unit_of_measure",
+    "event_type",
+    "event_date",
+    "location_description",
+    "reference_document_type",
+    "reference_document_number",
+    "input_lots",
+    "ship_to",
+    "received_from",
+]
 
 
 def _places(*parts) -> str:
@@ -60,11 +73,18 @@ def product_description(lot: Lot) -> str:
 
 def _row(facts: Facts, event: Event, lot: Lot, event_type: str, quantity, unit: str, **extra) -> dict:
     row = dict.fromkeys(COLUMNS, "")
-    row.update(traceability_lot_code=lot.code, tlc_source=lot_place(facts.org, lot),
-               product_description=product_description(lot), quantity=number(quantity), unit_of_measure=unit,
-               event_type=event_type, event_date=event.occurred_on.isoformat(),
-               location_description=organisation_place(facts.org),
-               reference_document_type="event", reference_document_number=str(event.id))
+    row.update(
+        traceability_lot_code=lot.code,
+        tlc_source=lot_place(facts.org, lot),
+        product_description=product_description(lot),
+        quantity=number(quantity),
+        unit_of_measure=unit,
+        event_type=event_type,
+        event_date=event.occurred_on.isoformat(),
+        location_description=organisation_place(facts.org),
+        reference_document_type="event",
+        reference_document_number=str(event.id),
+    )
     row.update(extra)
     return row
 
@@ -78,20 +98,46 @@ def _rows_of(event: Event, facts: Facts) -> list[dict]:
     p = event.payload or {}
     made = facts.made_by.get(event.id, [])
     if event.kind is EventKind.HARVEST:
-        return [_row(facts, event, lot, "harvesting", lot.quantity, lot.unit,
-                     location_description=lot_place(facts.org, lot)) for lot in made]
+        return [
+            _row(
+                facts, event, lot, "harvesting", lot.quantity, lot.unit, location_description=lot_place(facts.org, lot)
+            )
+            for lot in made
+        ]
     if event.kind is EventKind.RECEIVING:
-        return [_row(facts, event, lot, "receiving", lot.quantity, lot.unit,
-                     received_from=_party_name(facts, p.get("supplier_id"))) for lot in made]
+        return [
+            _row(
+                facts,
+                event,
+                lot,
+                "receiving",
+                lot.quantity,
+                lot.unit,
+                received_from=_party_name(facts, p.get("supplier_id")),
+            )
+            for lot in made
+        ]
     if event.kind in (EventKind.PROCESSING, EventKind.PACKING):
         inputs = [i["lot"] for i in p["inputs"]] if event.kind is EventKind.PROCESSING else [p["source"]]
-        return [_row(facts, event, lot, "transformation", lot.quantity, lot.unit,
-                     input_lots=";".join(sorted(inputs))) for lot in made]
+        return [
+            _row(facts, event, lot, "transformation", lot.quantity, lot.unit, input_lots=";".join(sorted(inputs)))
+            for lot in made
+        ]
     if event.kind is EventKind.SALE:
         document = ("invoice", p["invoice_ref"]) if p.get("invoice_ref") else ("event", str(event.id))
-        return [_row(facts, event, facts.by_code[p["lot"]], "shipping", p["quantity"], p["unit"],
-                     ship_to=_party_name(facts, p.get("buyer_id")),
-                     reference_document_type=document[0], reference_document_number=document[1])]
+        return [
+            _row(
+                facts,
+                event,
+                facts.by_code[p["lot"]],
+                "shipping",
+                p["quantity"],
+                p["unit"],
+                ship_to=_party_name(facts, p.get("buyer_id")),
+                reference_document_type=document[0],
+                reference_document_number=document[1],
+            )
+        ]
     return []  # not a critical tracking event
 
 

@@ -5,6 +5,7 @@ gets the same shape under the organisation's own path (``/o/{org}/…``): a late
 addresses, so their shape must not change. Buyers and suppliers appear only by their number:
 their names and phone numbers are private and never become part of an identifier.
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -64,7 +65,7 @@ def sgln(org: Organisation, extension: str = "0") -> str | None:
     prefix, gln = org.gs1_company_prefix or "", org.gln or ""
     if not (prefix.isdigit() and 6 <= len(prefix) <= 12 and is_valid_gln(gln) and gln.startswith(prefix)):
         return None
-    return f"urn:epc:id:sgln:{prefix}.{gln[len(prefix):12]}.{extension}"
+    return f"urn:epc:id:sgln:{prefix}.{gln[len(prefix) : 12]}.{extension}"
 
 
 def organisation_location(org: Organisation) -> str:

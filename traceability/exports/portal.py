@@ -5,6 +5,7 @@ For the national traceability portal (QĐ 100/QĐ-TTg). Field names are English 
 production stages of the lot and of everything it was made from (one step back, repeated); sales
 are left out: a public record names no buyer.
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,8 +35,14 @@ label_vi = {
 }
 
 # Names of the schemes as they are written on Vietnamese labels and certificates.
-STANDARD_NAMES = {"vietgap": "VietGAP", "organic": "Hữu cơ", "food_safety": "ATTP", "ocop": "OCOP",
-                  "declaration": "Tự công bố", "other": ""}
+STANDARD_NAMES = {
+    "vietgap": "VietGAP",
+    "organic": "Hữu cơ",
+    "food_safety": "ATTP",
+    "ocop": "OCOP",
+    "declaration": "Tự công bố",
+    "other": "",
+}
 
 
 def _stages(org: Organisation, lot: Lot) -> list[dict]:
@@ -45,9 +52,15 @@ def _stages(org: Organisation, lot: Lot) -> list[dict]:
     for made in lots:
         event = events[made.event_id]
         location = ids.plot_location(org, made.plot) if made.plot is not None else ids.organisation_location(org)
-        stages.append({"stage": event.kind.value, "product_trace_code": ids.lot_uri(org, made),
-                       "location_trace_code": location, "event_time": event.occurred_on.isoformat(),
-                       "_order": (event.occurred_on, event.id, made.code)})
+        stages.append(
+            {
+                "stage": event.kind.value,
+                "product_trace_code": ids.lot_uri(org, made),
+                "location_trace_code": location,
+                "event_time": event.occurred_on.isoformat(),
+                "_order": (event.occurred_on, event.id, made.code),
+            }
+        )
     stages.sort(key=lambda s: s.pop("_order"))
     return stages
 
@@ -55,8 +68,9 @@ def _stages(org: Organisation, lot: Lot) -> list[dict]:
 def portal_record(lot: Lot) -> dict:
     org = db.session.get(Organisation, lot.organisation_id)
     serials = db.session.scalar(sa.select(sa.func.count(UnitSerial.id)).where(UnitSerial.lot_id == lot.id))
-    standards = sorted(" ".join(filter(None, (STANDARD_NAMES.get(c.kind.value, ""), c.number)))
-                       for c in lot.certificates)
+    standards = sorted(
+        " ".join(filter(None, (STANDARD_NAMES.get(c.kind.value, ""), c.number))) for c in lot.certificates
+    )
     return {
         "product_name": lot.label,
         "image_url": None,  # products carry no image yet; event photos are private records

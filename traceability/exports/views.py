@@ -1,4 +1,5 @@
 """Exports from the web: one lot's whole lineage, or every event in a date range."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,15 +31,19 @@ def _download(fmt: str, name: str, events, lots) -> Response:
         if fmt == "fsma.xlsx":
             buffer = io.BytesIO()
             write_xlsx(rows, buffer)
-            return _file(buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                         f"{name}-fsma.xlsx")
+            return _file(
+                buffer.getvalue(),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                f"{name}-fsma.xlsx",
+            )
         text = io.StringIO()
         write_csv(rows, text)
         return _file(text.getvalue().encode("utf-8-sig"), "text/csv", f"{name}-fsma.csv")
     records = [portal_record(x) for x in lots]
     if fmt == "portal.json":
-        return _file(json.dumps(records, ensure_ascii=False, indent=2).encode(), "application/json",
-                     f"{name}-portal.json")
+        return _file(
+            json.dumps(records, ensure_ascii=False, indent=2).encode(), "application/json", f"{name}-portal.json"
+        )
     text = io.StringIO()
     write_portal_csv(records, text)
     return _file(text.getvalue().encode("utf-8-sig"), "text/csv", f"{name}-portal.csv")
@@ -65,8 +70,11 @@ def exports():
     """A date range and a format: the form is a GET, so the link can be saved and shared."""
     errors = {}
     today = local_today()
-    values = {"start": request.args.get("start", (today - dt.timedelta(days=30)).isoformat()),
-              "end": request.args.get("end", today.isoformat()), "fmt": request.args.get("fmt", "")}
+    values = {
+        "start": request.args.get("start", (today - dt.timedelta(days=30)).isoformat()),
+        "end": request.args.get("end", today.isoformat()),
+        "fmt": request.args.get("fmt", ""),
+    }
     if values["fmt"]:
         try:
             start, end = dt.date.fromisoformat(values["start"]), dt.date.fromisoformat(values["end"])
@@ -79,7 +87,12 @@ def exports():
                 errors["fmt"] = _("Choose a format from the list.")
             else:
                 lots = scoped(Lot).where(Lot.produced_on.between(start, end)).order_by(Lot.produced_on, Lot.code)
-                return _download(values["fmt"], f"{g.org.code}-{start}-{end}", events_between(g.org, start, end),
-                                 db.session.scalars(lots).all())
+                return _download(
+                    values["fmt"],
+                    f"{g.org.code}-{start}-{end}",
+                    events_between(g.org, start, end),
+                    db.session.scalars(lots).all(),
+                )
     return render_template("exports/index.html", values=values, errors=errors, formats=FORMATS), (
-        400 if errors else 200)
+        400 if errors else 200
+    )

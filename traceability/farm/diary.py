@@ -1,4 +1,5 @@
 """The production diary (nhật ký sản xuất) of one season on one plot: what the PDF shows."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -17,22 +18,45 @@ def diary_context(planting: Planting) -> dict:
     from traceability.quality.models import Inspection
 
     applications = db.session.scalars(
-        sa.select(InputApplication).where(InputApplication.planting_id == planting.id)
+        sa.select(InputApplication)
+        .where(InputApplication.planting_id == planting.id)
         .order_by(InputApplication.applied_on, InputApplication.id)
     ).all()
-    events = {e.id: e for e in db.session.scalars(
-        sa.select(Event).where(Event.planting_id == planting.id)
-        .options(joinedload(Event.recorded_by), joinedload(Event.for_household)))}
+    events = {
+        e.id: e
+        for e in db.session.scalars(
+            sa.select(Event)
+            .where(Event.planting_id == planting.id)
+            .options(joinedload(Event.recorded_by), joinedload(Event.for_household))
+        )
+    }
     lots = db.session.scalars(sa.select(Lot).where(Lot.planting_id == planting.id).order_by(Lot.produced_on)).all()
     season_end = max([planting.sown_on, *(lot.produced_on for lot in lots), local_today()])
     scope = [Inspection.plot_id == planting.plot_id]
     if planting.household_id:
         scope.append(Inspection.household_id == planting.household_id)
-    inspections = db.session.scalars(
-        sa.select(Inspection).where(Inspection.organisation_id == planting.organisation_id, sa.or_(*scope),
-                                    Inspection.inspected_on.between(planting.sown_on, season_end))
-        .options(joinedload(Inspection.inspector)).order_by(Inspection.inspected_on)
-    ).unique().all()
-    return {"planting": planting, "plot": planting.plot, "household": planting.household,
-            "applications": applications, "events": events, "lots": lots, "inspections": inspections,
-            "organisation": db.session.get(Organisation, planting.organisation_id), "printed_on": local_today()}
+    inspections = (
+        db.session.scalars(
+            sa.select(Inspection)
+            .where(
+                Inspection.organisation_id == planting.organisation_id,
+                sa.or_(*scope),
+                Inspection.inspected_on.between(planting.sown_on, season_end),
+            )
+            .options(joinedload(Inspection.inspector))
+            .order_by(Inspection.inspected_on)
+        )
+        .unique()
+        .all()
+    )
+    return {
+        "planting": planting,
+        "plot": planting.plot,
+        "household": planting.household,
+        "applications": applications,
+        "events": events,
+        "lots": lots,
+        "inspections": inspections,
+        "organisation": db.session.get(Organisation, planting.organisation_id),
+        "printed_on": local_today(),
+    }

@@ -27,7 +27,9 @@ class HouseholdForm(Form):
     name = text(_l("Head of household"), required())
     village_id = SelectField(_l("Village"), [required()], coerce=optional_int)
     phone = StringField(
-        _l("Phone (private, never shown publicly)"), [Length(max=20)], filters=[strip],
+        _l("Phone (private, never shown publicly)"),
+        [Length(max=20)],
+        filters=[strip],
         render_kw={"inputmode": "tel", "autocomplete": "off"},
     )
 
@@ -39,9 +41,7 @@ class PlotForm(Form):
     household_id = SelectField(_l("Household"), [Optional()], coerce=optional_int)
     area_m2 = LocalDecimalField(_l("Area (m²)"), [required_input()], description=_l("1 sào = 500 m²"))
     crop = text(_l("Crop"), required(), render_kw={"list": "crop-suggestions"})
-    vietgap_status = SelectField(
-        _l("VietGAP status"), choices=choices(VIETGAP_STATUS_LABELS.items())
-    )
+    vietgap_status = SelectField(_l("VietGAP status"), choices=choices(VIETGAP_STATUS_LABELS.items()))
     latitude = LocalDecimalField(_l("Latitude"), [Optional()], description=_l("For example 16,5712"))
     longitude = LocalDecimalField(_l("Longitude"), [Optional()], description=_l("For example 107,5021"))
 
@@ -53,13 +53,13 @@ class PlotForm(Form):
 class PlantingForm(Form):
     plot_id = SelectField(_l("Plot"), [required()], coerce=optional_int)
     sown_on = date_field(_l("Sowing or transplanting date"), required())
-    crop = text(_l("Crop"), render_kw={"list": "crop-suggestions"},
-                description=_l("Leave empty for the plot's crop."))
+    crop = text(_l("Crop"), render_kw={"list": "crop-suggestions"}, description=_l("Leave empty for the plot's crop."))
     variety = text(_l("Variety"))
     seed_source = text(_l("Seed from (shop, supplier)"), max_length=255)
     seed_lot = text(_l("Seed lot number"), max_length=60)
-    area_m2 = LocalDecimalField(_l("Area planted (m²)"), [Optional()],
-                                description=_l("Leave empty for the whole plot."))
+    area_m2 = LocalDecimalField(
+        _l("Area planted (m²)"), [Optional()], description=_l("Leave empty for the whole plot.")
+    )
     expected_harvest_from = date_field(_l("Harvest expected from"), Optional())
     expected_harvest_to = date_field(_l("Harvest expected until"), Optional())
 
@@ -80,21 +80,32 @@ class InputForm(Form):
     dose_unit = text(_l("Unit of the amount"), max_length=20, description=_l("For example ml, g, kg, bình 16 L"))
     # For a product that is not on the organisation's list:
     trade_name = text(_l("Trade name"), description=_l("Only if the product is not in the list."))
-    kind = SelectField(_l("Kind"), [Optional()],
-                       choices=choices([("", _l("Choose…")), *INPUT_KIND_LABELS.items()]))
+    kind = SelectField(_l("Kind"), [Optional()], choices=choices([("", _l("Choose…")), *INPUT_KIND_LABELS.items()]))
     active_ingredient = text(_l("Active ingredient"), max_length=255)
-    phi_days = IntegerField(_l("Pre-harvest interval (days, from the label)"),
-                            [Optional(), NumberRange(min=0, max=365, message=_l("Between 0 and 365 days."))],
-                            render_kw={"inputmode": "numeric"})
-    area_m2 = LocalDecimalField(_l("Area treated (m²)"), [Optional()],
-                                description=_l("Leave empty for the whole planting."))
+    phi_days = IntegerField(
+        _l("Pre-harvest interval (days, from the label)"),
+        [Optional(), NumberRange(min=0, max=365, message=_l("Between 0 and 365 days."))],
+        render_kw={"inputmode": "numeric"},
+    )
+    area_m2 = LocalDecimalField(
+        _l("Area treated (m²)"), [Optional()], description=_l("Leave empty for the whole planting.")
+    )
     method = text(_l("Method"), max_length=40, description=_l("For example phun (spray), bón gốc"))
     operator = text(_l("Who applied it"))
     photo = photo_field()
     reason = text(_l("Why is this corrected?"), max_length=255)
 
-    more_fields = ("dose_unit", "trade_name", "kind", "active_ingredient", "phi_days", "area_m2", "method",
-                   "operator", "photo")
+    more_fields = (
+        "dose_unit",
+        "trade_name",
+        "kind",
+        "active_ingredient",
+        "phi_days",
+        "area_m2",
+        "method",
+        "operator",
+        "photo",
+    )
     more_label = _l("Other product, unit, area, method, photo")
 
 
@@ -102,8 +113,10 @@ class PermittedInputForm(Form):
     trade_name = text(_l("Trade name"), required())
     kind = SelectField(_l("Kind"), choices=choices(INPUT_KIND_LABELS.items()))
     active_ingredient = text(_l("Active ingredient"), max_length=255)
-    phi_days = IntegerField(_l("Pre-harvest interval (days, from the label)"),
-                            [Optional(), NumberRange(min=0, max=365, message=_l("Between 0 and 365 days."))],
-                            render_kw={"inputmode": "numeric"})
+    phi_days = IntegerField(
+        _l("Pre-harvest interval (days, from the label)"),
+        [Optional(), NumberRange(min=0, max=365, message=_l("Between 0 and 365 days."))],
+        render_kw={"inputmode": "numeric"},
+    )
     dose_unit = text(_l("Usual unit"), max_length=20)
     source = text(_l("Source of the PHI and registration"), max_length=255)

@@ -1,4 +1,5 @@
 """Field records on a phone: plantings, sprays and fertiliser, the permitted-product list."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -42,8 +43,11 @@ FIELD_WORKERS = PLOT_EDITORS  # members, managers, admins record field work
 
 
 def own_household_id() -> int | None:
-    return db.session.scalar(sa.select(Membership.household_id).where(
-        Membership.user_id == current_user.id, Membership.organisation_id == g.org.id))
+    return db.session.scalar(
+        sa.select(Membership.household_id).where(
+            Membership.user_id == current_user.id, Membership.organisation_id == g.org.id
+        )
+    )
 
 
 def growing_plantings() -> list[Planting]:
@@ -67,8 +71,9 @@ def plantings():
     """Each growing season with the date its plot may be harvested (one query for all PHIs)."""
     rows = growing_plantings()
     blocks = seasons.harvest_blocks([p.id for p in rows])
-    return render_template("farm/plantings.html", plantings=rows, blocks=blocks, today=local_today(),
-                           can_record=g.role in FIELD_WORKERS)
+    return render_template(
+        "farm/plantings.html", plantings=rows, blocks=blocks, today=local_today(), can_record=g.role in FIELD_WORKERS
+    )
 
 
 @bp.route("/plantings/new", methods=["GET", "POST"])
@@ -101,21 +106,36 @@ def planting_detail(record_id: int):
 
     planting = get_scoped_or_404(Planting, record_id)
     applications = db.session.scalars(
-        sa.select(InputApplication).where(InputApplication.planting_id == planting.id)
+        sa.select(InputApplication)
+        .where(InputApplication.planting_id == planting.id)
         .order_by(InputApplication.applied_on.desc(), InputApplication.id.desc())
     ).all()
-    events = {e.id: e for e in db.session.scalars(
-        sa.select(Event).where(Event.planting_id == planting.id)
-        .options(joinedload(Event.recorded_by), joinedload(Event.for_household)))}
+    events = {
+        e.id: e
+        for e in db.session.scalars(
+            sa.select(Event)
+            .where(Event.planting_id == planting.id)
+            .options(joinedload(Event.recorded_by), joinedload(Event.for_household))
+        )
+    }
     lots = db.session.scalars(sa.select(Lot).where(Lot.planting_id == planting.id).order_by(Lot.produced_on)).all()
     block = seasons.harvest_blocks([planting.id]).get(planting.id)
     photos: dict[int, list[int]] = {}
     for photo_id, event_id in db.session.execute(
-            sa.select(Photo.id, Photo.event_id).where(Photo.event_id.in_(list(events))).order_by(Photo.id)):
+        sa.select(Photo.id, Photo.event_id).where(Photo.event_id.in_(list(events))).order_by(Photo.id)
+    ):
         photos.setdefault(event_id, []).append(photo_id)
-    return render_template("farm/planting.html", planting=planting, applications=applications, events=events,
-                           lots=lots, block=block, today=local_today(), can_record=g.role in FIELD_WORKERS,
-                           photos=photos)
+    return render_template(
+        "farm/planting.html",
+        planting=planting,
+        applications=applications,
+        events=events,
+        lots=lots,
+        block=block,
+        today=local_today(),
+        can_record=g.role in FIELD_WORKERS,
+        photos=photos,
+    )
 
 
 @bp.post("/plantings/<int:record_id>/end")
@@ -138,8 +158,11 @@ def _setup_input_form(form: InputForm, planting_id: int | None) -> None:
         chosen = get_scoped_or_404(Planting, planting_id)
         plantings_ = [chosen, *plantings_]
     form.planting_id.choices = choices([("", _l("Choose…"))] + [(p.id, planting_label(p)) for p in plantings_])
-    listed = db.session.scalars(scoped(PermittedInput).where(PermittedInput.archived_at.is_(None))
-                                .order_by(PermittedInput.kind, PermittedInput.trade_name)).all()
+    listed = db.session.scalars(
+        scoped(PermittedInput)
+        .where(PermittedInput.archived_at.is_(None))
+        .order_by(PermittedInput.kind, PermittedInput.trade_name)
+    ).all()
     form.product.choices = choices(
         [("", _l("Choose…"))]
         + [(p.trade_name, _product_label(p)) for p in listed]
@@ -149,9 +172,12 @@ def _setup_input_form(form: InputForm, planting_id: int | None) -> None:
         form.applied_on.data = local_today()
         form.planting_id.data = planting_id or (plantings_[0].id if len(plantings_) == 1 else None)
         last = db.session.scalar(
-            sa.select(InputApplication.trade_name).join(Event, Event.id == InputApplication.event_id)
+            sa.select(InputApplication.trade_name)
+            .join(Event, Event.id == InputApplication.event_id)
             .where(Event.recorded_by_id == current_user.id, InputApplication.organisation_id == g.org.id)
-            .order_by(Event.id.desc()).limit(1))
+            .order_by(Event.id.desc())
+            .limit(1)
+        )
         if last and last in {p.trade_name for p in listed}:
             form.product.data = last  # the last product this person used
 
@@ -180,7 +206,8 @@ def _save_input(form: InputForm, supersedes: InputApplication | None = None) -> 
     facts = _input_facts(form)
     data = read_upload(request.files.get("photo"))
     application = seasons.record_input_application(
-        g.org, current_user, facts, supersedes=supersedes, reason=form.reason.data if supersedes else None)
+        g.org, current_user, facts, supersedes=supersedes, reason=form.reason.data if supersedes else None
+    )
     if data:
         attach_photo(g.org, current_user, data, event_id=application.event_id)
     return application
@@ -197,8 +224,13 @@ def input_new():
     if application is not None:
         _flash_input(application)
         return redirect(url_for(".planting_detail", record_id=application.planting_id))
-    return render_template("registry/form.html", form=form, title=_("Spray or fertiliser"),
-                           cancel_url=url_for(".plantings"), multipart=True)
+    return render_template(
+        "registry/form.html",
+        form=form,
+        title=_("Spray or fertiliser"),
+        cancel_url=url_for(".plantings"),
+        multipart=True,
+    )
 
 
 @bp.route("/inputs/<int:record_id>/correct", methods=["GET", "POST"])
@@ -218,28 +250,47 @@ def input_correct(record_id: int):
     if application is not None:
         _flash_input(application)
         return redirect(url_for(".planting_detail", record_id=application.planting_id))
-    return render_template("registry/form.html", form=form, title=_("Correct a record"),
-                           cancel_url=url_for(".planting_detail", record_id=original.planting_id), multipart=True)
+    return render_template(
+        "registry/form.html",
+        form=form,
+        title=_("Correct a record"),
+        cancel_url=url_for(".planting_detail", record_id=original.planting_id),
+        multipart=True,
+    )
 
 
 def _flash_input(application: InputApplication) -> None:
     flash(_("Saved."), "success")
     if application.banned_ingredient:
-        flash(_("%(active)s is banned in Vietnam. The record is kept as it happened; this season can no longer "
-                "be sold as VietGAP and the manager is alerted.", active=application.banned_ingredient), "error")
+        flash(
+            _(
+                "%(active)s is banned in Vietnam. The record is kept as it happened; this season can no longer "
+                "be sold as VietGAP and the manager is alerted.",
+                active=application.banned_ingredient,
+            ),
+            "error",
+        )
     elif not application.on_permitted_list:
-        flash(_("%(product)s is not on your organisation's permitted list: the record is flagged for the manager.",
-                product=application.trade_name), "error")
+        flash(
+            _(
+                "%(product)s is not on your organisation's permitted list: the record is flagged for the manager.",
+                product=application.trade_name,
+            ),
+            "error",
+        )
     if application.harvest_allowed_from:
         flash(_("Harvest allowed from %(date)s.", date=application.harvest_allowed_from.strftime("%d/%m/%Y")), "info")
 
 
 add_registry_routes(
-    bp, plural="permitted_inputs", model=PermittedInput, form_class=PermittedInputForm,
-    save=seasons.save_permitted_input, editors=REGISTRY_EDITORS,
+    bp,
+    plural="permitted_inputs",
+    model=PermittedInput,
+    form_class=PermittedInputForm,
+    save=seasons.save_permitted_input,
+    editors=REGISTRY_EDITORS,
     order_by=(PermittedInput.kind, PermittedInput.trade_name),
-    titles={"list": _l("Permitted products"), "new": _l("New permitted product"),
-            "edit": _l("Edit permitted product")},
+    titles={"list": _l("Permitted products"), "new": _l("New permitted product"), "edit": _l("Edit permitted product")},
 )
 
 
@@ -265,5 +316,4 @@ def planting_diary(record_id: int):
     planting = get_scoped_or_404(Planting, record_id)
     pdf = render_pdf("farm/diary.html", **diary_context(planting))
     filename = f"nhat-ky-{planting.plot.code}-{planting.sown_on:%Y%m%d}.pdf"
-    return pdf, 200, {"Content-Type": "application/pdf",
-                      "Content-Disposition": f'inline; filename="{filename}"'}
+    return pdf, 200, {"Content-Type": "application/pdf", "Content-Disposition": f'inline; filename="{filename}"'}

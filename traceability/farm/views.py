@@ -35,7 +35,8 @@ def _setup_plot_form(form: PlotForm) -> None:
     usage = db.session.execute(
         sa.select(Plot.crop, Plot.village_id, sa.func.count(Plot.id).label("n"))
         .where(Plot.organisation_id == g.org.id, Plot.archived_at.is_(None))
-        .group_by(Plot.crop, Plot.village_id).order_by(sa.desc("n"))
+        .group_by(Plot.crop, Plot.village_id)
+        .order_by(sa.desc("n"))
     ).all()
     form.crop_suggestions = sorted(set(DEFAULT_CROPS) | {row.crop for row in usage})
     if not form.is_submitted() and form.code.data is None:
@@ -48,19 +49,35 @@ def _setup_plot_form(form: PlotForm) -> None:
 
 
 add_registry_routes(
-    bp, plural="villages", model=Village, form_class=VillageForm, save=services.save_village,
-    editors=REGISTRY_EDITORS, order_by=(Village.name,),
+    bp,
+    plural="villages",
+    model=Village,
+    form_class=VillageForm,
+    save=services.save_village,
+    editors=REGISTRY_EDITORS,
+    order_by=(Village.name,),
     titles={"list": _l("Villages"), "new": _l("New village"), "edit": _l("Edit village")},
 )
 add_registry_routes(
-    bp, plural="households", model=Household, form_class=HouseholdForm, save=services.save_household,
-    editors=REGISTRY_EDITORS, order_by=(Household.name,), load_options=(joinedload(Household.village),),
+    bp,
+    plural="households",
+    model=Household,
+    form_class=HouseholdForm,
+    save=services.save_household,
+    editors=REGISTRY_EDITORS,
+    order_by=(Household.name,),
+    load_options=(joinedload(Household.village),),
     setup_form=_setup_household_form,
     titles={"list": _l("Member households"), "new": _l("New household"), "edit": _l("Edit household")},
 )
 add_registry_routes(
-    bp, plural="plots", model=Plot, form_class=PlotForm, save=services.save_plot,
-    editors=PLOT_EDITORS, order_by=(Plot.code,),
+    bp,
+    plural="plots",
+    model=Plot,
+    form_class=PlotForm,
+    save=services.save_plot,
+    editors=PLOT_EDITORS,
+    order_by=(Plot.code,),
     load_options=(joinedload(Plot.village), joinedload(Plot.household)),
     setup_form=_setup_plot_form,
     titles={"list": _l("Plots"), "new": _l("New plot"), "edit": _l("Edit plot")},

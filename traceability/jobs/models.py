@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, deferred, mapped_column
@@ -30,11 +30,11 @@ class Job(Base):
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
     attempts: Mapped[int] = mapped_column(default=0)
-    error: Mapped[Optional[str]] = mapped_column(sa.Text)
-    result: Mapped[Optional[bytes]] = deferred(mapped_column(sa.LargeBinary))
-    result_name: Mapped[Optional[str]] = mapped_column(sa.String(120))
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    result: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
+    result_name: Mapped[str | None] = mapped_column(sa.String(120))
     created_at: Mapped[created_at]
-    finished_at: Mapped[Optional[dt.datetime]]
+    finished_at: Mapped[dt.datetime | None]
 
     @property
     def percent(self) -> int:

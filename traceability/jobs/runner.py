@@ -1,9 +1,10 @@
 """Running jobs: claim, report progress, store the result. Back-end agnostic."""
+
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import current_app
@@ -48,9 +49,11 @@ def claim(job_id: int | None = None) -> int | None:
     if candidate is None:
         return None
     taken = db.session.execute(
-        sa.update(Job).where(Job.id == candidate, Job.status == JobStatus.QUEUED)
+        sa.update(Job)
+        .where(Job.id == candidate, Job.status == JobStatus.QUEUED)
         .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, done=0, error=None)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
     return candidate if taken == 1 else None
 
@@ -68,12 +71,18 @@ def execute(job_id: int) -> None:
     except Exception as error:  # a failed job must be visible and retryable, whatever went wrong
         db.session.rollback()
         log.exception("job %s failed", job_id)
-        db.session.execute(sa.update(Job).where(Job.id == job_id).values(
-            status=JobStatus.FAILED, error=str(error)[:2000], finished_at=utcnow()))
+        db.session.execute(
+            sa.update(Job)
+            .where(Job.id == job_id)
+            .values(status=JobStatus.FAILED, error=str(error)[:2000], finished_at=utcnow())
+        )
         db.session.commit()
         return
-    db.session.execute(sa.update(Job).where(Job.id == job_id).values(
-        status=JobStatus.DONE, result=data, result_name=name, finished_at=utcnow(), done=Job.total))
+    db.session.execute(
+        sa.update(Job)
+        .where(Job.id == job_id)
+        .values(status=JobStatus.DONE, result=data, result_name=name, finished_at=utcnow(), done=Job.total)
+    )
     db.session.commit()
 
 
@@ -107,7 +116,7 @@ class EmbeddedWorker:
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="traceability-jobs", daemon=True)
 
-    def start(self) -> "EmbeddedWorker":
+    def start(self) -> EmbeddedWorker:
         self.thread.start()
         return self
 

@@ -5,6 +5,7 @@ from gs1/gs1-syntax-dictionary) is the single source of truth for AI formats, ch
 date linters, Digital Link query-attribute flags and primary-key qualifier orders, so we never
 hand-maintain a second AI list. It is parsed once per process.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,7 +32,7 @@ COMPONENT = re.compile(r"^(\[)?([NXYZ])(\.\.)?(\d+)(\])?((?:,\w+)*)$")
 @dataclass(frozen=True)
 class Component:
     cset: str
-    length: int          # exact length, or the maximum when ``variable``
+    length: int  # exact length, or the maximum when ``variable``
     variable: bool
     optional: bool
     linters: tuple[str, ...]
@@ -40,8 +41,8 @@ class Component:
 @dataclass(frozen=True)
 class AIEntry:
     ai: str
-    predefined_length: bool   # "*": no FNC1 separator needed (also drives DL attribute order)
-    dl_attribute: bool        # "?": allowed as a Digital Link query attribute
+    predefined_length: bool  # "*": no FNC1 separator needed (also drives DL attribute order)
+    dl_attribute: bool  # "?": allowed as a Digital Link query attribute
     components: tuple[Component, ...]
     dlpkey: tuple[tuple[str, ...], ...] | None  # None: not a primary key; else qualifier orders
     title: str
@@ -61,8 +62,9 @@ def ai_table() -> dict[str, AIEntry]:
         for token in tokens:
             if match := COMPONENT.match(token):
                 opt, cset, dots, length, _, linters = match.groups()
-                components.append(Component(cset, int(length), bool(dots), bool(opt),
-                                            tuple(filter(None, linters.split(",")))))
+                components.append(
+                    Component(cset, int(length), bool(dots), bool(opt), tuple(filter(None, linters.split(","))))
+                )
             elif token == "dlpkey":
                 dlpkey = ((),)
             elif token.startswith("dlpkey="):
@@ -71,8 +73,7 @@ def ai_table() -> dict[str, AIEntry]:
         first, _, last = ais.partition("-")
         for n in range(int(first), int(last or first) + 1):
             ai = str(n).zfill(len(first))
-            table[ai] = AIEntry(ai, "*" in flags, "?" in flags, tuple(components), dlpkey,
-                                title.strip())
+            table[ai] = AIEntry(ai, "*" in flags, "?" in flags, tuple(components), dlpkey, title.strip())
     return table
 
 
@@ -87,6 +88,7 @@ def lookup(ai: str) -> AIEntry | None:
 # iso3166999 iso3166alpha2 iso4217 iban importeridx packagetype couponcode couponposoffer
 # latitude longitude mediatype posinseqslash.
 
+
 def _date_ok(v: str, zero_day: bool) -> bool:
     yy, mm, dd = int(v[-6:-4]), int(v[-4:-2]), int(v[-2:])
     year = int(v[:-4]) if len(v) == 8 else 2000 + yy  # leap years of the 1900s/2000s agree
@@ -96,8 +98,7 @@ def _date_ok(v: str, zero_day: bool) -> bool:
 
 
 _CSET32 = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-_PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79,
-           83)
+_PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83)
 _CSET82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 
 
@@ -149,7 +150,7 @@ def ai_value_error(ai: str, value: str) -> str | None:
             if comp.optional:
                 break
             return f"AI ({ai}) value too short"
-        part = rest[:comp.length]
+        part = rest[: comp.length]
         if len(part) < comp.length and not comp.variable:
             return f"AI ({ai}) value too short"
         if any(c not in CSETS[comp.cset] for c in part):
@@ -158,7 +159,7 @@ def ai_value_error(ai: str, value: str) -> str | None:
             check = LINTERS.get(linter)
             if check is not None and not check(part):
                 return f"AI ({ai}) fails the {linter} check"
-        rest = rest[len(part):]
+        rest = rest[len(part) :]
     if rest or not value:
         return f"AI ({ai}) value has the wrong length"
     return None

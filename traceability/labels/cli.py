@@ -1,4 +1,5 @@
 """``flask --app traceability labels print LOT_CODE [--size 70x37] -o FILE.pdf``"""
+
 from __future__ import annotations
 
 import click
@@ -18,8 +19,13 @@ labels = AppGroup("labels", help="Print label sheets.")
 @click.argument("lot_code")
 @click.option("--org", "org_code", help="Organisation short code (needed when two organisations use the code).")
 @click.option("--size", type=click.Choice(list(SIZES)), default="70x37", show_default=True)
-@click.option("--per", type=click.Choice(["lot", "unit"]), default="lot", show_default=True,
-              help="One QR per lot, or one per unit serial.")
+@click.option(
+    "--per",
+    type=click.Choice(["lot", "unit"]),
+    default="lot",
+    show_default=True,
+    help="One QR per lot, or one per unit serial.",
+)
 @click.option("--copies", type=click.IntRange(1, 1000), default=1, show_default=True, help="With --per lot.")
 @click.option("--roll", is_flag=True, help="One label per page, for roll printers.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
@@ -34,8 +40,14 @@ def print_labels(lot_code, org_code, size, per, copies, roll, output):
         raise click.ClickException(f"Several organisations have a lot {lot_code!r}: add --org.")
     lot = lots[0]
     try:
-        pdf = render_sheet(db.session.get(Organisation, lot.organisation_id), lot, size=size, per_unit=per == "unit",
-                           roll=roll, copies=copies)
+        pdf = render_sheet(
+            db.session.get(Organisation, lot.organisation_id),
+            lot,
+            size=size,
+            per_unit=per == "unit",
+            roll=roll,
+            copies=copies,
+        )
     except DomainError as error:
         raise click.ClickException(error.message) from None
     with open(output, "wb") as fp:

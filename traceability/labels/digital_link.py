@@ -5,6 +5,7 @@ zero-suppressed GTINs, no convenience alphas (/gtin/), no unknown AIs. Not enfor
 dictionary's req=/ex= AI pairing rules, and linters that need external code lists (see
 ai_table). Element order of a parse result: primary key, path qualifiers, query attributes.
 """
+
 from __future__ import annotations
 
 import re
@@ -141,7 +142,7 @@ def _split(uri: str):
     scheme, sep, rest = uri.partition("://")
     if not sep or scheme not in ("http", "https", "HTTP", "HTTPS"):
         raise DigitalLinkError("scheme must be http or https (all lower or all upper case)")
-    rest = rest.partition("#")[0]            # a fragment is ignored
+    rest = rest.partition("#")[0]  # a fragment is ignored
     rest, _, query = rest.partition("?")
     authority, slash, path = rest.partition("/")
     if not AUTHORITY.match(authority):
@@ -167,7 +168,7 @@ def _split(uri: str):
     for param in query.split("&"):
         name, eq, value = param.partition("=")
         if not eq or not name.isdigit():
-            continue                          # singletons, linkType, utm_* … are not AI data
+            continue  # singletons, linkType, utm_* … are not AI data
         if lookup(name) is None:
             raise DigitalLinkError(f"query parameter {name} is numeric but not a known AI")
         if not value:
@@ -189,8 +190,7 @@ def regenerate(uri: str, stem: str | None = None) -> str:
     return build_uri(stem or CANONICAL_STEM, primary, qualifiers, attributes)
 
 
-def lot_uri(base: str, gtin: str, lot: str, serial: str | None = None,
-            expiry: date | None = None) -> str:
+def lot_uri(base: str, gtin: str, lot: str, serial: str | None = None, expiry: date | None = None) -> str:
     """{base}/01/{gtin-14}/10/{lot}[/21/{serial}][?17=YYMMDD] for a label of one lot."""
     gtin14 = normalise_gtin(gtin)
     if gtin14 is None:

@@ -1,4 +1,5 @@
 """The print run as a job: thousands of labels rendered off the request path."""
+
 from __future__ import annotations
 
 from traceability.accounts.models import Organisation
@@ -15,6 +16,13 @@ def print_run(job, report) -> tuple[bytes, str]:
         raise ValueError("lot not found")
     org = db.session.get(Organisation, job.organisation_id)
     params = job.params
-    pdf = render_sheet_in_chunks(org, lot, size=params["size"], per_unit=params["per_unit"], roll=params["roll"],
-                                 copies=params.get("copies", 1), report=report)
+    pdf = render_sheet_in_chunks(
+        org,
+        lot,
+        size=params["size"],
+        per_unit=params["per_unit"],
+        roll=params["roll"],
+        copies=params.get("copies", 1),
+        report=report,
+    )
     return pdf, f"nhan-{lot.code}-{params['size']}.pdf"

@@ -3,6 +3,7 @@
 M (15 % recovery) survives a scuffed label without making codes for long URIs too dense to print
 small; the 4-module quiet zone is what scanners need around the symbol (ISO/IEC 18004).
 """
+
 from __future__ import annotations
 
 import io

@@ -5,6 +5,7 @@ its Digital Link URI (one per unit serial, or one per lot), and the VietGAP mark
 certificate covered the lot. Layout is plain floats: WeasyPrint lays them out several times faster
 than grid or flex, which matters for long runs.
 """
+
 from __future__ import annotations
 
 import io
@@ -42,8 +43,11 @@ class Label:
 
 def label_facts(lot: Lot, org: Organisation) -> dict:
     product = lot.product
-    net = f"{lot.net_content.normalize():f} {lot.net_unit}" if lot.net_content else (
-        f"{lot.quantity.normalize():f} {lot.unit}" if lot.unit != "piece" else None)
+    net = (
+        f"{lot.net_content.normalize():f} {lot.net_unit}"
+        if lot.net_content
+        else (f"{lot.quantity.normalize():f} {lot.unit}" if lot.unit != "piece" else None)
+    )
     return {
         "name": product.name_vi if product else None,
         "responsible_party": org.name,
@@ -55,7 +59,8 @@ def label_facts(lot: Lot, org: Organisation) -> dict:
         "ingredients": product.ingredients if product else None,
         "storage_instructions": product.storage_instructions if product else None,
         "usage_or_storage_instructions": (product.usage_instructions or product.storage_instructions)
-        if product else None,
+        if product
+        else None,
         "usage_instructions": product.usage_instructions if product else None,
         "warnings": product.warnings if product else None,
     }
@@ -69,8 +74,12 @@ def check_mandatory(lot: Lot, facts: dict) -> None:
     missing = [name for name in rules["kinds"][lot.product.kind.value] if not facts.get(name)]
     if missing:
         names = rules["labels_en" if str(get_locale()) == "en" else "labels_vi"]
-        raise DomainError(_("The label lacks: %(fields)s. Complete the product or the lot first.",
-                            fields=", ".join(names[m] for m in missing)))
+        raise DomainError(
+            _(
+                "The label lacks: %(fields)s. Complete the product or the lot first.",
+                fields=", ".join(names[m] for m in missing),
+            )
+        )
 
 
 def _layout(width: int, height: int) -> dict:
@@ -86,14 +95,18 @@ def label_lines(lot: Lot, facts: dict, small: bool) -> list[tuple[str, str]]:
     mandatory = set(load("label_fields")["kinds"][lot.product.kind.value])
     net = f" · Định lượng: {facts['net_quantity']}" if facts["net_quantity"] else ""
     expiry = f" · HSD: {format_date(facts['expiry_date'])}" if facts["expiry_date"] else ""
-    lines = [("name", facts["name"]),
-             ("responsible_party", f"{facts['responsible_party']}, {facts['address']}"),
-             ("origin", f"Xuất xứ: {facts['origin']}{net}"),
-             ("production_date", f"NSX: {format_date(facts['production_date'])}{expiry}")]
-    optional = [("ingredients", "Thành phần", facts["ingredients"]),
-                ("usage_instructions", "HDSD", facts["usage_instructions"]),
-                ("storage_instructions", "Bảo quản", facts["storage_instructions"]),
-                ("warnings", "Cảnh báo", facts["warnings"])]
+    lines = [
+        ("name", facts["name"]),
+        ("responsible_party", f"{facts['responsible_party']}, {facts['address']}"),
+        ("origin", f"Xuất xứ: {facts['origin']}{net}"),
+        ("production_date", f"NSX: {format_date(facts['production_date'])}{expiry}"),
+    ]
+    optional = [
+        ("ingredients", "Thành phần", facts["ingredients"]),
+        ("usage_instructions", "HDSD", facts["usage_instructions"]),
+        ("storage_instructions", "Bảo quản", facts["storage_instructions"]),
+        ("warnings", "Cảnh báo", facts["warnings"]),
+    ]
     if small and "usage_or_storage_instructions" in mandatory:
         # Either one satisfies the rule; the small label keeps the first the product has.
         first = next(name for name in ("usage_instructions", "storage_instructions") if facts[name])
@@ -108,13 +121,19 @@ def fitting_lines(lot: Lot, facts: dict, size: str) -> list[tuple[str, str]]:
     """The fullest text that fits the size: everything, else the mandatory fields alone, else refused.
     (Labels under 60 mm wide carry the mandatory fields only.)"""
     width, _height = parse_size(size)
-    for small in ((True,) if width < 60 else (False, True)):
+    for small in (True,) if width < 60 else (False, True):
         lines = label_lines(lot, facts, small)
         if _fits(lot, lines, size):
             return lines
     larger = [name for name, (w, h) in SIZES.items() if w * h > width * SIZES[size][1]]
-    raise DomainError(_("The mandatory text does not fit on a %(size)s mm label. Choose a larger size: "
-                        "%(sizes)s.", size=size.replace("x", "×"), sizes=", ".join(larger) or "—"), "size")
+    raise DomainError(
+        _(
+            "The mandatory text does not fit on a %(size)s mm label. Choose a larger size: %(sizes)s.",
+            size=size.replace("x", "×"),
+            sizes=", ".join(larger) or "—",
+        ),
+        "size",
+    )
 
 
 def _fits(lot: Lot, lines: list[tuple[str, str]], size: str) -> bool:
@@ -135,8 +154,9 @@ def _fits(lot: Lot, lines: list[tuple[str, str]], size: str) -> bool:
 
 def labels_for(org: Organisation, lot: Lot, per_unit: bool) -> list[Label]:
     if per_unit:
-        serials = db.session.scalars(sa.select(UnitSerial.serial).where(UnitSerial.lot_id == lot.id)
-                                     .order_by(UnitSerial.id)).all()
+        serials = db.session.scalars(
+            sa.select(UnitSerial.serial).where(UnitSerial.lot_id == lot.id).order_by(UnitSerial.id)
+        ).all()
         if not serials:
             raise DomainError(_("This lot has no unit serials: print one QR per lot instead."))
         return [Label(serial_uri(org, lot, s), s) for s in serials]
@@ -149,14 +169,26 @@ def parse_size(size: str) -> tuple[int, int]:
     return SIZES[size]
 
 
-def render_sheet(org: Organisation, lot: Lot, *, size: str = "70x37", per_unit: bool = False, roll: bool = False,
-                 copies: int = 1) -> bytes:
-    return render_sheet_in_chunks(org, lot, size=size, per_unit=per_unit, roll=roll, copies=copies,
-                                  report=lambda done, total: None)
+def render_sheet(
+    org: Organisation, lot: Lot, *, size: str = "70x37", per_unit: bool = False, roll: bool = False, copies: int = 1
+) -> bytes:
+    return render_sheet_in_chunks(
+        org, lot, size=size, per_unit=per_unit, roll=roll, copies=copies, report=lambda done, total: None
+    )
 
 
-def render_sheet_in_chunks(org: Organisation, lot: Lot, *, size: str, per_unit: bool, roll: bool, copies: int,
-                           report, chunk: int = 270, codes: bool = True) -> bytes:
+def render_sheet_in_chunks(
+    org: Organisation,
+    lot: Lot,
+    *,
+    size: str,
+    per_unit: bool,
+    roll: bool,
+    copies: int,
+    report,
+    chunk: int = 270,
+    codes: bool = True,
+) -> bytes:
     """The sheet: one page of identical labels laid out once by WeasyPrint and reused for every page,
     each label's QR code and serial drawn in (``vector.add_page``), progress reported between chunks.
 
@@ -167,13 +199,17 @@ def render_sheet_in_chunks(org: Organisation, lot: Lot, *, size: str, per_unit: 
     placement = _placement(size, roll)
     per_page = placement.per_page
     chunk = max(per_page, chunk - chunk % per_page)  # whole pages
-    templates = {count: _template_page(org, lot, facts, size, roll, count)
-                 for count in {min(per_page, len(labels)), len(labels) % per_page} if count}
+    templates = {
+        count: _template_page(org, lot, facts, size, roll, count)
+        for count in {min(per_page, len(labels)), len(labels) % per_page}
+        if count
+    }
     # A first chunk of one page: the pipeline fills at once, and progress shows from the start.
     bounds = [0, *range(per_page, len(labels), chunk), len(labels)]
     ranges = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
     writer = PdfWriter()
     with vector.matrix_source(len(labels) if codes else 0) as pool:
+
         def symbols(a: int, b: int):
             distinct = list(dict.fromkeys(label.url for label in labels[a:b])) if codes else []
             if pool is None:
@@ -187,9 +223,14 @@ def render_sheet_in_chunks(org: Organisation, lot: Lot, *, size: str, per_unit: 
             if number + 1 < len(ranges):
                 pending = symbols(*ranges[number + 1])  # the next chunk's codes while this one is drawn
             for first in range(a, b, per_page):
-                page_labels = labels[first:first + per_page]
-                vector.add_page(writer, templates[len(page_labels)], placement, facts["font"],
-                                [(by_url.get(label.url), label.serial) for label in page_labels])
+                page_labels = labels[first : first + per_page]
+                vector.add_page(
+                    writer,
+                    templates[len(page_labels)],
+                    placement,
+                    facts["font"],
+                    [(by_url.get(label.url), label.serial) for label in page_labels],
+                )
             report(b, len(labels))
     out = io.BytesIO()
     writer.write(out)
@@ -227,6 +268,18 @@ def _prepare(org: Organisation, lot: Lot, size: str, per_unit: bool, copies: int
 def _sheet_pdf(org: Organisation, lot: Lot, facts: dict, count: int, size: str, roll: bool) -> bytes:
     """``count`` labels' text (one page's worth), with an empty box where each QR will be drawn."""
     width, height = parse_size(size)
-    return render_pdf("labels/sheet.html", lot=lot, org=org, facts=facts, count=count, width=width,
-                      height=height, roll=roll, margin=MARGIN, lines=facts["lines"], vietgap=lot.vietgap_claim,
-                      ocop=valid_ocop(lot), **_layout(width, height))
+    return render_pdf(
+        "labels/sheet.html",
+        lot=lot,
+        org=org,
+        facts=facts,
+        count=count,
+        width=width,
+        height=height,
+        roll=roll,
+        margin=MARGIN,
+        lines=facts["lines"],
+        vietgap=lot.vietgap_claim,
+        ocop=valid_ocop(lot),
+        **_layout(width, height),
+    )

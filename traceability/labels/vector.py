@@ -12,6 +12,7 @@ every page of the sheet reuses that page's content (``add_page``); what differs 
 symbol and the serial, is drawn in here. The symbols (``qr_ops``, the real cost: the encoder
 scores eight masks per code) are computed in worker processes on long runs.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -76,8 +77,11 @@ def _draw(code: tuple[int, bytes], left: float, bottom: float, side: float) -> b
     """The symbol scaled into its box, inside the 4-module quiet zone the label's white provides."""
     count, ops = code
     module = side / (count + 2 * QUIET_ZONE)
-    return (b"q %.4f 0 0 %.4f %.3f %.3f cm\n" % (module, module, left + QUIET_ZONE * module,
-                                                 bottom + QUIET_ZONE * module)) + ops + b"f Q\n"
+    return (
+        (b"q %.4f 0 0 %.4f %.3f %.3f cm\n" % (module, module, left + QUIET_ZONE * module, bottom + QUIET_ZONE * module))
+        + ops
+        + b"f Q\n"
+    )
 
 
 def _stream(writer: PdfWriter, data: bytes):
@@ -89,9 +93,14 @@ def _stream(writer: PdfWriter, data: bytes):
 
 SERIAL_FONT = NameObject("/TraceSerial")
 # Courier is one of the PDF standard fonts: every reader has it, nothing to embed; serials are ASCII.
-COURIER = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-                            NameObject("/BaseFont"): NameObject("/Courier"),
-                            NameObject("/Encoding"): NameObject("/WinAnsiEncoding")})
+COURIER = DictionaryObject(
+    {
+        NameObject("/Type"): NameObject("/Font"),
+        NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Courier"),
+        NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+    }
+)
 
 
 def _cut_lines(placement: Placement, count: int) -> bytes:
@@ -114,8 +123,13 @@ def _cut_lines(placement: Placement, count: int) -> bytes:
     return b"".join(ops)
 
 
-def add_page(writer: PdfWriter, template, placement: Placement, font_pt: float,
-             items: Sequence[tuple[tuple[int, bytes] | None, str | None]]) -> None:
+def add_page(
+    writer: PdfWriter,
+    template,
+    placement: Placement,
+    font_pt: float,
+    items: Sequence[tuple[tuple[int, bytes] | None, str | None]],
+) -> None:
     """A sheet page: the template page's labels (shared, not copied), with each label's QR code
     (``qr_ops``) and serial drawn in, and the cut lines."""
     page = writer.add_page(template)
@@ -129,8 +143,10 @@ def add_page(writer: PdfWriter, template, placement: Placement, font_pt: float,
             ops.append(_draw(code, left, bottom, side))
         if serial:  # centred under the code, on the line the template leaves for it
             x = left + side / 2 - len(serial) * 0.6 * font_pt / 2
-            ops.append(b"BT /TraceSerial %.2f Tf %.3f %.3f Td (%s) Tj ET\n"
-                       % (font_pt, x, bottom - 0.95 * font_pt, serial.encode("ascii")))
+            ops.append(
+                b"BT /TraceSerial %.2f Tf %.3f %.3f Td (%s) Tj ET\n"
+                % (font_pt, x, bottom - 0.95 * font_pt, serial.encode("ascii"))
+            )
     if not hasattr(writer, "_label_state"):
         writer._label_state = (_stream(writer, b"q\n"), _stream(writer, b"Q\n"))
     save, restore = writer._label_state

@@ -1,4 +1,5 @@
 """Labels from the web: a lot's QR as PNG, and a print sheet as PDF (small runs, in the request)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
@@ -27,8 +28,11 @@ IN_REQUEST_LIMIT = 500  # longer runs need the background print job
 @org_required()
 def lot_qr(record_id: int):
     lot = get_scoped_or_404(Lot, record_id)
-    return Response(qr_png(lot_uri(g.org, lot)), mimetype="image/png",
-                    headers={"Content-Disposition": f'attachment; filename="qr-{lot.code}.png"'})
+    return Response(
+        qr_png(lot_uri(g.org, lot)),
+        mimetype="image/png",
+        headers={"Content-Disposition": f'attachment; filename="qr-{lot.code}.png"'},
+    )
 
 
 @bp.get("/lots/<int:record_id>/labels.pdf")
@@ -43,13 +47,17 @@ def lot_labels(record_id: int):
         flash(_("Up to %(n)s labels can be printed from this page.", n=IN_REQUEST_LIMIT), "error")
         return redirect(url_for("lots.lot_detail", record_id=lot.id))
     try:
-        pdf = render_sheet(g.org, lot, size=size, per_unit=per_unit, roll=request.args.get("roll") == "1",
-                           copies=copies)
+        pdf = render_sheet(
+            g.org, lot, size=size, per_unit=per_unit, roll=request.args.get("roll") == "1", copies=copies
+        )
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("lots.lot_detail", record_id=lot.id))
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="nhan-{lot.code}-{size}.pdf"'})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="nhan-{lot.code}-{size}.pdf"'},
+    )
 
 
 @bp.post("/lots/<int:record_id>/print-runs")
@@ -72,9 +80,18 @@ def print_run_new(record_id: int):
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("lots.lot_detail", record_id=lot.id))
-    job = enqueue(g.org.id, current_user.id, "print_run", {
-        "lot_id": lot.id, "size": size, "per_unit": request.form.get("per") == "unit",
-        "roll": request.form.get("roll") == "1", "copies": copies})
+    job = enqueue(
+        g.org.id,
+        current_user.id,
+        "print_run",
+        {
+            "lot_id": lot.id,
+            "size": size,
+            "per_unit": request.form.get("per") == "unit",
+            "roll": request.form.get("roll") == "1",
+            "copies": copies,
+        },
+    )
     db.session.commit()
     dispatch(job.id)
     return redirect(url_for(".job_detail", record_id=job.id))
@@ -91,12 +108,16 @@ def job_detail(record_id: int):
 @login_required
 @org_required()
 def job_download(record_id: int):
-    job = db.session.scalar(scoped(Job).where(Job.id == record_id, Job.status == JobStatus.DONE)
-                            .options(undefer(Job.result)))
+    job = db.session.scalar(
+        scoped(Job).where(Job.id == record_id, Job.status == JobStatus.DONE).options(undefer(Job.result))
+    )
     if job is None or not 0 < record_id <= MAX_ID:
         abort(404)
-    return Response(job.result, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{job.result_name}"'})
+    return Response(
+        job.result,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{job.result_name}"'},
+    )
 
 
 @bp.post("/jobs/<int:record_id>/retry")

@@ -1,4 +1,5 @@
 """Web pages of the lots engine: processing, packing, sales, bought-in lots, traces and recalls."""
+
 from __future__ import annotations
 
 import csv
@@ -40,13 +41,18 @@ def _active_lots(*kinds: LotKind) -> list[Lot]:
     query = scoped(Lot).where(Lot.status == LotStatus.ACTIVE, Lot.remaining_quantity > 0)
     if kinds:
         query = query.where(Lot.kind.in_(kinds))
-    return db.session.scalars(query.options(selectinload(Lot.product))  # labels show the product: no query per lot
-                              .order_by(Lot.produced_on.desc(), Lot.code).limit(300)).all()
+    return db.session.scalars(
+        query.options(selectinload(Lot.product))  # labels show the product: no query per lot
+        .order_by(Lot.produced_on.desc(), Lot.code)
+        .limit(300)
+    ).all()
 
 
-def _lot_choices(lots, empty=_l("Choose…")):
-    return choices([("", empty)] + [(x.code, f"{x.code} · {x.label} · {x.remaining_quantity.normalize():f} {x.unit}")
-                                    for x in lots])
+def _lot_choices(lots, empty=None):
+    return choices(
+        [("", empty or _l("Choose…"))]
+        + [(x.code, f"{x.code} · {x.label} · {x.remaining_quantity.normalize():f} {x.unit}") for x in lots]
+    )
 
 
 def _product_choices():
@@ -71,17 +77,22 @@ def processing_new():
         if form.input_2.data:
             inputs.append(RunInput(form.input_2.data, form.quantity_2.data))
         steps = [{"step": line} for line in (form.steps.data or "").splitlines() if line.strip()]
-        return record_processing(g.org, current_user, processed_on=form.processed_on.data, inputs=inputs,
-                                 outputs=[RunOutput(form.output_product.data, form.output_quantity.data)],
-                                 steps=steps, reason=form.reason.data)
+        return record_processing(
+            g.org,
+            current_user,
+            processed_on=form.processed_on.data,
+            inputs=inputs,
+            outputs=[RunOutput(form.output_product.data, form.output_quantity.data)],
+            steps=steps,
+            reason=form.reason.data,
+        )
 
     run = submit(form, action)
     if run is not None:
         output = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
         flash(_("Processing recorded: lot %(code)s.", code=output.code), "success")
         return redirect(url_for("lots.lot_detail", record_id=output.id))
-    return render_template("registry/form.html", form=form, title=_("Processing run"),
-                           cancel_url=url_for("lots.lots"))
+    return render_template("registry/form.html", form=form, title=_("Processing run"), cancel_url=url_for("lots.lots"))
 
 
 @bp.route("/packing/new", methods=["GET", "POST"])
@@ -112,8 +123,14 @@ def sale_new():
         flash(_("Sale recorded."), "success")
         return redirect(url_for("lots.lot_detail", record_id=sale.lot_id))
     buyers = db.session.scalars(scoped(Party).order_by(Party.name).with_only_columns(Party.name)).all()
-    return render_template("lots/sale_form.html", form=form, title=_("Sale"), cancel_url=url_for("lots.lots"),
-                           lots=_active_lots(), buyers=buyers)
+    return render_template(
+        "lots/sale_form.html",
+        form=form,
+        title=_("Sale"),
+        cancel_url=url_for("lots.lots"),
+        lots=_active_lots(),
+        buyers=buyers,
+    )
 
 
 @bp.route("/receipts/new", methods=["GET", "POST"])
@@ -136,8 +153,7 @@ def receive_new():
 @org_required()
 def lot_trace(record_id: int):
     lot = get_scoped_or_404(Lot, record_id)
-    return render_template("lots/trace.html", lot=lot, back=lineage.trace_back(lot),
-                           forward=lineage.trace_forward(lot))
+    return render_template("lots/trace.html", lot=lot, back=lineage.trace_back(lot), forward=lineage.trace_forward(lot))
 
 
 @bp.route("/lots/<int:record_id>/recall", methods=["GET", "POST"])
@@ -169,17 +185,33 @@ def recall_detail(record_id: int):
         if submit(form, lambda: recalls.close_recall(g.org, current_user, recall, **form_values(form))):
             flash(_("Recall closed."), "success")
             return redirect(url_for(".recall_detail", record_id=recall.id))
-    return render_template("lots/recall.html", report=recalls.recall_report(recall), form=form,
-                           can_close=g.role in MANAGERS and recall.closed_on is None)
+    return render_template(
+        "lots/recall.html",
+        report=recalls.recall_report(recall),
+        form=form,
+        can_close=g.role in MANAGERS and recall.closed_on is None,
+    )
 
 
 RECALL_COLUMNS = ("buyer", "buyer_kind", "phone", "email", "lot", "product", "quantity", "unit", "sold_on", "invoice")
 
 
 def _recall_rows(report) -> list[list[str]]:
-    return [[sale.buyer.name, sale.buyer.kind.value, sale.buyer.phone or "", sale.buyer.email or "", sale.lot.code,
-             sale.lot.label, f"{sale.quantity.normalize():f}", sale.lot.unit, sale.sold_on.strftime("%d/%m/%Y"),
-             sale.invoice_ref or ""] for sale in report["sales"]]
+    return [
+        [
+            sale.buyer.name,
+            sale.buyer.kind.value,
+            sale.buyer.phone or "",
+            sale.buyer.email or "",
+            sale.lot.code,
+            sale.lot.label,
+            f"{sale.quantity.normalize():f}",
+            sale.lot.unit,
+            sale.sold_on.strftime("%d/%m/%Y"),
+            sale.invoice_ref or "",
+        ]
+        for sale in report["sales"]
+    ]
 
 
 @bp.get("/recalls/<int:record_id>/report.<any(csv, xlsx):fmt>")
@@ -212,8 +244,9 @@ def recall_spreadsheet(record_id: int, fmt: str):
     sheet.auto_filter.ref = sheet.dimensions
     buffer = io.BytesIO()
     book.save(buffer)
-    return Response(buffer.getvalue(), headers=headers,
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return Response(
+        buffer.getvalue(), headers=headers, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
 
 
 @bp.get("/recalls/<int:record_id>/report.pdf")
@@ -224,21 +257,34 @@ def recall_pdf(record_id: int):
 
     report = recalls.recall_report(get_scoped_or_404(Recall, record_id))
     pdf = render_pdf("lots/recall_report.html", organisation=g.org, printed_on=local_today(), **report)
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="thu-hoi-{report["recall"].lot.code}.pdf"'})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="thu-hoi-{report["recall"].lot.code}.pdf"'},
+    )
 
 
 def _setup_yield_form(form) -> None:
     products = current_records(Product, Product.code)
-    form.output_product_id.choices = choices([("", _l("Choose…"))] + [(p.id, f"{p.code} · {p.name_vi}")
-                                                                        for p in products])
+    form.output_product_id.choices = choices(
+        [("", _l("Choose…"))] + [(p.id, f"{p.code} · {p.name_vi}") for p in products]
+    )
     form.crop_suggestions = DEFAULT_CROPS
 
 
 add_registry_routes(
-    bp, plural="processing_yields", model=ProcessingYield, form_class=ProcessingYieldForm,
-    save=save_processing_yield, editors=MANAGERS, order_by=(ProcessingYield.input_name,),
-    load_options=(joinedload(ProcessingYield.output_product),), setup_form=_setup_yield_form,
-    titles={"list": _l("Expected processing yields"), "new": _l("New expected yield"),
-            "edit": _l("Edit expected yield")},
+    bp,
+    plural="processing_yields",
+    model=ProcessingYield,
+    form_class=ProcessingYieldForm,
+    save=save_processing_yield,
+    editors=MANAGERS,
+    order_by=(ProcessingYield.input_name,),
+    load_options=(joinedload(ProcessingYield.output_product),),
+    setup_form=_setup_yield_form,
+    titles={
+        "list": _l("Expected processing yields"),
+        "new": _l("New expected yield"),
+        "edit": _l("Edit expected yield"),
+    },
 )

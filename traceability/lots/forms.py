@@ -21,8 +21,11 @@ class HarvestForm(Form):
     planting_id = SelectField(_l("Plot and season"), [required()], coerce=optional_int)
     harvested_on = date_field(_l("Harvest date"), required())
     quantity_kg = LocalDecimalField(_l("Quantity (kg)"), [required_input()])
-    grade = SelectField(_l("Grade"), [Optional()], choices=choices([
-        ("", _l("Not graded")), ("1", _l("Grade 1")), ("2", _l("Grade 2")), ("3", _l("Grade 3"))]))
+    grade = SelectField(
+        _l("Grade"),
+        [Optional()],
+        choices=choices([("", _l("Not graded")), ("1", _l("Grade 1")), ("2", _l("Grade 2")), ("3", _l("Grade 3"))]),
+    )
     harvester = text(_l("Harvested by"), description=_l("Leave empty if it was the household."))
     photo = photo_field()
 
@@ -45,10 +48,15 @@ class ProcessingForm(Form):
     input_2 = SelectField(_l("Second input lot"), [Optional()])
     quantity_2 = LocalDecimalField(_l("Quantity taken from the second lot"), [Optional()])
     output_product = SelectField(_l("Product made"), [required()])
-    output_quantity = LocalDecimalField(_l("Quantity made"), [required_input()],
-                                        description=_l("In the product's unit."))
-    steps = TextAreaField(_l("Steps (one per line)"), [Optional(), Length(max=2000)], filters=[strip_lines],
-                          description=_l("For example: rửa, xay, lọc, lắng, phơi"))
+    output_quantity = LocalDecimalField(
+        _l("Quantity made"), [required_input()], description=_l("In the product's unit.")
+    )
+    steps = TextAreaField(
+        _l("Steps (one per line)"),
+        [Optional(), Length(max=2000)],
+        filters=[strip_lines],
+        description=_l("For example: rửa, xay, lọc, lắng, phơi"),
+    )
     reason = text(_l("Reason, if the yield is unusual"), max_length=500)
 
     more_fields = ("input_2", "quantity_2", "steps", "reason")
@@ -58,11 +66,13 @@ class ProcessingForm(Form):
 class PackingForm(Form):
     source_lot_code = SelectField(_l("From lot"), [required()])
     product_code = SelectField(_l("Product"), [required()])
-    units = IntegerField(_l("Number of units"), [required_input(), NumberRange(min=1, max=100000)],
-                         render_kw={"inputmode": "numeric"})
+    units = IntegerField(
+        _l("Number of units"), [required_input(), NumberRange(min=1, max=100000)], render_kw={"inputmode": "numeric"}
+    )
     net_content = LocalDecimalField(_l("Net content of one unit"), [required_input()])
-    net_unit = SelectField(_l("Unit of the net content"), choices=choices([("g", "g"), ("ml", "ml"), ("kg", "kg"),
-                                                                          ("l", "l")]))
+    net_unit = SelectField(
+        _l("Unit of the net content"), choices=choices([("g", "g"), ("ml", "ml"), ("kg", "kg"), ("l", "l")])
+    )
     packed_on = date_field(_l("Packing date"), required())
     serials = BooleanField(_l("A serial number on every unit"))
 
@@ -84,8 +94,9 @@ class ReceiveForm(Form):
     supplier_lot_code = text(_l("Supplier's lot code"), max_length=60)
     crop = text(_l("What was bought (crop)"), render_kw={"list": "crop-suggestions"})
     quantity = LocalDecimalField(_l("Quantity"), [required_input()])
-    unit = SelectField(_l("Unit"), choices=choices([("kg", "kg"), ("g", "g"), ("l", "l"), ("ml", "ml"),
-                                                    ("piece", _l("piece"))]))
+    unit = SelectField(
+        _l("Unit"), choices=choices([("kg", "kg"), ("g", "g"), ("l", "l"), ("ml", "ml"), ("piece", _l("piece"))])
+    )
     received_on = date_field(_l("Date received"), required())
 
 
@@ -103,8 +114,10 @@ class CloseRecallForm(Form):
 class ProcessingYieldForm(Form):
     input_name = text(_l("Raw material (crop)"), required(), render_kw={"list": "crop-suggestions"})
     output_product_id = SelectField(_l("Product made"), [required()], coerce=optional_int)
-    min_ratio = LocalDecimalField(_l("Lowest yield"), [required_input()],
-                                  description=_l("kg or litres of product per kg (or per nut) of raw material; "
-                                                 "for example 0,03 for 3 %"))
+    min_ratio = LocalDecimalField(
+        _l("Lowest yield"),
+        [required_input()],
+        description=_l("kg or litres of product per kg (or per nut) of raw material; for example 0,03 for 3 %"),
+    )
     max_ratio = LocalDecimalField(_l("Highest yield"), [required_input()])
     source = text(_l("Source of these figures"), max_length=255)

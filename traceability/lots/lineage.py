@@ -4,6 +4,7 @@ Each direction is one recursive SQL query over ``lot_links`` (the same on SQLite
 what the page needs about the lots found is then read with a handful of ``IN (…)`` queries, never
 one query per lot. Recalls, labels, provenance pages and dossiers all read from here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,13 +22,12 @@ from traceability.lots.models import Lot, LotLink, Party, Sale
 
 def _walk(lot_id: int, forward: bool) -> sa.Select:
     """(lot_id, depth) of every lot reachable from ``lot_id`` in one direction, itself at depth 0."""
-    start, step = (LotLink.input_lot_id, LotLink.output_lot_id) if forward else (
-        LotLink.output_lot_id, LotLink.input_lot_id)
-    seed = sa.select(sa.literal(lot_id).label("lot_id"), sa.literal(0).label("depth")).cte(
-        "lineage", recursive=True)
+    start, step = (
+        (LotLink.input_lot_id, LotLink.output_lot_id) if forward else (LotLink.output_lot_id, LotLink.input_lot_id)
+    )
+    seed = sa.select(sa.literal(lot_id).label("lot_id"), sa.literal(0).label("depth")).cte("lineage", recursive=True)
     recursive = seed.union(
-        sa.select(step.label("lot_id"), (seed.c.depth + 1).label("depth"))
-        .join(seed, start == seed.c.lot_id)
+        sa.select(step.label("lot_id"), (seed.c.depth + 1).label("depth")).join(seed, start == seed.c.lot_id)
     )
     # UNION (not UNION ALL) stops at lots already reached, so a diamond-shaped graph ends.
     return sa.select(recursive.c.lot_id, sa.func.min(recursive.c.depth).label("depth")).group_by(recursive.c.lot_id)
@@ -67,7 +67,8 @@ def _lots_with_depth(lot_id: int, forward: bool) -> tuple[list[Lot], dict[int, i
     """The recursive walk and the lots it reaches in one statement (no thousand-id IN list)."""
     walk = _walk(lot_id, forward).subquery()
     rows = db.session.execute(
-        sa.select(Lot, walk.c.depth).join(walk, Lot.id == walk.c.lot_id)
+        sa.select(Lot, walk.c.depth)
+        .join(walk, Lot.id == walk.c.lot_id)
         .options(selectinload(Lot.product), selectinload(Lot.plot), selectinload(Lot.supplier))
         .order_by(walk.c.depth, Lot.code)
     ).all()
@@ -79,18 +80,37 @@ def trace_forward(lot: Lot) -> Trace:
     lots, depth = _lots_with_depth(lot.id, forward=True)
     ids = list(depth)
     links = db.session.execute(
-        sa.select(LotLink.input_lot_id, LotLink.output_lot_id, LotLink.quantity)
-        .where(LotLink.input_lot_id.in_(ids))).all()
+        sa.select(LotLink.input_lot_id, LotLink.output_lot_id, LotLink.quantity).where(LotLink.input_lot_id.in_(ids))
+    ).all()
     # Sales as plain rows with the buyer's name: a lot with a thousand descendants may have thousands
     # of sales, and building an object graph for each costs more than the query itself.
     codes = {x.id: (x.code, x.unit) for x in lots}
     sales = [
-        SaleRow(row.id, row.lot_id, codes[row.lot_id][0], codes[row.lot_id][1], row.buyer_id, row.buyer_name,
-                row.quantity, row.sold_on, row.invoice_ref)
+        SaleRow(
+            row.id,
+            row.lot_id,
+            codes[row.lot_id][0],
+            codes[row.lot_id][1],
+            row.buyer_id,
+            row.buyer_name,
+            row.quantity,
+            row.sold_on,
+            row.invoice_ref,
+        )
         for row in db.session.execute(
-            sa.select(Sale.id, Sale.lot_id, Sale.buyer_id, Party.name.label("buyer_name"), Sale.quantity,
-                      Sale.sold_on, Sale.invoice_ref)
-            .join(Party, Party.id == Sale.buyer_id).where(Sale.lot_id.in_(ids)).order_by(Sale.sold_on, Sale.id))
+            sa.select(
+                Sale.id,
+                Sale.lot_id,
+                Sale.buyer_id,
+                Party.name.label("buyer_name"),
+                Sale.quantity,
+                Sale.sold_on,
+                Sale.invoice_ref,
+            )
+            .join(Party, Party.id == Sale.buyer_id)
+            .where(Sale.lot_id.in_(ids))
+            .order_by(Sale.sold_on, Sale.id)
+        )
     ]
     return Trace(lot, lots, depth, list(links), sales=sales)
 
@@ -100,17 +120,27 @@ def trace_back(lot: Lot) -> Trace:
     lots, depth = _lots_with_depth(lot.id, forward=False)
     ids = list(depth)
     links = db.session.execute(
-        sa.select(LotLink.input_lot_id, LotLink.output_lot_id, LotLink.quantity)
-        .where(LotLink.output_lot_id.in_(ids))).all()
+        sa.select(LotLink.input_lot_id, LotLink.output_lot_id, LotLink.quantity).where(LotLink.output_lot_id.in_(ids))
+    ).all()
     planting_ids = {x.planting_id for x in lots if x.planting_id}
-    plantings = db.session.scalars(
-        sa.select(Planting).where(Planting.id.in_(planting_ids)).options(joinedload(Planting.plot).joinedload(Plot.village))
-    ).all() if planting_ids else []
-    applications = db.session.scalars(
-        sa.select(InputApplication).where(InputApplication.planting_id.in_(planting_ids),
-                                          InputApplication.superseded.is_(False))
-        .order_by(InputApplication.applied_on)
-    ).all() if planting_ids else []
+    plantings = (
+        db.session.scalars(
+            sa.select(Planting)
+            .where(Planting.id.in_(planting_ids))
+            .options(joinedload(Planting.plot).joinedload(Plot.village))
+        ).all()
+        if planting_ids
+        else []
+    )
+    applications = (
+        db.session.scalars(
+            sa.select(InputApplication)
+            .where(InputApplication.planting_id.in_(planting_ids), InputApplication.superseded.is_(False))
+            .order_by(InputApplication.applied_on)
+        ).all()
+        if planting_ids
+        else []
+    )
     # Only what had been applied by the harvest: a spray after the lot was picked is not its history.
     harvested_by = {}
     for x in lots:
@@ -122,7 +152,8 @@ def trace_back(lot: Lot) -> Trace:
 
 def sales_of(lot_ids) -> list[Sale]:
     return db.session.scalars(
-        sa.select(Sale).where(Sale.lot_id.in_(list(lot_ids)))
+        sa.select(Sale)
+        .where(Sale.lot_id.in_(list(lot_ids)))
         .options(joinedload(Sale.buyer), joinedload(Sale.lot).selectinload(Lot.product))
         .order_by(Sale.sold_on)
     ).all()

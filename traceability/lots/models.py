@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -57,44 +56,45 @@ class Lot(Base):
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
     code: Mapped[str20]
     kind: Mapped[LotKind] = mapped_column(enum_type(LotKind))
-    product_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("products.id", ondelete="RESTRICT"))
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("products.id", ondelete="RESTRICT"))
     quantity: Mapped[Decimal] = mapped_column(sa.Numeric(14, 3))
     unit: Mapped[str] = mapped_column(sa.String(10))
     remaining_quantity: Mapped[Decimal] = mapped_column(sa.Numeric(14, 3))
     status: Mapped[LotStatus] = mapped_column(enum_type(LotStatus), default=LotStatus.ACTIVE)
     produced_on: Mapped[dt.date]
-    expires_on: Mapped[Optional[dt.date]]
+    expires_on: Mapped[dt.date | None]
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"))
     created_at: Mapped[created_at]
 
     # Harvest lots
-    planting_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("plantings.id", ondelete="RESTRICT"), index=True)
-    plot_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("plots.id", ondelete="RESTRICT"), index=True)
-    harvester: Mapped[Optional[str120]]
-    grade: Mapped[Optional[str]] = mapped_column(sa.String(20))
+    planting_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plantings.id", ondelete="RESTRICT"), index=True)
+    plot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plots.id", ondelete="RESTRICT"), index=True)
+    harvester: Mapped[str120 | None]
+    grade: Mapped[str | None] = mapped_column(sa.String(20))
     # Accepted but to be reviewed: more than the plot could plausibly have grown.
     yield_flagged: Mapped[bool] = mapped_column(default=False)
-    yield_note: Mapped[Optional[str]] = mapped_column(sa.Text)
+    yield_note: Mapped[str | None] = mapped_column(sa.Text)
     # May the lot be sold as VietGAP? Decided at harvest from certificates and the planting's record.
     vietgap_claim: Mapped[bool] = mapped_column(default=False)
     # What the lot is when it has no product yet (a harvest lot's crop, a bought-in raw material).
-    crop: Mapped[Optional[str120]]
+    crop: Mapped[str120 | None]
 
     # Sale lots: units of a net content each (quantity counts the units).
-    net_content: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 3))
-    net_unit: Mapped[Optional[str]] = mapped_column(sa.String(10))
+    net_content: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 3))
+    net_unit: Mapped[str | None] = mapped_column(sa.String(10))
 
     # Bought-in lots: who sold it to us and under what code.
-    supplier_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("parties.id", ondelete="RESTRICT"))
-    supplier_lot_code: Mapped[Optional[str]] = mapped_column(sa.String(60))
-    recall_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("recalls.id", ondelete="RESTRICT", use_alter=True), index=True)
+    supplier_id: Mapped[int | None] = mapped_column(sa.ForeignKey("parties.id", ondelete="RESTRICT"))
+    supplier_lot_code: Mapped[str | None] = mapped_column(sa.String(60))
+    recall_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("recalls.id", ondelete="RESTRICT", use_alter=True), index=True
+    )
 
-    product: Mapped[Optional[Product]] = relationship()
-    supplier: Mapped[Optional["Party"]] = relationship()
-    planting: Mapped[Optional[Planting]] = relationship()
-    plot: Mapped[Optional[Plot]] = relationship()
-    certificates: Mapped[list["Certificate"]] = relationship(secondary=lot_certificates)  # noqa: F821
+    product: Mapped[Product | None] = relationship()
+    supplier: Mapped[Party | None] = relationship()
+    planting: Mapped[Planting | None] = relationship()
+    plot: Mapped[Plot | None] = relationship()
+    certificates: Mapped[list[Certificate]] = relationship(secondary=lot_certificates)  # noqa: F821
 
     def __repr__(self) -> str:
         return f"<Lot {self.code}>"
@@ -151,9 +151,9 @@ class Party(Archivable, Base):
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
     name: Mapped[str120]
     kind: Mapped[PartyKind] = mapped_column(enum_type(PartyKind))
-    phone: Mapped[Optional[str]] = mapped_column(sa.String(20))
-    email: Mapped[Optional[str255]]
-    address: Mapped[Optional[str255]]
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    email: Mapped[str255 | None]
+    address: Mapped[str255 | None]
     created_at: Mapped[created_at]
 
 
@@ -170,7 +170,7 @@ class Sale(Base):
     buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("parties.id", ondelete="RESTRICT"), index=True)
     quantity: Mapped[Decimal] = mapped_column(sa.Numeric(14, 3))  # in the lot's unit (units for sale lots)
     sold_on: Mapped[dt.date]
-    invoice_ref: Mapped[Optional[str]] = mapped_column(sa.String(60))
+    invoice_ref: Mapped[str | None] = mapped_column(sa.String(60))
 
     lot: Mapped[Lot] = relationship()
     buyer: Mapped[Party] = relationship()
@@ -197,12 +197,12 @@ class ProcessingRun(Base):
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), unique=True)
     processed_on: Mapped[dt.date]
     steps: Mapped[list] = mapped_column(sa.JSON, default=list)  # [{"step", "on", "operator"}]
-    yield_ratio: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 6))
-    expected_min: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 6))
-    expected_max: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 6))
+    yield_ratio: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 6))
+    expected_min: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 6))
+    expected_max: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 6))
     # Outside the expected range: accepted only with a reason, and stays flagged.
     yield_flagged: Mapped[bool] = mapped_column(default=False)
-    reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class ProcessingYield(Archivable, Base):
@@ -218,7 +218,7 @@ class ProcessingYield(Archivable, Base):
     # Output (kg or litres) per kilogram (or piece) of input.
     min_ratio: Mapped[Decimal] = mapped_column(sa.Numeric(12, 6))
     max_ratio: Mapped[Decimal] = mapped_column(sa.Numeric(12, 6))
-    source: Mapped[Optional[str255]]
+    source: Mapped[str255 | None]
 
     output_product: Mapped[Product] = relationship()
 
@@ -247,8 +247,8 @@ class Recall(Base):
     lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id", ondelete="RESTRICT"))
     reason: Mapped[str] = mapped_column(sa.Text)
     opened_on: Mapped[dt.date]
-    closed_on: Mapped[Optional[dt.date]]
-    disposal: Mapped[Optional[Disposal]] = mapped_column(enum_type(Disposal))
-    disposal_note: Mapped[Optional[str]] = mapped_column(sa.Text)
+    closed_on: Mapped[dt.date | None]
+    disposal: Mapped[Disposal | None] = mapped_column(enum_type(Disposal))
+    disposal_note: Mapped[str | None] = mapped_column(sa.Text)
 
     lot: Mapped[Lot] = relationship(foreign_keys=[lot_id])

@@ -1,4 +1,5 @@
 """Processing runs (transformations) with their mass balance, and packing into sale lots."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,8 +40,11 @@ class RunOutput:
 
 
 def product_in_org(org_id: int, code: str | None, field: str = "product_code") -> Product:
-    product = db.session.scalar(sa.select(Product).where(
-        Product.organisation_id == org_id, Product.code == (code or "").strip(), Product.archived_at.is_(None)))
+    product = db.session.scalar(
+        sa.select(Product).where(
+            Product.organisation_id == org_id, Product.code == (code or "").strip(), Product.archived_at.is_(None)
+        )
+    )
     if product is None:
         raise DomainError(_("There is no product %(code)s in your organisation.", code=code or ""), field)
     return product
@@ -48,9 +52,14 @@ def product_in_org(org_id: int, code: str | None, field: str = "product_code") -
 
 def expected_yield(org_id: int, input_name: str, product: Product) -> tuple[Decimal, Decimal, str] | None:
     """The organisation's own range first, then the defaults in ``rules/processing_yields.json``."""
-    row = db.session.scalar(sa.select(ProcessingYield).where(
-        ProcessingYield.organisation_id == org_id, ProcessingYield.output_product_id == product.id,
-        ProcessingYield.input_name == input_name, ProcessingYield.archived_at.is_(None)))
+    row = db.session.scalar(
+        sa.select(ProcessingYield).where(
+            ProcessingYield.organisation_id == org_id,
+            ProcessingYield.output_product_id == product.id,
+            ProcessingYield.input_name == input_name,
+            ProcessingYield.archived_at.is_(None),
+        )
+    )
     if row:
         return row.min_ratio, row.max_ratio, row.source or ""
     for entry in load("processing_yields")["yields"]:
@@ -59,32 +68,57 @@ def expected_yield(org_id: int, input_name: str, product: Product) -> tuple[Deci
     return None
 
 
-def save_processing_yield(org: Organisation, row: ProcessingYield | None, *, input_name: str,
-                          output_product_id: int, min_ratio: Decimal, max_ratio: Decimal,
-                          source: str | None = None) -> ProcessingYield:
+def save_processing_yield(
+    org: Organisation,
+    row: ProcessingYield | None,
+    *,
+    input_name: str,
+    output_product_id: int,
+    min_ratio: Decimal,
+    max_ratio: Decimal,
+    source: str | None = None,
+) -> ProcessingYield:
     """A manager's own expected range, which takes precedence over the defaults."""
-    product = db.session.scalar(sa.select(Product).where(Product.id == output_product_id,
-                                                         Product.organisation_id == org.id))
+    product = db.session.scalar(
+        sa.select(Product).where(Product.id == output_product_id, Product.organisation_id == org.id)
+    )
     if product is None:
         raise DomainError(_("Choose a product from the list."), "output_product_id")
     if min_ratio is None or max_ratio is None or min_ratio <= 0 or max_ratio < min_ratio:
         raise DomainError(_("Give a lowest and a highest yield, the lowest more than 0."), "max_ratio")
-    clash = db.session.scalar(sa.select(ProcessingYield.id).where(
-        ProcessingYield.organisation_id == org.id, ProcessingYield.input_name == input_name,
-        ProcessingYield.output_product_id == product.id, ProcessingYield.id != (row.id if row else 0)))
+    clash = db.session.scalar(
+        sa.select(ProcessingYield.id).where(
+            ProcessingYield.organisation_id == org.id,
+            ProcessingYield.input_name == input_name,
+            ProcessingYield.output_product_id == product.id,
+            ProcessingYield.id != (row.id if row else 0),
+        )
+    )
     if clash:
         raise DomainError(_("There is already a range for this raw material and product."), "input_name")
     row = row or ProcessingYield(organisation_id=org.id)
     row.input_name, row.output_product_id, row.min_ratio, row.max_ratio, row.source = (
-        input_name, product.id, min_ratio, max_ratio, source)
+        input_name,
+        product.id,
+        min_ratio,
+        max_ratio,
+        source,
+    )
     db.session.add(row)
     db.session.flush()
     return row
 
 
-def record_processing(org: Organisation, user: User, *, processed_on: dt.date, inputs: list[RunInput],
-                      outputs: list[RunOutput], steps: list[dict] | None = None,
-                      reason: str | None = None) -> ProcessingRun:
+def record_processing(
+    org: Organisation,
+    user: User,
+    *,
+    processed_on: dt.date,
+    inputs: list[RunInput],
+    outputs: list[RunOutput],
+    steps: list[dict] | None = None,
+    reason: str | None = None,
+) -> ProcessingRun:
     if not inputs:
         raise DomainError(_("Name at least one input lot."), "inputs")
     if not outputs:
@@ -104,35 +138,73 @@ def record_processing(org: Organisation, user: User, *, processed_on: dt.date, i
     ratio, expected = _mass_balance(org.id, taken.values(), made)
     flagged = expected is not None and not (expected[0] <= ratio <= expected[1])
     if flagged and not reason:
-        raise DomainError(_("The yield %(ratio)s is outside the expected %(low)s–%(high)s. Check the quantities, "
-                            "or give the reason.", ratio=format_number(ratio, 4), low=format_number(expected[0], 4),
-                            high=format_number(expected[1], 4)), "reason")
+        raise DomainError(
+            _(
+                "The yield %(ratio)s is outside the expected %(low)s–%(high)s. Check the quantities, "
+                "or give the reason.",
+                ratio=format_number(ratio, 4),
+                low=format_number(expected[0], 4),
+                high=format_number(expected[1], 4),
+            ),
+            "reason",
+        )
     for lot, quantity in sorted(taken.values(), key=lambda pair: pair[0].id):  # one lock order: no deadlocks
         take_from(lot, quantity, "inputs")
 
-    event = record_event(org, EventKind.PROCESSING, occurred_on=processed_on, recorded_by=user,
-                         date_field="processed_on", reason=reason if flagged else None, payload={
-                             "inputs": [{"lot": lot.code, "quantity": str(q), "unit": lot.unit}
-                                        for lot, q in taken.values()],
-                             "outputs": [{"product": p.code, "quantity": str(q), "unit": u} for p, q, u in made],
-                             "steps": steps or [], "yield_ratio": str(ratio), "yield_flagged": flagged})
-    run = ProcessingRun(organisation_id=org.id, event_id=event.id, processed_on=processed_on, steps=steps or [],
-                        yield_ratio=ratio, expected_min=expected[0] if expected else None,
-                        expected_max=expected[1] if expected else None, yield_flagged=flagged,
-                        reason=reason if flagged else None)
+    event = record_event(
+        org,
+        EventKind.PROCESSING,
+        occurred_on=processed_on,
+        recorded_by=user,
+        date_field="processed_on",
+        reason=reason if flagged else None,
+        payload={
+            "inputs": [{"lot": lot.code, "quantity": str(q), "unit": lot.unit} for lot, q in taken.values()],
+            "outputs": [{"product": p.code, "quantity": str(q), "unit": u} for p, q, u in made],
+            "steps": steps or [],
+            "yield_ratio": str(ratio),
+            "yield_flagged": flagged,
+        },
+    )
+    run = ProcessingRun(
+        organisation_id=org.id,
+        event_id=event.id,
+        processed_on=processed_on,
+        steps=steps or [],
+        yield_ratio=ratio,
+        expected_min=expected[0] if expected else None,
+        expected_max=expected[1] if expected else None,
+        yield_flagged=flagged,
+        reason=reason if flagged else None,
+    )
     db.session.add(run)
     total_out = sum(to_base(q, u)[0] for _p, q, u in made)
     for product, quantity, unit in made:
-        output = Lot(organisation_id=org.id, code=new_lot_code(org.id, f"{processed_on:%y%m%d}-{product.code}"),
-                     kind=LotKind.PROCESSED, product=product, quantity=quantity, unit=unit,
-                     remaining_quantity=quantity, produced_on=processed_on, event_id=event.id,
-                     expires_on=_expiry(product, processed_on))
+        output = Lot(
+            organisation_id=org.id,
+            code=new_lot_code(org.id, f"{processed_on:%y%m%d}-{product.code}"),
+            kind=LotKind.PROCESSED,
+            product=product,
+            quantity=quantity,
+            unit=unit,
+            remaining_quantity=quantity,
+            produced_on=processed_on,
+            event_id=event.id,
+            expires_on=_expiry(product, processed_on),
+        )
         db.session.add(output)
         db.session.flush()
         share = to_base(quantity, unit)[0] / total_out
         for lot, used in taken.values():
-            db.session.add(LotLink(organisation_id=org.id, event_id=event.id, input_lot_id=lot.id,
-                                   output_lot_id=output.id, quantity=(used * share).quantize(Decimal("0.001"))))
+            db.session.add(
+                LotLink(
+                    organisation_id=org.id,
+                    event_id=event.id,
+                    input_lot_id=lot.id,
+                    output_lot_id=output.id,
+                    quantity=(used * share).quantize(Decimal("0.001")),
+                )
+            )
     db.session.flush()
     return run
 
@@ -157,8 +229,18 @@ def new_serial() -> str:
     return "".join(secrets.choice(SERIAL_ALPHABET) for _ in range(SERIAL_LENGTH))
 
 
-def pack(org: Organisation, user: User, *, source_lot_code: str, product_code: str, units: int,
-         net_content: Decimal, net_unit: str, packed_on: dt.date, serials: bool = False) -> Lot:
+def pack(
+    org: Organisation,
+    user: User,
+    *,
+    source_lot_code: str,
+    product_code: str,
+    units: int,
+    net_content: Decimal,
+    net_unit: str,
+    packed_on: dt.date,
+    serials: bool = False,
+) -> Lot:
     """Pack part of a harvest or processed lot into a sale lot of ``units`` × ``net_content``."""
     source = lot_in_org(org.id, source_lot_code, "source_lot_code")
     if source.kind is LotKind.SALE:
@@ -171,21 +253,48 @@ def pack(org: Organisation, user: User, *, source_lot_code: str, product_code: s
         raise DomainError(_("Net content is in g, kg, ml or l."), "net_unit")
     used = convert(net_content * units, net_unit, source.unit, "net_unit")
     take_from(source, used, "units")
-    event = record_event(org, EventKind.PACKING, occurred_on=packed_on, recorded_by=user, date_field="packed_on",
-                         payload={"source": source.code, "used": str(used), "unit": source.unit,
-                                  "product": product.code, "units": units, "net_content": str(net_content),
-                                  "net_unit": net_unit, "serials": serials})
-    lot = Lot(organisation_id=org.id, code=new_lot_code(org.id, f"{packed_on:%y%m%d}-{product.code}"),
-              kind=LotKind.SALE, product=product, quantity=Decimal(units), unit="piece",
-              remaining_quantity=Decimal(units), produced_on=packed_on, expires_on=_expiry(product, packed_on),
-              event_id=event.id, net_content=net_content, net_unit=net_unit,
-              vietgap_claim=source.vietgap_claim, certificates=list(source.certificates))
+    event = record_event(
+        org,
+        EventKind.PACKING,
+        occurred_on=packed_on,
+        recorded_by=user,
+        date_field="packed_on",
+        payload={
+            "source": source.code,
+            "used": str(used),
+            "unit": source.unit,
+            "product": product.code,
+            "units": units,
+            "net_content": str(net_content),
+            "net_unit": net_unit,
+            "serials": serials,
+        },
+    )
+    lot = Lot(
+        organisation_id=org.id,
+        code=new_lot_code(org.id, f"{packed_on:%y%m%d}-{product.code}"),
+        kind=LotKind.SALE,
+        product=product,
+        quantity=Decimal(units),
+        unit="piece",
+        remaining_quantity=Decimal(units),
+        produced_on=packed_on,
+        expires_on=_expiry(product, packed_on),
+        event_id=event.id,
+        net_content=net_content,
+        net_unit=net_unit,
+        vietgap_claim=source.vietgap_claim,
+        certificates=list(source.certificates),
+    )
     db.session.add(lot)
     db.session.flush()
-    db.session.add(LotLink(organisation_id=org.id, event_id=event.id, input_lot_id=source.id,
-                           output_lot_id=lot.id, quantity=used))
+    db.session.add(
+        LotLink(organisation_id=org.id, event_id=event.id, input_lot_id=source.id, output_lot_id=lot.id, quantity=used)
+    )
     if serials:
-        db.session.execute(sa.insert(UnitSerial), [
-            {"organisation_id": org.id, "lot_id": lot.id, "serial": new_serial()} for _ in range(units)])
+        db.session.execute(
+            sa.insert(UnitSerial),
+            [{"organisation_id": org.id, "lot_id": lot.id, "serial": new_serial()} for _ in range(units)],
+        )
     db.session.flush()
     return lot

@@ -1,4 +1,5 @@
 """Quantities across units: kilograms and grams, litres and millilitres, pieces."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -7,8 +8,13 @@ from flask_babel import gettext as _
 
 from traceability.errors import DomainError
 
-BASE = {"kg": ("kg", Decimal(1)), "g": ("kg", Decimal("0.001")), "l": ("l", Decimal(1)),
-        "ml": ("l", Decimal("0.001")), "piece": ("piece", Decimal(1))}
+BASE = {
+    "kg": ("kg", Decimal(1)),
+    "g": ("kg", Decimal("0.001")),
+    "l": ("l", Decimal(1)),
+    "ml": ("l", Decimal("0.001")),
+    "piece": ("piece", Decimal(1)),
+}
 
 
 def to_base(quantity: Decimal, unit: str) -> tuple[Decimal, str]:

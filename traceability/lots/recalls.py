@@ -1,4 +1,5 @@
 """Recalls: from one lot to every lot made from it and every buyer who received any of it."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,15 +25,25 @@ def open_recall(org: Organisation, user: User, *, lot_code: str, reason: str, op
         raise DomainError(_("Lot %(code)s is already under a recall.", code=lot.code), "lot_code")
     affected = lineage.reachable(lot.id, forward=True)
     codes = db.session.scalars(sa.select(Lot.code).where(Lot.id.in_(list(affected))).order_by(Lot.code)).all()
-    event = record_event(org, EventKind.RECALL, occurred_on=opened_on, recorded_by=user, date_field="opened_on",
-                         reason=reason, payload={"lot": lot.code, "lots": list(codes)})
+    event = record_event(
+        org,
+        EventKind.RECALL,
+        occurred_on=opened_on,
+        recorded_by=user,
+        date_field="opened_on",
+        reason=reason,
+        payload={"lot": lot.code, "lots": list(codes)},
+    )
     recall = Recall(organisation_id=org.id, event_id=event.id, lot=lot, reason=reason, opened_on=opened_on)
     db.session.add(recall)
     db.session.flush()
     # Every lot made from it, already recalled or not, now carries this recall's notice.
     db.session.execute(
-        sa.update(Lot).where(Lot.id.in_(list(affected)), Lot.organisation_id == org.id)
-        .values(status=LotStatus.RECALLED, recall_id=recall.id).execution_options(synchronize_session=False))
+        sa.update(Lot)
+        .where(Lot.id.in_(list(affected)), Lot.organisation_id == org.id)
+        .values(status=LotStatus.RECALLED, recall_id=recall.id)
+        .execution_options(synchronize_session=False)
+    )
     db.session.expire_all()
     return db.session.get(Recall, recall.id)
 
@@ -48,13 +59,26 @@ def recall_report(recall: Recall) -> dict:
     return {"recall": recall, "lots": lots, "sales": sales, "buyers": list(buyers.values())}
 
 
-def close_recall(org: Organisation, user: User, recall: Recall, *, disposal: Disposal | str, closed_on: dt.date,
-                 note: str | None = None) -> Recall:
+def close_recall(
+    org: Organisation,
+    user: User,
+    recall: Recall,
+    *,
+    disposal: Disposal | str,
+    closed_on: dt.date,
+    note: str | None = None,
+) -> Recall:
     if recall.closed_on is not None:
         raise DomainError(_("This recall is already closed."))
     if closed_on < recall.opened_on:
         raise DomainError(_("A recall cannot close before it opened."), "closed_on")
-    record_event(org, EventKind.RECALL_CLOSED, occurred_on=closed_on, recorded_by=user, date_field="closed_on",
-                 payload={"lot": recall.lot.code, "disposal": Disposal(disposal), "note": note})
+    record_event(
+        org,
+        EventKind.RECALL_CLOSED,
+        occurred_on=closed_on,
+        recorded_by=user,
+        date_field="closed_on",
+        payload={"lot": recall.lot.code, "disposal": Disposal(disposal), "note": note},
+    )
     recall.closed_on, recall.disposal, recall.disposal_note = closed_on, Disposal(disposal), note
     return recall

@@ -1,4 +1,5 @@
 """Harvest lots: the first link of every chain. Processing, packing and sales build on them later."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,7 +29,9 @@ LOT_CODE = re.compile(r"^[A-Z0-9-]{1,20}$")  # safe as a GS1 batch/lot (AI 10) a
 
 def lot_in_org(org_id: int, code: str | None, field: str = "lot_code") -> Lot:
     """A lot of this organisation by its code; another organisation's lot is simply unknown."""
-    lot = db.session.scalar(sa.select(Lot).where(Lot.organisation_id == org_id, Lot.code == (code or "").strip().upper()))
+    lot = db.session.scalar(
+        sa.select(Lot).where(Lot.organisation_id == org_id, Lot.code == (code or "").strip().upper())
+    )
     if lot is None:
         raise DomainError(_("There is no lot %(code)s in your organisation.", code=code or ""), field)
     return lot
@@ -41,17 +44,31 @@ def take_from(lot: Lot, quantity: Decimal, field: str = "quantity") -> Lot:
     out more than it holds (row lock on PostgreSQL, the write lock on SQLite).
     """
     taken = db.session.execute(
-        sa.update(Lot).where(Lot.id == lot.id, Lot.status == LotStatus.ACTIVE, Lot.remaining_quantity >= quantity)
+        sa.update(Lot)
+        .where(Lot.id == lot.id, Lot.status == LotStatus.ACTIVE, Lot.remaining_quantity >= quantity)
         .values(remaining_quantity=Lot.remaining_quantity - quantity)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(lot)
     if taken != 1:
         if lot.status is not LotStatus.ACTIVE:
-            raise DomainError(_("Lot %(code)s is %(status)s: nothing can be taken from it.", code=lot.code,
-                                status=LOT_STATUS_LABELS[lot.status]), field)
-        raise DomainError(_("Lot %(code)s holds only %(left)s %(unit)s.", code=lot.code,
-                            left=format_number(lot.remaining_quantity, 3), unit=lot.unit), field)
+            raise DomainError(
+                _(
+                    "Lot %(code)s is %(status)s: nothing can be taken from it.",
+                    code=lot.code,
+                    status=LOT_STATUS_LABELS[lot.status],
+                ),
+                field,
+            )
+        raise DomainError(
+            _(
+                "Lot %(code)s holds only %(left)s %(unit)s.",
+                code=lot.code,
+                left=format_number(lot.remaining_quantity, 3),
+                unit=lot.unit,
+            ),
+            field,
+        )
     if lot.remaining_quantity == 0:
         lot.status = LotStatus.CONSUMED
     return lot
@@ -69,8 +86,9 @@ def plausible_yield_kg_per_m2(crop: str) -> Decimal | None:
 def new_lot_code(org_id: int, prefix: str) -> str:
     """``{prefix}-{n}``, the first free number in the organisation; at most 20 characters."""
     prefix = re.sub(r"[^A-Z0-9-]", "", prefix.upper())[:16].strip("-") or "LOT"
-    taken = set(db.session.scalars(
-        sa.select(Lot.code).where(Lot.organisation_id == org_id, Lot.code.like(f"{prefix}-%"))))
+    taken = set(
+        db.session.scalars(sa.select(Lot.code).where(Lot.organisation_id == org_id, Lot.code.like(f"{prefix}-%")))
+    )
     n = 1
     while f"{prefix}-{n}" in taken:
         n += 1
@@ -79,9 +97,17 @@ def new_lot_code(org_id: int, prefix: str) -> str:
     return code
 
 
-def record_harvest(org: Organisation, user: User, *, planting_id: int, harvested_on: dt.date,
-                   quantity_kg: Decimal, harvester: str | None = None, grade: str | None = None,
-                   for_household: Household | None = None) -> Lot:
+def record_harvest(
+    org: Organisation,
+    user: User,
+    *,
+    planting_id: int,
+    harvested_on: dt.date,
+    quantity_kg: Decimal,
+    harvester: str | None = None,
+    grade: str | None = None,
+    for_household: Household | None = None,
+) -> Lot:
     """Harvest a planting into a new harvest lot.
 
     Refused while a pre-harvest interval runs. Accepted but flagged when the season's harvests
@@ -97,8 +123,10 @@ def record_harvest(org: Organisation, user: User, *, planting_id: int, harvested
     if quantity_kg > Decimal("1000000"):
         raise DomainError(_("The quantity is too large for one harvest."), "quantity_kg")
     if harvested_on < planting.sown_on:
-        raise DomainError(_("This date is before the season was sown (%(date)s).",
-                            date=planting.sown_on.strftime("%d/%m/%Y")), "harvested_on")
+        raise DomainError(
+            _("This date is before the season was sown (%(date)s).", date=planting.sown_on.strftime("%d/%m/%Y")),
+            "harvested_on",
+        )
     check_phi(planting, harvested_on)
 
     flagged, note = _yield_check(planting, quantity_kg)
@@ -106,17 +134,43 @@ def record_harvest(org: Organisation, user: User, *, planting_id: int, harvested
     vietgap = (not planting.non_conformant) and any(c.kind is CertificateKind.VIETGAP for c in certificates)
     code = new_lot_code(org.id, f"{harvested_on:%y%m%d}-{planting.plot.code}")
     event = record_event(
-        org, EventKind.HARVEST, occurred_on=harvested_on, recorded_by=user, plot_id=planting.plot_id,
-        planting_id=planting.id, for_household=for_household or planting.household, date_field="harvested_on",
-        payload={"lot_code": code, "quantity": quantity_kg, "unit": "kg", "harvester": harvester, "grade": grade,
-                 "yield_flagged": flagged, "vietgap_claim": vietgap,
-                 "certificates": [c.number for c in certificates]},
+        org,
+        EventKind.HARVEST,
+        occurred_on=harvested_on,
+        recorded_by=user,
+        plot_id=planting.plot_id,
+        planting_id=planting.id,
+        for_household=for_household or planting.household,
+        date_field="harvested_on",
+        payload={
+            "lot_code": code,
+            "quantity": quantity_kg,
+            "unit": "kg",
+            "harvester": harvester,
+            "grade": grade,
+            "yield_flagged": flagged,
+            "vietgap_claim": vietgap,
+            "certificates": [c.number for c in certificates],
+        },
     )
     lot = Lot(
-        organisation_id=org.id, code=code, kind=LotKind.HARVEST, quantity=quantity_kg, unit="kg", crop=planting.crop,
-        remaining_quantity=quantity_kg, produced_on=harvested_on, event_id=event.id, planting=planting,
-        plot_id=planting.plot_id, harvester=harvester, grade=grade, yield_flagged=flagged, yield_note=note,
-        vietgap_claim=vietgap, certificates=certificates,
+        organisation_id=org.id,
+        code=code,
+        kind=LotKind.HARVEST,
+        quantity=quantity_kg,
+        unit="kg",
+        crop=planting.crop,
+        remaining_quantity=quantity_kg,
+        produced_on=harvested_on,
+        event_id=event.id,
+        planting=planting,
+        plot_id=planting.plot_id,
+        harvester=harvester,
+        grade=grade,
+        yield_flagged=flagged,
+        yield_note=note,
+        vietgap_claim=vietgap,
+        certificates=certificates,
     )
     db.session.add(lot)
     db.session.flush()
@@ -129,13 +183,17 @@ def _yield_check(planting: Planting, quantity_kg: Decimal) -> tuple[bool, str | 
         return False, None
     harvested = db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Lot.quantity), 0)).where(
-            Lot.planting_id == planting.id, Lot.kind == LotKind.HARVEST)
+            Lot.planting_id == planting.id, Lot.kind == LotKind.HARVEST
+        )
     )
     season_total = Decimal(harvested) + quantity_kg
     ceiling = limit * planting.area_m2
     if season_total <= ceiling:
         return False, None
-    return True, _("This season's harvests (%(total)s kg) exceed the plausible %(ceiling)s kg "
-                   "for %(area)s m² of %(crop)s.",
-                   total=format_number(season_total), ceiling=format_number(ceiling),
-                   area=format_number(planting.area_m2), crop=planting.crop)
+    return True, _(
+        "This season's harvests (%(total)s kg) exceed the plausible %(ceiling)s kg for %(area)s m² of %(crop)s.",
+        total=format_number(season_total),
+        ceiling=format_number(ceiling),
+        area=format_number(planting.area_m2),
+        crop=planting.crop,
+    )

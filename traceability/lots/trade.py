@@ -1,4 +1,5 @@
 """Sales to buyers (one step forward) and lots bought in from suppliers (one step back)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,39 +27,79 @@ def party(org: Organisation, name: str | None, kind: PartyKind | str, field: str
     if contact.get("phone"):
         contact["phone"] = normalise_phone(contact["phone"])
         if contact["phone"] is None:
-            raise DomainError(_("This is not a Vietnamese phone number (10 digits starting with 0)."),
-                              field.replace("_name", "_phone"))
+            raise DomainError(
+                _("This is not a Vietnamese phone number (10 digits starting with 0)."),
+                field.replace("_name", "_phone"),
+            )
     found = db.session.scalar(sa.select(Party).where(Party.organisation_id == org.id, Party.name == name))
     if found is None:
-        found = Party(organisation_id=org.id, name=name, kind=PartyKind(kind),
-                      **{k: v for k, v in contact.items() if v})
+        found = Party(
+            organisation_id=org.id, name=name, kind=PartyKind(kind), **{k: v for k, v in contact.items() if v}
+        )
         db.session.add(found)
         db.session.flush()
     return found
 
 
-def record_sale(org: Organisation, user: User, *, lot_code: str, buyer_name: str, quantity: Decimal,
-                sold_on: dt.date, buyer_kind: PartyKind | str = PartyKind.TRADER, invoice_ref: str | None = None,
-                buyer_phone: str | None = None) -> Sale:
+def record_sale(
+    org: Organisation,
+    user: User,
+    *,
+    lot_code: str,
+    buyer_name: str,
+    quantity: Decimal,
+    sold_on: dt.date,
+    buyer_kind: PartyKind | str = PartyKind.TRADER,
+    invoice_ref: str | None = None,
+    buyer_phone: str | None = None,
+) -> Sale:
     lot = lot_in_org(org.id, lot_code)
     quantity = check_positive(quantity)
     if lot.unit == "piece" and quantity != quantity.to_integral_value():
         raise DomainError(_("Sell whole units."), "quantity")
     buyer = party(org, buyer_name, buyer_kind, "buyer_name", phone=buyer_phone)
     take_from(lot, quantity)
-    event = record_event(org, EventKind.SALE, occurred_on=sold_on, recorded_by=user, date_field="sold_on",
-                         payload={"lot": lot.code, "quantity": str(quantity), "unit": lot.unit,
-                                  "buyer_id": buyer.id, "invoice_ref": invoice_ref})
-    sale = Sale(organisation_id=org.id, event_id=event.id, lot=lot, buyer=buyer, quantity=quantity,
-                sold_on=sold_on, invoice_ref=invoice_ref)
+    event = record_event(
+        org,
+        EventKind.SALE,
+        occurred_on=sold_on,
+        recorded_by=user,
+        date_field="sold_on",
+        payload={
+            "lot": lot.code,
+            "quantity": str(quantity),
+            "unit": lot.unit,
+            "buyer_id": buyer.id,
+            "invoice_ref": invoice_ref,
+        },
+    )
+    sale = Sale(
+        organisation_id=org.id,
+        event_id=event.id,
+        lot=lot,
+        buyer=buyer,
+        quantity=quantity,
+        sold_on=sold_on,
+        invoice_ref=invoice_ref,
+    )
     db.session.add(sale)
     db.session.flush()
     return sale
 
 
-def receive_lot(org: Organisation, user: User, *, supplier_name: str, supplier_lot_code: str | None,
-                quantity: Decimal, unit: str, received_on: dt.date, crop: str | None = None,
-                product_code: str | None = None, supplier_kind: PartyKind | str = PartyKind.FARMER) -> Lot:
+def receive_lot(
+    org: Organisation,
+    user: User,
+    *,
+    supplier_name: str,
+    supplier_lot_code: str | None,
+    quantity: Decimal,
+    unit: str,
+    received_on: dt.date,
+    crop: str | None = None,
+    product_code: str | None = None,
+    supplier_kind: PartyKind | str = PartyKind.FARMER,
+) -> Lot:
     """A lot bought in: kept with the supplier and their own code, so the step back is recorded too."""
     if unit not in BASE:
         raise DomainError(_("Choose a unit from the list."), "unit")
@@ -68,16 +109,36 @@ def receive_lot(org: Organisation, user: User, *, supplier_name: str, supplier_l
     supplier = party(org, supplier_name, supplier_kind, "supplier_name")
     quantity = check_positive(quantity)
     code = new_lot_code(org.id, f"{received_on:%y%m%d}-IN")
-    event = record_event(org, EventKind.RECEIVING, occurred_on=received_on, recorded_by=user,
-                         date_field="received_on",
-                         payload={"lot": code, "supplier_id": supplier.id, "supplier_lot_code": supplier_lot_code,
-                                  "crop": crop, "product": product.code if product else None,
-                                  "quantity": str(quantity), "unit": unit})
-    lot = Lot(organisation_id=org.id, code=code, kind=LotKind.PROCESSED if product else LotKind.HARVEST,
-              product=product, crop=crop, quantity=quantity, unit=unit, remaining_quantity=quantity,
-              produced_on=received_on, event_id=event.id, supplier=supplier, supplier_lot_code=supplier_lot_code)
+    event = record_event(
+        org,
+        EventKind.RECEIVING,
+        occurred_on=received_on,
+        recorded_by=user,
+        date_field="received_on",
+        payload={
+            "lot": code,
+            "supplier_id": supplier.id,
+            "supplier_lot_code": supplier_lot_code,
+            "crop": crop,
+            "product": product.code if product else None,
+            "quantity": str(quantity),
+            "unit": unit,
+        },
+    )
+    lot = Lot(
+        organisation_id=org.id,
+        code=code,
+        kind=LotKind.PROCESSED if product else LotKind.HARVEST,
+        product=product,
+        crop=crop,
+        quantity=quantity,
+        unit=unit,
+        remaining_quantity=quantity,
+        produced_on=received_on,
+        event_id=event.id,
+        supplier=supplier,
+        supplier_lot_code=supplier_lot_code,
+    )
     db.session.add(lot)
     db.session.flush()
     return lot
-
-

@@ -1,4 +1,5 @@
 """Harvests and the lots they make."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -31,7 +32,8 @@ def harvest_new():
     if not form.is_submitted():
         form.harvested_on.data = local_today()
         form.planting_id.data = request.args.get("planting", type=int) or (
-            plantings[0].id if len(plantings) == 1 else None)
+            plantings[0].id if len(plantings) == 1 else None
+        )
 
     def harvest():
         values = form_values(form)
@@ -48,8 +50,9 @@ def harvest_new():
         if lot.yield_flagged:
             flash(_("More than this plot can plausibly yield: the lot is flagged for the manager to review."), "error")
         return redirect(url_for(".lot_detail", record_id=lot.id))
-    return render_template("registry/form.html", form=form, title=_("Harvest"), multipart=True,
-                           cancel_url=url_for("seasons.plantings"))
+    return render_template(
+        "registry/form.html", form=form, title=_("Harvest"), multipart=True, cancel_url=url_for("seasons.plantings")
+    )
 
 
 @bp.get("/lots")
@@ -57,8 +60,10 @@ def harvest_new():
 @org_required()
 def lots():
     rows = db.session.scalars(
-        scoped(Lot).options(joinedload(Lot.plot), joinedload(Lot.planting))
-        .order_by(Lot.produced_on.desc(), Lot.id.desc()).limit(200)
+        scoped(Lot)
+        .options(joinedload(Lot.plot), joinedload(Lot.planting))
+        .order_by(Lot.produced_on.desc(), Lot.id.desc())
+        .limit(200)
     ).all()
     return render_template("lots/lots.html", lots=rows)
 

@@ -4,6 +4,7 @@ The name a browser sends proves nothing: a PDF must open as a PDF (pypdf reads i
 must decode fully (Pillow, strictly). Files are kept as sent, in the database, so the ZIP of the
 dossier carries the very documents the producer attached.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,17 +52,26 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def attach(dossier: OcopDossier, user: User, *, title: str, filename: str, data: bytes,
-           criterion_id: str | None = None) -> OcopAttachment:
+def attach(
+    dossier: OcopDossier, user: User, *, title: str, filename: str, data: bytes, criterion_id: str | None = None
+) -> OcopAttachment:
     check_editable(dossier)
     mimetype = sniff(data)
     if mimetype is None:
         raise DomainError(_("Attach a PDF, JPEG or PNG file: this file is none of them, or it is damaged."), "file")
     stem = re.sub(r"[^\w.-]+", "-", filename.rsplit(".", 1)[0], flags=re.UNICODE).strip("-.")[:80] or "tai-lieu"
-    attachment = OcopAttachment(organisation_id=dossier.organisation_id, dossier_id=dossier.id,
-                                criterion_id=criterion_id or None, title=title.strip()[:255],
-                                filename=f"{stem}.{EXTENSIONS[mimetype]}", mimetype=mimetype, size=len(data),
-                                sha256=hashlib.sha256(data).hexdigest(), data=data, uploaded_by_id=user.id)
+    attachment = OcopAttachment(
+        organisation_id=dossier.organisation_id,
+        dossier_id=dossier.id,
+        criterion_id=criterion_id or None,
+        title=title.strip()[:255],
+        filename=f"{stem}.{EXTENSIONS[mimetype]}",
+        mimetype=mimetype,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        uploaded_by_id=user.id,
+    )
     db.session.add(attachment)
     db.session.flush()
     return attachment

@@ -1,4 +1,5 @@
 """``flask --app traceability dossier pdf DOSSIER_ID -o FILE.pdf`` (and ``dossier zip``)."""
+
 from __future__ import annotations
 
 import click

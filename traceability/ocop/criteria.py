@@ -3,6 +3,7 @@
 A new set or a new version of the rules is a new file, never an edit of an old one: a rating keeps
 the id of the set it was scored under, so it stays explainable when the rules change.
 """
+
 from __future__ import annotations
 
 import functools
@@ -71,12 +72,34 @@ def _parse(data: dict) -> CriteriaSet:
     for part in data["parts"]:
         for section in part["sections"]:
             for c in section["criteria"]:
-                options = tuple(Option(o["n"], o["text_vi"], o.get("text_en", ""), o["points"], o.get("minimum_for"))
-                                for o in c["options"])
-                criteria.append(Criterion(c["id"], part["id"], section["id"], c["name_vi"], c.get("name_en", ""),
-                                          c["max"], options, c.get("prefill"), c.get("confidence", "C")))
-    return CriteriaSet(data["id"], data["version"], data["legal_basis"], data["set_number"], data["name_vi"],
-                       data.get("name_en", ""), {p["id"]: p["max"] for p in data["parts"]}, tuple(criteria), data)
+                options = tuple(
+                    Option(o["n"], o["text_vi"], o.get("text_en", ""), o["points"], o.get("minimum_for"))
+                    for o in c["options"]
+                )
+                criteria.append(
+                    Criterion(
+                        c["id"],
+                        part["id"],
+                        section["id"],
+                        c["name_vi"],
+                        c.get("name_en", ""),
+                        c["max"],
+                        options,
+                        c.get("prefill"),
+                        c.get("confidence", "C"),
+                    )
+                )
+    return CriteriaSet(
+        data["id"],
+        data["version"],
+        data["legal_basis"],
+        data["set_number"],
+        data["name_vi"],
+        data.get("name_en", ""),
+        {p["id"]: p["max"] for p in data["parts"]},
+        tuple(criteria),
+        data,
+    )
 
 
 @functools.cache

@@ -1,5 +1,6 @@
 """The dossier as the commune receives it: one A4 PDF in Vietnamese (Mẫu 01, Mẫu 02, evidence list,
 story, label sample, Mẫu 03 once filled), and a ZIP of that PDF with every attached file."""
+
 from __future__ import annotations
 
 import base64
@@ -34,36 +35,63 @@ class YearVolume:
 
 def production_figures(org: Organisation, product: Product) -> dict:
     """Mẫu 02 part II from the records: members, households, area, and volumes per year."""
-    members = db.session.scalar(sa.select(sa.func.count()).select_from(Membership).where(
-        Membership.organisation_id == org.id, Membership.role != Role.OFFICIAL))
-    households = db.session.scalar(sa.select(sa.func.count()).select_from(Household).where(
-        Household.organisation_id == org.id, Household.archived_at.is_(None)))
-    area = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Plot.area_m2), 0)).where(
-        Plot.organisation_id == org.id, Plot.archived_at.is_(None)))
+    members = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Membership)
+        .where(Membership.organisation_id == org.id, Membership.role != Role.OFFICIAL)
+    )
+    households = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Household)
+        .where(Household.organisation_id == org.id, Household.archived_at.is_(None))
+    )
+    area = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Plot.area_m2), 0)).where(
+            Plot.organisation_id == org.id, Plot.archived_at.is_(None)
+        )
+    )
     year = sa.extract("year", Lot.produced_on)
-    harvested = dict(db.session.execute(
-        sa.select(year, sa.func.sum(Lot.quantity)).where(Lot.organisation_id == org.id, Lot.kind == LotKind.HARVEST)
-        .group_by(year)).all())
+    harvested = dict(
+        db.session.execute(
+            sa.select(year, sa.func.sum(Lot.quantity))
+            .where(Lot.organisation_id == org.id, Lot.kind == LotKind.HARVEST)
+            .group_by(year)
+        ).all()
+    )
     made, packed = {}, {}
     for y, kind, quantity in db.session.execute(
-            sa.select(year, Lot.kind, sa.func.sum(Lot.quantity))
-            .where(Lot.organisation_id == org.id, Lot.product_id == product.id).group_by(year, Lot.kind)):
+        sa.select(year, Lot.kind, sa.func.sum(Lot.quantity))
+        .where(Lot.organisation_id == org.id, Lot.product_id == product.id)
+        .group_by(year, Lot.kind)
+    ):
         target = packed if kind is LotKind.SALE else made
         target[int(y)] = target.get(int(y), Decimal(0)) + Decimal(quantity or 0)
     harvested = {int(y): Decimal(q or 0) for y, q in harvested.items()}
     years = sorted(set(harvested) | set(made) | set(packed), reverse=True)[:3]
-    volumes = [YearVolume(y, harvested.get(y, Decimal(0)), made.get(y, Decimal(0)), product.unit.value,
-                          packed.get(y, Decimal(0))) for y in years]
+    volumes = [
+        YearVolume(
+            y, harvested.get(y, Decimal(0)), made.get(y, Decimal(0)), product.unit.value, packed.get(y, Decimal(0))
+        )
+        for y in years
+    ]
     return {"members": members, "households": households, "area_m2": Decimal(area or 0), "volumes": volumes}
 
 
 def _label_sample(org: Organisation, product: Product) -> dict | None:
-    lot = db.session.scalar(sa.select(Lot).where(Lot.product_id == product.id, Lot.kind == LotKind.SALE)
-                            .order_by(Lot.produced_on.desc()).limit(1))
+    lot = db.session.scalar(
+        sa.select(Lot)
+        .where(Lot.product_id == product.id, Lot.kind == LotKind.SALE)
+        .order_by(Lot.produced_on.desc())
+        .limit(1)
+    )
     if lot is None:
         return None
     url = lot_uri(org, lot)
-    return {"lot": lot, "url": url, "qr": "data:image/png;base64," + base64.b64encode(qr_png(url, module_px=8)).decode()}
+    return {
+        "lot": lot,
+        "url": url,
+        "qr": "data:image/png;base64," + base64.b64encode(qr_png(url, module_px=8)).decode(),
+    }
 
 
 def render_dossier_pdf(dossier: OcopDossier) -> bytes:
@@ -72,15 +100,34 @@ def render_dossier_pdf(dossier: OcopDossier) -> bytes:
     criteria_set = services.criteria_set_of(dossier)
     answers = {a.criterion_id: a for a in dossier.answers}
     attachments = db.session.execute(
-        sa.select(OcopAttachment.id, OcopAttachment.title, OcopAttachment.filename, OcopAttachment.criterion_id,
-                  OcopAttachment.size).where(OcopAttachment.dossier_id == dossier.id).order_by(OcopAttachment.id)).all()
-    transitions = db.session.scalars(sa.select(OcopTransition).where(OcopTransition.dossier_id == dossier.id)
-                                     .order_by(OcopTransition.id)).all()
-    return render_pdf("ocop/dossier_pdf.html", d=dossier, org=org, product=product, cs=criteria_set,
-                      answers=answers, result=services.dossier_score(dossier),
-                      completeness=services.completeness(dossier), attachments=attachments,
-                      figures=production_figures(org, product), label=_label_sample(org, product),
-                      transitions=transitions, printed_on=local_today())
+        sa.select(
+            OcopAttachment.id,
+            OcopAttachment.title,
+            OcopAttachment.filename,
+            OcopAttachment.criterion_id,
+            OcopAttachment.size,
+        )
+        .where(OcopAttachment.dossier_id == dossier.id)
+        .order_by(OcopAttachment.id)
+    ).all()
+    transitions = db.session.scalars(
+        sa.select(OcopTransition).where(OcopTransition.dossier_id == dossier.id).order_by(OcopTransition.id)
+    ).all()
+    return render_pdf(
+        "ocop/dossier_pdf.html",
+        d=dossier,
+        org=org,
+        product=product,
+        cs=criteria_set,
+        answers=answers,
+        result=services.dossier_score(dossier),
+        completeness=services.completeness(dossier),
+        attachments=attachments,
+        figures=production_figures(org, product),
+        label=_label_sample(org, product),
+        transitions=transitions,
+        printed_on=local_today(),
+    )
 
 
 def dossier_zip(dossier: OcopDossier) -> bytes:
@@ -88,8 +135,11 @@ def dossier_zip(dossier: OcopDossier) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"ho-so-ocop-{dossier.id}.pdf", render_dossier_pdf(dossier))
-        rows = db.session.execute(sa.select(OcopAttachment.filename, OcopAttachment.data)
-                                  .where(OcopAttachment.dossier_id == dossier.id).order_by(OcopAttachment.id))
+        rows = db.session.execute(
+            sa.select(OcopAttachment.filename, OcopAttachment.data)
+            .where(OcopAttachment.dossier_id == dossier.id)
+            .order_by(OcopAttachment.id)
+        )
         for number, (filename, data) in enumerate(rows, 1):
             archive.writestr(f"minh-chung/{number:02d}-{filename}", data)
     return out.getvalue()

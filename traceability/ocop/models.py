@@ -1,5 +1,6 @@
 """An OCOP dossier: a product's self-assessment under one criteria set, its evidence and its path
 from the producer through the commune to the province's rating."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,5 +1,6 @@
 """The officials' view of OCOP in their commune or province: stars, sets, dossiers, expiries, and how
 much of each product's sold lots can be traced back to a plot."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,16 +50,21 @@ class Overview:
 
 def _traceable_sale_lots(org_ids: list[int]) -> dict[int, tuple[int, int]]:
     """product id → (sale lots, sale lots whose lineage reaches a harvest from a plot), in one query."""
-    seed = sa.select(Lot.id.label("seed"), Lot.id.label("lot_id")).where(
-        Lot.organisation_id.in_(org_ids), Lot.kind == LotKind.SALE).cte("back", recursive=True)
+    seed = (
+        sa.select(Lot.id.label("seed"), Lot.id.label("lot_id"))
+        .where(Lot.organisation_id.in_(org_ids), Lot.kind == LotKind.SALE)
+        .cte("back", recursive=True)
+    )
     walk = seed.union(sa.select(seed.c.seed, LotLink.input_lot_id).join(seed, LotLink.output_lot_id == seed.c.lot_id))
-    reached_plot = sa.select(walk.c.seed).join(Lot, Lot.id == walk.c.lot_id).where(Lot.plot_id.is_not(None)) \
-        .distinct().subquery()
+    reached_plot = (
+        sa.select(walk.c.seed).join(Lot, Lot.id == walk.c.lot_id).where(Lot.plot_id.is_not(None)).distinct().subquery()
+    )
     rows = db.session.execute(
         sa.select(Lot.product_id, sa.func.count(), sa.func.count(reached_plot.c.seed))
         .outerjoin(reached_plot, reached_plot.c.seed == Lot.id)
         .where(Lot.organisation_id.in_(org_ids), Lot.kind == LotKind.SALE, Lot.product_id.is_not(None))
-        .group_by(Lot.product_id)).all()
+        .group_by(Lot.product_id)
+    ).all()
     return {product_id: (total, traced) for product_id, total, traced in rows}
 
 
@@ -69,10 +75,16 @@ def overview(authority: Organisation) -> Overview:
     if not orgs:
         return result
     ids = list(orgs)
-    ocop = db.session.scalars(sa.select(Certificate).where(
-        Certificate.organisation_id.in_(ids), Certificate.kind == CertificateKind.OCOP,
-        Certificate.valid_from <= today, Certificate.valid_to >= today)
-        .options(selectinload(Certificate.products))).all()
+    ocop = db.session.scalars(
+        sa.select(Certificate)
+        .where(
+            Certificate.organisation_id.in_(ids),
+            Certificate.kind == CertificateKind.OCOP,
+            Certificate.valid_from <= today,
+            Certificate.valid_to >= today,
+        )
+        .options(selectinload(Certificate.products))
+    ).all()
     stars_of = {}
     for certificate in ocop:
         for product in certificate.products:
@@ -82,8 +94,9 @@ def overview(authority: Organisation) -> Overview:
             in_window = RERATING_WINDOW[1] <= days <= RERATING_WINDOW[0]
             result.expiring.append((certificate, days, in_window))
     result.expiring.sort(key=lambda row: row[1])
-    dossiers = db.session.scalars(sa.select(OcopDossier).where(OcopDossier.organisation_id.in_(ids))
-                                  .options(selectinload(OcopDossier.product))).all()
+    dossiers = db.session.scalars(
+        sa.select(OcopDossier).where(OcopDossier.organisation_id.in_(ids)).options(selectinload(OcopDossier.product))
+    ).all()
     sets = all_sets()
     for dossier in dossiers:
         result.by_status[dossier.status] += 1
@@ -94,9 +107,11 @@ def overview(authority: Organisation) -> Overview:
         if dossier.status in (DossierStatus.SUBMITTED, DossierStatus.REVIEWED, DossierStatus.SENT):
             result.dossiers.append(dossier)
     traced = _traceable_sale_lots(ids)
-    products = db.session.scalars(sa.select(Product).where(Product.organisation_id.in_(ids),
-                                                           Product.archived_at.is_(None))
-                                  .order_by(Product.name_vi)).all()
+    products = db.session.scalars(
+        sa.select(Product)
+        .where(Product.organisation_id.in_(ids), Product.archived_at.is_(None))
+        .order_by(Product.name_vi)
+    ).all()
     for product in products:
         stars = stars_of.get(product.id)
         result.by_stars[stars or 0] += 1
@@ -109,7 +124,6 @@ def bars(counts: dict, labels: dict | None = None) -> list[tuple[str, int, float
     """(label, value, share of the largest) for a horizontal bar chart drawn as SVG in the template."""
     largest = max(counts.values(), default=0) or 1
     return [(str((labels or {}).get(key, key)), value, value / largest) for key, value in counts.items()]
-
 
 
 @dataclass
@@ -129,14 +143,25 @@ def producer_reminders(org_id: int) -> list[Reminder]:
 
     today = local_today()
     reminders = []
-    for dossier in db.session.scalars(sa.select(OcopDossier).where(OcopDossier.organisation_id == org_id,
-                                                                   OcopDossier.status == DossierStatus.RETURNED)):
-        comment = db.session.scalar(sa.select(OcopTransition.comment).where(OcopTransition.dossier_id == dossier.id)
-                                    .order_by(OcopTransition.id.desc()).limit(1))
+    for dossier in db.session.scalars(
+        sa.select(OcopDossier).where(
+            OcopDossier.organisation_id == org_id, OcopDossier.status == DossierStatus.RETURNED
+        )
+    ):
+        comment = db.session.scalar(
+            sa.select(OcopTransition.comment)
+            .where(OcopTransition.dossier_id == dossier.id)
+            .order_by(OcopTransition.id.desc())
+            .limit(1)
+        )
         reminders.append(Reminder("returned", dossier=dossier, comment=comment))
-    for certificate in db.session.scalars(sa.select(Certificate).where(
-            Certificate.organisation_id == org_id, Certificate.kind == CertificateKind.OCOP,
-            Certificate.valid_to >= today)):
+    for certificate in db.session.scalars(
+        sa.select(Certificate).where(
+            Certificate.organisation_id == org_id,
+            Certificate.kind == CertificateKind.OCOP,
+            Certificate.valid_to >= today,
+        )
+    ):
         opens, closes = rerating_window(certificate)
         if opens - today <= dt.timedelta(days=EXPIRY_HORIZON_DAYS) and today <= closes:
             reminders.append(Reminder("rerating", certificate=certificate, window=(opens, closes)))

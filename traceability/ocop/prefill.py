@@ -6,6 +6,7 @@ read from. Which option of a criteria set the value means is data (``prefill_map
 JSON), so a new set or version maps it without code. The producer may always choose otherwise,
 giving a reason.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,16 +43,24 @@ def _since() -> dt.date:
 def _raw_material(org: Organisation, product: Product) -> list[tuple[Lot, Decimal]]:
     """The harvest and bought-in lots that went into the product's lots of the last year, with the
     quantity each gave (read from the links, so a harvest split between products counts once each)."""
-    seed = sa.select(Lot.id.label("lot_id")).where(
-        Lot.organisation_id == org.id, Lot.product_id == product.id, Lot.produced_on >= _since()).cte(
-        "made_from", recursive=True)
-    walk = seed.union(sa.select(LotLink.input_lot_id.label("lot_id")).join(seed, LotLink.output_lot_id == seed.c.lot_id))
+    seed = (
+        sa.select(Lot.id.label("lot_id"))
+        .where(Lot.organisation_id == org.id, Lot.product_id == product.id, Lot.produced_on >= _since())
+        .cte("made_from", recursive=True)
+    )
+    walk = seed.union(
+        sa.select(LotLink.input_lot_id.label("lot_id")).join(seed, LotLink.output_lot_id == seed.c.lot_id)
+    )
     rows = db.session.execute(
         sa.select(Lot, sa.func.sum(LotLink.quantity))
         .join(LotLink, LotLink.input_lot_id == Lot.id)
-        .where(Lot.id.in_(sa.select(walk.c.lot_id)), LotLink.output_lot_id.in_(sa.select(walk.c.lot_id)),
-               sa.or_(Lot.planting_id.is_not(None), Lot.supplier_id.is_not(None)))
-        .group_by(Lot.id)).all()
+        .where(
+            Lot.id.in_(sa.select(walk.c.lot_id)),
+            LotLink.output_lot_id.in_(sa.select(walk.c.lot_id)),
+            sa.or_(Lot.planting_id.is_not(None), Lot.supplier_id.is_not(None)),
+        )
+        .group_by(Lot.id)
+    ).all()
     return [(lot, Decimal(quantity)) for lot, quantity in rows]
 
 
@@ -63,11 +72,16 @@ def local_raw_material_share(org: Organisation, product: Product, spec: dict) ->
         return None
     # Set 1 asks what was grown in the commune; sets 7 and 20 what came from the province (data: scope).
     places = {fold(org.commune)} | {
-        fold(name) for name in db.session.scalars(sa.select(Village.name).where(Village.organisation_id == org.id))}
+        fold(name) for name in db.session.scalars(sa.select(Village.name).where(Village.organisation_id == org.id))
+    }
     if spec.get("scope") == "province":
         places.add(fold(org.province))
-    suppliers = {p.id: p for p in db.session.scalars(
-        sa.select(Party).where(Party.id.in_({lot.supplier_id for lot, _q in raw if lot.supplier_id})))}
+    suppliers = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Party).where(Party.id.in_({lot.supplier_id for lot, _q in raw if lot.supplier_id}))
+        )
+    }
 
     def local(lot: Lot) -> bool:
         if lot.planting_id:
@@ -83,104 +97,176 @@ def local_raw_material_share(org: Organisation, product: Product, spec: dict) ->
     local_quantity = sum(q for lot, q in raw if local(lot))
     share = local_quantity / total * 100 if total else Decimal(0)  # compared unrounded, shown rounded
     place = org.province if spec.get("scope") == "province" else org.commune
-    return Finding(share, _("%(share)s %% of the raw material of the last 12 months is local: %(own)s from the "
-                            "organisation's own plots and %(bought)s bought from suppliers in %(commune)s, "
-                            "of %(total)s in all (%(n)s lots).", share=format_number(share, 1),
-                            own=format_number(own) + unit, bought=format_number(local_quantity - own) + unit,
-                            commune=place, total=format_number(total) + unit, n=len(raw)))
+    return Finding(
+        share,
+        _(
+            "%(share)s %% of the raw material of the last 12 months is local: %(own)s from the "
+            "organisation's own plots and %(bought)s bought from suppliers in %(commune)s, "
+            "of %(total)s in all (%(n)s lots).",
+            share=format_number(share, 1),
+            own=format_number(own) + unit,
+            bought=format_number(local_quantity - own) + unit,
+            commune=place,
+            total=format_number(total) + unit,
+            n=len(raw),
+        ),
+    )
 
 
 def certified_area(org: Organisation, product: Product, spec: dict) -> Finding:
     today = local_today()
-    certificates = db.session.scalars(sa.select(Certificate).where(
-        Certificate.organisation_id == org.id, Certificate.kind.in_([CertificateKind.VIETGAP, CertificateKind.ORGANIC]),
-        Certificate.valid_from <= today, Certificate.valid_to >= today)
-        .options(selectinload(Certificate.plots), selectinload(Certificate.households))).all()
+    certificates = db.session.scalars(
+        sa.select(Certificate)
+        .where(
+            Certificate.organisation_id == org.id,
+            Certificate.kind.in_([CertificateKind.VIETGAP, CertificateKind.ORGANIC]),
+            Certificate.valid_from <= today,
+            Certificate.valid_to >= today,
+        )
+        .options(selectinload(Certificate.plots), selectinload(Certificate.households))
+    ).all()
     if not certificates:
         return Finding("none", _("No valid VietGAP or organic certificate is recorded."))
     plots = db.session.scalars(sa.select(Plot).where(Plot.organisation_id == org.id, Plot.archived_at.is_(None))).all()
     covered = [p for p in plots if any(_covers(c, p) for c in certificates)]
     area = sum((p.area_m2 for p in covered), Decimal(0))
-    return Finding("national" if covered else "none", _("%(certificates)s: %(n)s of %(total)s plots, %(area)s m² certified.",
-                                 certificates=", ".join(f"{c.number} ({c.issuer}, {_('until')} "
-                                                        f"{format_date(c.valid_to)})" for c in certificates),
-                                 n=len(covered), total=len(plots), area=format_number(area, 0)))
+    return Finding(
+        "national" if covered else "none",
+        _(
+            "%(certificates)s: %(n)s of %(total)s plots, %(area)s m² certified.",
+            certificates=", ".join(
+                f"{c.number} ({c.issuer}, {_('until')} {format_date(c.valid_to)})" for c in certificates
+            ),
+            n=len(covered),
+            total=len(plots),
+            area=format_number(area, 0),
+        ),
+    )
 
 
 def _covers(certificate: Certificate, plot: Plot) -> bool:
     if not certificate.plots and not certificate.households:
         return True
-    return plot in certificate.plots or (plot.household_id is not None and any(
-        h.id == plot.household_id for h in certificate.households))
+    return plot in certificate.plots or (
+        plot.household_id is not None and any(h.id == plot.household_id for h in certificate.households)
+    )
 
 
 def linkage_contracts(org: Organisation, product: Product, spec: dict) -> Finding | None:
     """Share of the product's sales of the last year made under an invoice or contract reference."""
     rows = db.session.execute(
-        sa.select(Sale.quantity, Sale.invoice_ref).join(Lot, Lot.id == Sale.lot_id)
-        .where(Lot.organisation_id == org.id, Lot.product_id == product.id, Sale.sold_on >= _since())).all()
+        sa.select(Sale.quantity, Sale.invoice_ref)
+        .join(Lot, Lot.id == Sale.lot_id)
+        .where(Lot.organisation_id == org.id, Lot.product_id == product.id, Sale.sold_on >= _since())
+    ).all()
     if not rows:
         return None
     total = sum(q for q, _ref in rows)
     referenced = sum(q for q, ref in rows if ref)
     share = referenced / total * 100
-    return Finding(share, _("%(share)s %% of %(n)s sales of the last 12 months carry an invoice or contract "
-                            "reference.", share=format_number(share, 1), n=len(rows)))
+    return Finding(
+        share,
+        _(
+            "%(share)s %% of %(n)s sales of the last 12 months carry an invoice or contract reference.",
+            share=format_number(share, 1),
+            n=len(rows),
+        ),
+    )
 
 
-LEGAL_FORMS = {OrganisationKind.COOPERATIVE: "cooperative", OrganisationKind.COOPERATIVE_GROUP: "group",
-               OrganisationKind.HOUSEHOLD_BUSINESS: "household", OrganisationKind.COMPANY: "company"}
+LEGAL_FORMS = {
+    OrganisationKind.COOPERATIVE: "cooperative",
+    OrganisationKind.COOPERATIVE_GROUP: "group",
+    OrganisationKind.HOUSEHOLD_BUSINESS: "household",
+    OrganisationKind.COMPANY: "company",
+}
 
 
 def legal_form(org: Organisation, product: Product, spec: dict) -> Finding | None:
     form = LEGAL_FORMS.get(org.kind)
     if form is None:
         return None
-    return Finding(form, _("Registered as: %(kind)s %(number)s.", kind=ORGANISATION_KIND_LABELS[org.kind],
-                           number=org.registration_number or ""))
+    return Finding(
+        form,
+        _(
+            "Registered as: %(kind)s %(number)s.",
+            kind=ORGANISATION_KIND_LABELS[org.kind],
+            number=org.registration_number or "",
+        ),
+    )
 
 
 def traceable_label(org: Organisation, product: Product, spec: dict) -> Finding:
-    serials = db.session.scalar(sa.select(sa.func.count()).select_from(UnitSerial).join(Lot, Lot.id == UnitSerial.lot_id)
-                                .where(Lot.product_id == product.id))
+    serials = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(UnitSerial)
+        .join(Lot, Lot.id == UnitSerial.lot_id)
+        .where(Lot.product_id == product.id)
+    )
     # Sale lots are what carries a label; a product only processed so far has none yet.
-    lots = db.session.scalar(sa.select(sa.func.count()).select_from(Lot).where(
-        Lot.product_id == product.id, Lot.kind == LotKind.SALE))
+    lots = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Lot).where(Lot.product_id == product.id, Lot.kind == LotKind.SALE)
+    )
     if not lots:
         return Finding("none", _("No lot of this product is recorded yet: no label carries a traceability code."))
-    return Finding("traceable", _("Every lot of this product has a QR code opening its public history "
-                                  "(%(lots)s lots, %(serials)s units with their own code).", lots=lots, serials=serials))
+    return Finding(
+        "traceable",
+        _(
+            "Every lot of this product has a QR code opening its public history "
+            "(%(lots)s lots, %(serials)s units with their own code).",
+            lots=lots,
+            serials=serials,
+        ),
+    )
 
 
 def story_in_traceability(org: Organisation, product: Product, spec: dict) -> Finding:
     if product.story and product.story.strip():
         return Finding("in_traceability", _("The product's story is shown on the public page of every lot."))
-    return Finding("none", _("The product has no story yet: write it in the dossier and it appears on the "
-                             "public pages."))
+    return Finding(
+        "none", _("The product has no story yet: write it in the dossier and it appears on the public pages.")
+    )
 
 
 def _valid(org: Organisation, product: Product, kind: CertificateKind) -> list[Certificate]:
     today = local_today()
-    return [c for c in db.session.scalars(sa.select(Certificate).where(
-        Certificate.organisation_id == org.id, Certificate.kind == kind, Certificate.valid_from <= today,
-        Certificate.valid_to >= today).options(selectinload(Certificate.products)))
-        if not c.products or product in c.products]
+    return [
+        c
+        for c in db.session.scalars(
+            sa.select(Certificate)
+            .where(
+                Certificate.organisation_id == org.id,
+                Certificate.kind == kind,
+                Certificate.valid_from <= today,
+                Certificate.valid_to >= today,
+            )
+            .options(selectinload(Certificate.products))
+        )
+        if not c.products or product in c.products
+    ]
 
 
 def quality_declaration(org: Organisation, product: Product, spec: dict) -> Finding:
     found = _valid(org, product, CertificateKind.DECLARATION)
     if not found:
         return Finding("none", _("No product declaration is recorded among the certificates."))
-    return Finding("declared", _("Product declaration %(number)s (%(issuer)s).", number=found[0].number,
-                                 issuer=found[0].issuer))
+    return Finding(
+        "declared", _("Product declaration %(number)s (%(issuer)s).", number=found[0].number, issuer=found[0].issuer)
+    )
 
 
 def quality_assurance(org: Organisation, product: Product, spec: dict) -> Finding:
     found = _valid(org, product, CertificateKind.FOOD_SAFETY)
     if not found:
         return Finding("none", _("No valid food-safety certificate is recorded."))
-    return Finding("food_safety", _("Food-safety certificate %(number)s, valid until %(date)s.",
-                                    number=found[0].number, date=format_date(found[0].valid_to)))
+    return Finding(
+        "food_safety",
+        _(
+            "Food-safety certificate %(number)s, valid until %(date)s.",
+            number=found[0].number,
+            date=format_date(found[0].valid_to),
+        ),
+    )
 
 
 FINDERS = {

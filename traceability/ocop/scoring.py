@@ -4,6 +4,7 @@ Stars awarded are the lower of the score band (QĐ 26/2026 Art. 3.3) and the hig
 marked minimum options are all met (the *3/*4/*5 marks on the sheet). That reading of the minimums
 is the project's (see rules/ocop); councils may apply them differently, so the page shows both.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -59,14 +60,22 @@ def check_answers(criteria_set: CriteriaSet, answers: dict) -> dict[str, Option]
     for criterion_id, number in answers.items():
         criterion = criteria_set.criterion(str(criterion_id))
         if criterion is None:
-            raise DomainError(_("%(id)s is not a criterion of %(set)s.", id=criterion_id, set=criteria_set.id),
-                              str(criterion_id))
+            raise DomainError(
+                _("%(id)s is not a criterion of %(set)s.", id=criterion_id, set=criteria_set.id), str(criterion_id)
+            )
         if number is None or number == "":
             continue
         option = criterion.option(number) if isinstance(number, int) and not isinstance(number, bool) else None
         if option is None:
-            raise DomainError(_("%(id)s has no option %(n)s: choose 1 to %(last)s.", id=criterion_id, n=number,
-                                last=len(criterion.options)), str(criterion_id))
+            raise DomainError(
+                _(
+                    "%(id)s has no option %(n)s: choose 1 to %(last)s.",
+                    id=criterion_id,
+                    n=number,
+                    last=len(criterion.options),
+                ),
+                str(criterion_id),
+            )
         chosen[criterion.id] = option
     return chosen
 
@@ -85,8 +94,9 @@ def score(criteria_set: CriteriaSet, answers: dict) -> Score:
             break
         minimum_level = level
     stars = min(band, minimum_level)
-    result = Score(parts, total, band, minimum_level, stars,
-                   unanswered=[c for c in criteria_set.criteria if c.id not in chosen])
+    result = Score(
+        parts, total, band, minimum_level, stars, unanswered=[c for c in criteria_set.criteria if c.id not in chosen]
+    )
     if stars < 5:
         result.next_level = stars + 1
         if result.next_level >= 3:

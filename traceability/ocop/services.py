@@ -1,4 +1,5 @@
 """OCOP dossiers: started from the records, answered criterion by criterion, scored as the council would."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,10 +35,10 @@ def criteria_set_of(dossier: OcopDossier) -> CriteriaSet:
     return criteria_set
 
 
-def start_dossier(org: Organisation, user: User, *, product_id: int, criteria_set: str,
-                  application_type: str = ApplicationType.FIRST) -> OcopDossier:
-    product = db.session.scalar(sa.select(Product).where(Product.id == product_id,
-                                                         Product.organisation_id == org.id))
+def start_dossier(
+    org: Organisation, user: User, *, product_id: int, criteria_set: str, application_type: str = ApplicationType.FIRST
+) -> OcopDossier:
+    product = db.session.scalar(sa.select(Product).where(Product.id == product_id, Product.organisation_id == org.id))
     if product is None:
         raise DomainError(_("Choose from the list."), "product_id")
     if get_set(criteria_set) is None:
@@ -46,8 +47,13 @@ def start_dossier(org: Organisation, user: User, *, product_id: int, criteria_se
         application_type = ApplicationType(application_type)
     except ValueError:
         raise DomainError(_("Choose from the list."), "application_type") from None
-    dossier = OcopDossier(organisation_id=org.id, product_id=product.id, criteria_set=criteria_set,
-                          application_type=application_type, status=DossierStatus.DRAFT)
+    dossier = OcopDossier(
+        organisation_id=org.id,
+        product_id=product.id,
+        criteria_set=criteria_set,
+        application_type=application_type,
+        status=DossierStatus.DRAFT,
+    )
     db.session.add(dossier)
     db.session.flush()
     refresh_from_records(dossier)
@@ -63,8 +69,19 @@ def refresh_from_records(dossier: OcopDossier) -> None:
         finder = prefill.FINDERS.get(criterion.prefill or "")
         if finder is None:
             continue
-        prefill_map = next((c.get("prefill_map") for p in criteria_set_of(dossier).raw["parts"]
-                            for s in p["sections"] for c in s["criteria"] if c["id"] == criterion.id), None) or {}
+        prefill_map = (
+            next(
+                (
+                    c.get("prefill_map")
+                    for p in criteria_set_of(dossier).raw["parts"]
+                    for s in p["sections"]
+                    for c in s["criteria"]
+                    if c["id"] == criterion.id
+                ),
+                None,
+            )
+            or {}
+        )
         finding = finder(org, product, prefill_map)
         answer = existing.get(criterion.id)
         if answer is None:
@@ -87,24 +104,40 @@ def check_editable(dossier: OcopDossier) -> None:
         raise DomainError(_("The dossier is with the commune or the province: it cannot be changed now."))
 
 
-def save_answer(dossier: OcopDossier, criterion_id: str, option_n: int | None, *, note: str | None = None,
-                override_reason: str | None = None) -> OcopAnswer:
+def save_answer(
+    dossier: OcopDossier,
+    criterion_id: str,
+    option_n: int | None,
+    *,
+    note: str | None = None,
+    override_reason: str | None = None,
+) -> OcopAnswer:
     check_editable(dossier)
     criterion = criteria_set_of(dossier).criterion(criterion_id)
     if criterion is None:
-        raise DomainError(_("%(id)s is not a criterion of %(set)s.", id=criterion_id, set=dossier.criteria_set),
-                          "criterion_id")
+        raise DomainError(
+            _("%(id)s is not a criterion of %(set)s.", id=criterion_id, set=dossier.criteria_set), "criterion_id"
+        )
     if option_n is not None and criterion.option(option_n) is None:
-        raise DomainError(_("%(id)s has no option %(n)s: choose 1 to %(last)s.", id=criterion_id, n=option_n,
-                            last=len(criterion.options)), "option_n")
+        raise DomainError(
+            _(
+                "%(id)s has no option %(n)s: choose 1 to %(last)s.",
+                id=criterion_id,
+                n=option_n,
+                last=len(criterion.options),
+            ),
+            "option_n",
+        )
     answer = next((a for a in dossier.answers if a.criterion_id == criterion_id), None)
     if answer is None:
         answer = OcopAnswer(dossier_id=dossier.id, criterion_id=criterion_id)
         dossier.answers.append(answer)
     override_reason = (override_reason or "").strip() or None
     if answer.suggested_n is not None and option_n != answer.suggested_n and not override_reason:
-        raise DomainError(_("The records suggest option %(n)s. Say why you choose otherwise.",
-                            n=answer.suggested_n), "override_reason")
+        raise DomainError(
+            _("The records suggest option %(n)s. Say why you choose otherwise.", n=answer.suggested_n),
+            "override_reason",
+        )
     answer.option_n = option_n
     answer.override_reason = override_reason if option_n != answer.suggested_n else None
     if criterion.prefill is None:
@@ -138,8 +171,9 @@ def completeness(dossier: OcopDossier) -> Completeness:
         missing.append(_("the plan ahead (Mẫu 02, part IV)"))
     if not product.story:
         missing.append(_("the product's story"))
-    has_files = db.session.scalar(sa.select(sa.func.count()).select_from(OcopAttachment)
-                                  .where(OcopAttachment.dossier_id == dossier.id))
+    has_files = db.session.scalar(
+        sa.select(sa.func.count()).select_from(OcopAttachment).where(OcopAttachment.dossier_id == dossier.id)
+    )
     if not has_files:
         missing.append(_("at least one attached document (business registration, test report, …)"))
     return Completeness(missing)

@@ -1,4 +1,5 @@
 """OCOP dossier pages: the producer's self-assessment, part by part; the officials' steps."""
+
 from __future__ import annotations
 
 import io
@@ -23,11 +24,22 @@ from traceability.web import add_error, form_values, submit
 
 bp = Blueprint("ocop", __name__, url_prefix="/ocop")
 # Where the records behind a pre-filled answer can be read (pages every role of the organisation may open).
-EVIDENCE_PAGES = {"certified_area": "quality.certificates", "quality_declaration": "quality.certificates",
-                  "quality_assurance": "quality.certificates", "local_raw_material_share": "lots.lots",
-                  "linkage_contracts": "lots.lots", "traceable_label": "lots.lots"}
-STEP_FORMS = {"submit": CommentForm, "return_commune": CommentForm, "review": ReviewForm, "send": CommentForm,
-              "return_province": CommentForm, "rate": RateForm}
+EVIDENCE_PAGES = {
+    "certified_area": "quality.certificates",
+    "quality_declaration": "quality.certificates",
+    "quality_assurance": "quality.certificates",
+    "local_raw_material_share": "lots.lots",
+    "linkage_contracts": "lots.lots",
+    "traceable_label": "lots.lots",
+}
+STEP_FORMS = {
+    "submit": CommentForm,
+    "return_commune": CommentForm,
+    "review": ReviewForm,
+    "send": CommentForm,
+    "return_province": CommentForm,
+    "rate": RateForm,
+}
 
 
 @bp.get("/dossiers")
@@ -43,14 +55,19 @@ def dossiers():
 @org_required(edit=REGISTRY_EDITORS)
 def dossier_new():
     form = DossierForm()
-    form.product_id.choices = choices([("", "—")] + [(p.id, p.name_vi) for p in current_records(Product, Product.name_vi)])
-    form.criteria_set.choices = choices((s.id, f"{s.set_number}. {s.name_vi} ({s.version})") for s in all_sets().values())
+    form.product_id.choices = choices(
+        [("", "—")] + [(p.id, p.name_vi) for p in current_records(Product, Product.name_vi)]
+    )
+    form.criteria_set.choices = choices(
+        (s.id, f"{s.set_number}. {s.name_vi} ({s.version})") for s in all_sets().values()
+    )
     dossier = submit(form, lambda: services.start_dossier(g.org, current_user, **form_values(form)))
     if dossier is not None:
         flash(_("Dossier started: the answers the records can give are filled in."), "success")
         return redirect(url_for(".dossier", record_id=dossier.id))
-    return render_template("registry/form.html", form=form, title=_("New OCOP dossier"),
-                           cancel_url=url_for(".dossiers"))
+    return render_template(
+        "registry/form.html", form=form, title=_("New OCOP dossier"), cancel_url=url_for(".dossiers")
+    )
 
 
 def _dossier(record_id: int) -> OcopDossier:
@@ -68,16 +85,28 @@ def dossier(record_id: int):
     record = _dossier(record_id)
     criteria_set = services.criteria_set_of(record)
     transitions = db.session.scalars(
-        sa.select(OcopTransition).where(OcopTransition.dossier_id == record.id).order_by(OcopTransition.id)).all()
-    attachments = db.session.scalars(sa.select(OcopAttachment).where(OcopAttachment.dossier_id == record.id)
-                                     .order_by(OcopAttachment.id)).all()
+        sa.select(OcopTransition).where(OcopTransition.dossier_id == record.id).order_by(OcopTransition.id)
+    ).all()
+    attachments = db.session.scalars(
+        sa.select(OcopAttachment).where(OcopAttachment.dossier_id == record.id).order_by(OcopAttachment.id)
+    ).all()
     steps = workflow.allowed_steps(current_user, record)
-    return render_template("ocop/dossier.html", d=record, cs=criteria_set, result=services.dossier_score(record),
-                           completeness=services.completeness(record), transitions=transitions,
-                           attachments=attachments, steps=steps, due=workflow.review_due(record),
-                           overdue=workflow.is_overdue(record), step_forms={s: STEP_FORMS[s]() for s in steps},
-                           editable=record.status in services.EDITABLE and g.role in REGISTRY_EDITORS,
-                           attachment_form=_attachment_form(criteria_set), button=EmptyForm())
+    return render_template(
+        "ocop/dossier.html",
+        d=record,
+        cs=criteria_set,
+        result=services.dossier_score(record),
+        completeness=services.completeness(record),
+        transitions=transitions,
+        attachments=attachments,
+        steps=steps,
+        due=workflow.review_due(record),
+        overdue=workflow.is_overdue(record),
+        step_forms={s: STEP_FORMS[s]() for s in steps},
+        editable=record.status in services.EDITABLE and g.role in REGISTRY_EDITORS,
+        attachment_form=_attachment_form(criteria_set),
+        button=EmptyForm(),
+    )
 
 
 def _attachment_form(criteria_set) -> AttachmentForm:
@@ -109,10 +138,13 @@ def dossier_part(record_id: int, part: str):
                 option_n = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else None
                 try:
                     with db.session.begin_nested():
-                        services.save_answer(record, criterion.id, option_n,
-                                             note=clean_text(request.form.get(f"note-{criterion.id}", ""))[:5000],
-                                             override_reason=clean_text(
-                                                 request.form.get(f"reason-{criterion.id}", ""))[:5000])
+                        services.save_answer(
+                            record,
+                            criterion.id,
+                            option_n,
+                            note=clean_text(request.form.get(f"note-{criterion.id}", ""))[:5000],
+                            override_reason=clean_text(request.form.get(f"reason-{criterion.id}", ""))[:5000],
+                        )
                 except DomainError as error:
                     errors[criterion.id] = error.message
             if not errors:
@@ -121,9 +153,18 @@ def dossier_part(record_id: int, part: str):
                 return redirect(url_for(".dossier", record_id=record.id))
             db.session.rollback()
             answers = {a.criterion_id: a for a in record.answers}
-    return render_template("ocop/part.html", d=record, cs=criteria_set, part=part, criteria=criteria,
-                           answers=answers, errors=errors, form=form, evidence_pages=EVIDENCE_PAGES,
-                           editable=record.status in services.EDITABLE and g.role in REGISTRY_EDITORS)
+    return render_template(
+        "ocop/part.html",
+        d=record,
+        cs=criteria_set,
+        part=part,
+        criteria=criteria,
+        answers=answers,
+        errors=errors,
+        form=form,
+        evidence_pages=EVIDENCE_PAGES,
+        editable=record.status in services.EDITABLE and g.role in REGISTRY_EDITORS,
+    )
 
 
 @bp.route("/dossiers/<int:record_id>/details", methods=["GET", "POST"])
@@ -147,8 +188,12 @@ def dossier_details(record_id: int):
     if submit(form, save) is not None:
         flash(_("Saved."), "success")
         return redirect(url_for(".dossier", record_id=record.id))
-    return render_template("registry/form.html", form=form, title=_("Figures, plan and story"),
-                           cancel_url=url_for(".dossier", record_id=record.id))
+    return render_template(
+        "registry/form.html",
+        form=form,
+        title=_("Figures, plan and story"),
+        cancel_url=url_for(".dossier", record_id=record.id),
+    )
 
 
 @bp.post("/dossiers/<int:record_id>/attachments")
@@ -160,8 +205,14 @@ def attachment_new(record_id: int):
 
     def upload():
         data = read_upload(form.file.data)  # refuses a missing file, by name, before anything else
-        return attach(record, current_user, title=form.title.data, filename=form.file.data.filename,
-                      data=data, criterion_id=form.criterion_id.data)
+        return attach(
+            record,
+            current_user,
+            title=form.title.data,
+            filename=form.file.data.filename,
+            data=data,
+            criterion_id=form.criterion_id.data,
+        )
 
     if submit(form, upload) is not None:
         flash(_("Attached."), "success")
@@ -177,8 +228,7 @@ def attachment_new(record_id: int):
 def attachment(record_id: int):
     found = get_scoped_or_404(OcopAttachment, record_id)
     # send_file writes an ASCII fallback and the UTF-8 name (filename*=): Vietnamese names survive.
-    return send_file(io.BytesIO(found.data), mimetype=found.mimetype, as_attachment=True,
-                     download_name=found.filename)
+    return send_file(io.BytesIO(found.data), mimetype=found.mimetype, as_attachment=True, download_name=found.filename)
 
 
 @bp.post("/dossiers/<int:record_id>/refresh")
@@ -211,8 +261,14 @@ def dossier_step(record_id: int, name: str):
         return redirect(url_for(".dossier", record_id=record.id) + "#steps")
     comment = values.pop("comment", None)
     try:
-        workflow.take_step(record, current_user, name, comment=comment,
-                           assessment=values if name == "review" else None, **(values if name == "rate" else {}))
+        workflow.take_step(
+            record,
+            current_user,
+            name,
+            comment=comment,
+            assessment=values if name == "review" else None,
+            **(values if name == "rate" else {}),
+        )
         db.session.commit()
     except workflow.NotAllowed as error:
         db.session.rollback()
@@ -225,7 +281,6 @@ def dossier_step(record_id: int, name: str):
         return redirect(url_for(".dossier", record_id=record.id) + "#steps")
     flash(_("Done: %(status)s.", status=DOSSIER_STATUS_LABELS[record.status]), "success")
     return redirect(url_for(".dossier", record_id=record.id))
-
 
 
 @bp.get("/dossiers/<int:record_id>/dossier.pdf")
@@ -264,8 +319,12 @@ def overview():
         abort(404)
     data = build(g.org)
     star_labels = {0: _("not rated"), **{n: "★" * n for n in range(1, 6)}}
-    return render_template("ocop/overview.html", o=data,
-                           star_bars=bars(dict(sorted(data.by_stars.items(), reverse=True)), star_labels),
-                           set_bars=bars(dict(sorted(data.by_set.items()))),
-                           status_bars=bars({s: data.by_status[s] for s in DOSSIER_STATUS_LABELS if data.by_status[s]},
-                                            DOSSIER_STATUS_LABELS))
+    return render_template(
+        "ocop/overview.html",
+        o=data,
+        star_bars=bars(dict(sorted(data.by_stars.items(), reverse=True)), star_labels),
+        set_bars=bars(dict(sorted(data.by_set.items()))),
+        status_bars=bars(
+            {s: data.by_status[s] for s in DOSSIER_STATUS_LABELS if data.by_status[s]}, DOSSIER_STATUS_LABELS
+        ),
+    )

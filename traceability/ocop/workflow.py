@@ -4,6 +4,7 @@ Who may take each step is decided here, not in the views: the producer's manager
 commune's officials return, review (Mẫu 03) and send on; the province's officials return or rate.
 Every step is an event in the producer's log, with its actor, and a row saying from where to where.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -59,10 +60,13 @@ def is_overdue(dossier: OcopDossier, today: dt.date | None = None) -> bool:
 def authority_of(user: User, producer: Organisation, kind: OrganisationKind) -> Organisation | None:
     """The commune or province authority through which ``user`` is an official for ``producer``."""
     for authority in db.session.scalars(
-            sa.select(Organisation).join(Membership, Membership.organisation_id == Organisation.id)
-            .where(Membership.user_id == user.id, Membership.role == Role.OFFICIAL, Organisation.kind == kind)):
-        if db.session.scalar(sa.select(Organisation.id).where(Organisation.id == producer.id,
-                                                              jurisdiction_filter(authority))):
+        sa.select(Organisation)
+        .join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Membership.user_id == user.id, Membership.role == Role.OFFICIAL, Organisation.kind == kind)
+    ):
+        if db.session.scalar(
+            sa.select(Organisation.id).where(Organisation.id == producer.id, jurisdiction_filter(authority))
+        ):
             return authority
     return None
 
@@ -77,8 +81,9 @@ class Step:
 
 STEPS = {
     "submit": Step("submit", (DossierStatus.DRAFT, DossierStatus.RETURNED), DossierStatus.SUBMITTED, "producer"),
-    "return_commune": Step("return_commune", (DossierStatus.SUBMITTED, DossierStatus.REVIEWED),
-                           DossierStatus.RETURNED, "commune"),
+    "return_commune": Step(
+        "return_commune", (DossierStatus.SUBMITTED, DossierStatus.REVIEWED), DossierStatus.RETURNED, "commune"
+    ),
     "review": Step("review", (DossierStatus.SUBMITTED,), DossierStatus.REVIEWED, "commune"),
     "send": Step("send", (DossierStatus.REVIEWED,), DossierStatus.SENT, "commune"),
     "return_province": Step("return_province", (DossierStatus.SENT,), DossierStatus.RETURNED, "province"),
@@ -89,21 +94,38 @@ STEPS = {
 def allowed_steps(user: User, dossier: OcopDossier) -> list[str]:
     """The steps ``user`` may take on the dossier now: what the page offers as buttons."""
     producer = db.session.get(Organisation, dossier.organisation_id)
-    return [name for name, step in STEPS.items()
-            if dossier.status in step.from_statuses and _may_act(user, producer, step.actor)]
+    return [
+        name
+        for name, step in STEPS.items()
+        if dossier.status in step.from_statuses and _may_act(user, producer, step.actor)
+    ]
 
 
 def _may_act(user: User, producer: Organisation, actor: str) -> bool:
     if actor == "producer":
-        return db.session.scalar(sa.select(Membership.role).where(
-            Membership.user_id == user.id, Membership.organisation_id == producer.id)) in PRODUCER_EDITORS
+        return (
+            db.session.scalar(
+                sa.select(Membership.role).where(
+                    Membership.user_id == user.id, Membership.organisation_id == producer.id
+                )
+            )
+            in PRODUCER_EDITORS
+        )
     kind = OrganisationKind.COMMUNE_AUTHORITY if actor == "commune" else OrganisationKind.PROVINCE_AUTHORITY
     return authority_of(user, producer, kind) is not None
 
 
-def take_step(dossier: OcopDossier, user: User, name: str, *, comment: str | None = None,
-              assessment: dict | None = None, stars: int | None = None, decision_number: str | None = None,
-              decided_on: dt.date | None = None) -> OcopTransition:
+def take_step(
+    dossier: OcopDossier,
+    user: User,
+    name: str,
+    *,
+    comment: str | None = None,
+    assessment: dict | None = None,
+    stars: int | None = None,
+    decision_number: str | None = None,
+    decided_on: dt.date | None = None,
+) -> OcopTransition:
     step = STEPS.get(name)
     if step is None:
         raise DomainError(_("Unknown step."))
@@ -126,12 +148,29 @@ def take_step(dossier: OcopDossier, user: User, name: str, *, comment: str | Non
         _rate(dossier, user, stars, decision_number, decided_on)
     previous = dossier.status
     dossier.status = step.to_status
-    event = record_event(producer, EventKind.OCOP_DOSSIER, occurred_on=local_today(), recorded_by=user,
-                         payload={"dossier": dossier.id, "product": dossier.product.code, "step": name,
-                                  "from": previous.value, "to": step.to_status.value, "comment": comment,
-                                  "stars": dossier.stars if name == "rate" else None})
-    transition = OcopTransition(dossier_id=dossier.id, event_id=event.id, from_status=previous,
-                                to_status=step.to_status, actor_id=user.id, comment=comment)
+    event = record_event(
+        producer,
+        EventKind.OCOP_DOSSIER,
+        occurred_on=local_today(),
+        recorded_by=user,
+        payload={
+            "dossier": dossier.id,
+            "product": dossier.product.code,
+            "step": name,
+            "from": previous.value,
+            "to": step.to_status.value,
+            "comment": comment,
+            "stars": dossier.stars if name == "rate" else None,
+        },
+    )
+    transition = OcopTransition(
+        dossier_id=dossier.id,
+        event_id=event.id,
+        from_status=previous,
+        to_status=step.to_status,
+        actor_id=user.id,
+        comment=comment,
+    )
     db.session.add(transition)
     db.session.flush()
     return transition
@@ -161,10 +200,16 @@ def _rate(dossier: OcopDossier, user: User, stars, decision_number, decided_on) 
         producer = db.session.get(Organisation, dossier.organisation_id)
         authority = authority_of(user, producer, OrganisationKind.PROVINCE_AUTHORITY)
         certificate = save_certificate(
-            producer, user, kind=CertificateKind.OCOP, stars=stars, number=decision_number,
-            issuer=authority.name if authority else _("Provincial People's Committee"), valid_from=decided_on,
+            producer,
+            user,
+            kind=CertificateKind.OCOP,
+            stars=stars,
+            number=decision_number,
+            issuer=authority.name if authority else _("Provincial People's Committee"),
+            valid_from=decided_on,
             valid_to=add_months(decided_on, CERTIFICATE_MONTHS) - dt.timedelta(days=1),
-            product_ids=[dossier.product_id])
+            product_ids=[dossier.product_id],
+        )
         dossier.certificate_id = certificate.id
 
 
@@ -181,5 +226,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def rerating_window(certificate: Certificate) -> tuple[dt.date, dt.date]:
     """When the re-rating dossier is due: from 180 to 120 days before the certificate expires."""
-    return (certificate.valid_to - dt.timedelta(days=RERATING_WINDOW[0]),
-            certificate.valid_to - dt.timedelta(days=RERATING_WINDOW[1]))
+    return (
+        certificate.valid_to - dt.timedelta(days=RERATING_WINDOW[0]),
+        certificate.valid_to - dt.timedelta(days=RERATING_WINDOW[1]),
+    )

@@ -3,6 +3,7 @@
 Uploads are untrusted: the type is decided from the bytes alone, size and pixel count are capped
 before decoding, and the output is always a fresh encode so no metadata (GPS above all) survives.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Optional
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
@@ -18,12 +16,12 @@ class Photo(Base):
 
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
-    event_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), index=True)
+    event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), index=True)
     uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     image: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
     thumbnail: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
     width: Mapped[int]
     height: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    caption: Mapped[Optional[str]] = mapped_column(sa.String(255))
+    caption: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[created_at]

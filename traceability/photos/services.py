@@ -1,4 +1,5 @@
 """Attach photos to records: checked by content and size, re-encoded, stripped of location."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -19,16 +20,31 @@ REJECTION_MESSAGES = {
 }
 
 
-def attach_photo(org: Organisation, user: User, data: bytes, *, event_id: int | None,
-                 caption: str | None = None, field: str = "photo") -> Photo:
+def attach_photo(
+    org: Organisation,
+    user: User,
+    data: bytes,
+    *,
+    event_id: int | None,
+    caption: str | None = None,
+    field: str = "photo",
+) -> Photo:
     try:
         processed = process_photo(data)
     except PhotoRejected as rejected:
         message = str(REJECTION_MESSAGES[rejected.reason]) % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
         raise DomainError(message, field) from None
-    photo = Photo(organisation_id=org.id, event_id=event_id, uploaded_by_id=user.id, image=processed.image,
-                  thumbnail=processed.thumbnail, width=processed.width, height=processed.height,
-                  sha256=processed.sha256, caption=caption)
+    photo = Photo(
+        organisation_id=org.id,
+        event_id=event_id,
+        uploaded_by_id=user.id,
+        image=processed.image,
+        thumbnail=processed.thumbnail,
+        width=processed.width,
+        height=processed.height,
+        sha256=processed.sha256,
+        caption=caption,
+    )
     db.session.add(photo)
     db.session.flush()
     return photo

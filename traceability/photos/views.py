@@ -12,8 +12,11 @@ bp = Blueprint("photos", __name__)
 
 
 def _photo(record_id: int, column) -> Response:
-    photo = db.session.scalar(
-        scoped(Photo).where(Photo.id == record_id).options(undefer(column))) if 0 < record_id <= MAX_ID else None
+    photo = (
+        db.session.scalar(scoped(Photo).where(Photo.id == record_id).options(undefer(column)))
+        if 0 < record_id <= MAX_ID
+        else None
+    )
     if photo is None:
         abort(404)
     response = Response(getattr(photo, column.key), mimetype="image/jpeg")

@@ -17,7 +17,8 @@ class ProductForm(Form):
     kind = SelectField(_l("Kind"), choices=choices(PRODUCT_KIND_LABELS.items()))
     unit = SelectField(_l("Unit"), choices=choices(UNIT_LABELS.items()))
     gtin = text(
-        _l("GTIN (barcode number, optional)"), max_length=20,
+        _l("GTIN (barcode number, optional)"),
+        max_length=20,
         description=_l("8, 12, 13 or 14 digits; the last one is a check digit."),
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import enum
-from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -44,18 +43,18 @@ class Product(Archivable, Base):
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
     code: Mapped[str40]
     name_vi: Mapped[str255]
-    name_en: Mapped[Optional[str255]]
+    name_en: Mapped[str255 | None]
     kind: Mapped[ProductKind] = mapped_column(enum_type(ProductKind))
     unit: Mapped[Unit] = mapped_column(enum_type(Unit))
     # GTIN-14 (shorter GTINs are stored zero-padded); one brand owner per GTIN, hence unique overall.
-    gtin: Mapped[Optional[str]] = mapped_column(sa.String(14), unique=True)
-    shelf_life_days: Mapped[Optional[int]]
-    ingredients: Mapped[Optional[str]] = mapped_column(sa.Text)
-    usage_instructions: Mapped[Optional[str]] = mapped_column(sa.Text)
-    storage_instructions: Mapped[Optional[str]] = mapped_column(sa.Text)
-    warnings: Mapped[Optional[str]] = mapped_column(sa.Text)
+    gtin: Mapped[str | None] = mapped_column(sa.String(14), unique=True)
+    shelf_life_days: Mapped[int | None]
+    ingredients: Mapped[str | None] = mapped_column(sa.Text)
+    usage_instructions: Mapped[str | None] = mapped_column(sa.Text)
+    storage_instructions: Mapped[str | None] = mapped_column(sa.Text)
+    warnings: Mapped[str | None] = mapped_column(sa.Text)
     # The product's story, as sanitised HTML: shown on every public lot page (OCOP B5.1).
-    story: Mapped[Optional[str]] = mapped_column(sa.Text)
+    story: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[created_at]
 
     def __repr__(self) -> str:

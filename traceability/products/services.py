@@ -1,4 +1,5 @@
 """Products: codes, GTINs and label texts. Services flush; the view commits."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -12,11 +13,22 @@ from traceability.products.models import Product, ProductKind, Unit
 from traceability.registry import check_code
 
 
-def save_product(org: Organisation, product: Product | None, *, code: str, name_vi: str, kind: str,
-                 unit: str, name_en: str | None = None, gtin: str | None = None,
-                 shelf_life_days: int | None = None, ingredients: str | None = None,
-                 usage_instructions: str | None = None, storage_instructions: str | None = None,
-                 warnings: str | None = None) -> Product:
+def save_product(
+    org: Organisation,
+    product: Product | None,
+    *,
+    code: str,
+    name_vi: str,
+    kind: str,
+    unit: str,
+    name_en: str | None = None,
+    gtin: str | None = None,
+    shelf_life_days: int | None = None,
+    ingredients: str | None = None,
+    usage_instructions: str | None = None,
+    storage_instructions: str | None = None,
+    warnings: str | None = None,
+) -> Product:
     code = check_code(Product, org.id, code, product.id if product else None)
     gtin_norm = None
     if gtin:

@@ -12,7 +12,12 @@ from traceability.tenancy import REGISTRY_EDITORS
 bp = Blueprint("products", __name__)
 
 add_registry_routes(
-    bp, plural="products", model=Product, form_class=ProductForm, save=services.save_product,
-    editors=REGISTRY_EDITORS, order_by=(Product.code,),
+    bp,
+    plural="products",
+    model=Product,
+    form_class=ProductForm,
+    save=services.save_product,
+    editors=REGISTRY_EDITORS,
+    order_by=(Product.code,),
     titles={"list": _l("Products"), "new": _l("New product"), "edit": _l("Edit product")},
 )

@@ -9,6 +9,7 @@ looked up at most every ``PUBLIC_PAGE_RECHECK_SECONDS`` per page: a burst of sca
 no query at all, and a recall still shows within those few seconds. Each serving process has its
 own small cache; nothing is shared, nothing to invalidate across servers.
 """
+
 from __future__ import annotations
 
 import threading
@@ -65,6 +66,7 @@ class PageCache:
 
 def organisation_version(organisation_id: int, today) -> tuple:
     """What a lot page depends on that can change: the organisation's latest event, and the day."""
-    latest = db.session.scalar(sa.select(Event.id).where(Event.organisation_id == organisation_id)
-                               .order_by(Event.id.desc()).limit(1))
+    latest = db.session.scalar(
+        sa.select(Event.id).where(Event.organisation_id == organisation_id).order_by(Event.id.desc()).limit(1)
+    )
     return latest, today

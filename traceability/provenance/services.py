@@ -5,6 +5,7 @@ products applied (with pre-harvest intervals honestly compared with the harvest 
 and their results, processing and packing. Never household names, phone numbers, ID numbers,
 buyers, or coordinates.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,8 +54,9 @@ class Provenance:
     photos: list = field(default_factory=list)  # (photo id, caption) of the lot's own records
 
 
-def find_lot(org: Organisation | None, lot_code: str, *, gtin: str | None = None,
-             product_code: str | None = None) -> Lot | None:
+def find_lot(
+    org: Organisation | None, lot_code: str, *, gtin: str | None = None, product_code: str | None = None
+) -> Lot | None:
     query = sa.select(Lot).where(Lot.code == lot_code)
     if gtin is not None:
         query = query.join(Product, Product.id == Lot.product_id).where(Product.gtin == gtin)
@@ -68,36 +70,49 @@ def provenance(lot: Lot) -> Provenance:
     trace = lineage.trace_back(lot)
     lot_ids = [x.id for x in trace.lots]
     by_id = {x.id: x for x in trace.lots}
-    result = Provenance(lot=lot, organisation=org, product=lot.product,
-                        expired=bool(lot.expires_on and lot.expires_on < local_today()))
+    result = Provenance(
+        lot=lot, organisation=org, product=lot.product, expired=bool(lot.expires_on and lot.expires_on < local_today())
+    )
     event_ids = {x.event_id for x in trace.lots}
     events = {e.id: e for e in db.session.scalars(sa.select(Event).where(Event.id.in_(event_ids)))}
-    runs = {r.event_id: r for r in db.session.scalars(
-        sa.select(ProcessingRun).where(ProcessingRun.event_id.in_(event_ids)))}
+    runs = {
+        r.event_id: r for r in db.session.scalars(sa.select(ProcessingRun).where(ProcessingRun.event_id.in_(event_ids)))
+    }
     plantings = {p.id: p for p in trace.plantings}
     for planting in trace.plantings:
-        result.steps.append(Step(planting.sown_on, "planting", planting.crop,
-                                 f"{planting.plot.code} · {planting.plot.village.name}"))
+        result.steps.append(
+            Step(planting.sown_on, "planting", planting.crop, f"{planting.plot.code} · {planting.plot.village.name}")
+        )
     for application in trace.applications:
-        result.steps.append(Step(application.applied_on, "input", application.trade_name,
-                                 application.active_ingredient or ""))
+        result.steps.append(
+            Step(application.applied_on, "input", application.trade_name, application.active_ingredient or "")
+        )
     for x in trace.lots:
         event = events.get(x.event_id)
         late = bool(event and event.late)
         if x.kind is LotKind.HARVEST and x.planting_id:
-            result.steps.append(Step(x.produced_on, "harvest", x.code, f"{x.quantity.normalize():f}\u00a0{x.unit}", late))
+            result.steps.append(
+                Step(x.produced_on, "harvest", x.code, f"{x.quantity.normalize():f}\u00a0{x.unit}", late)
+            )
         elif x.supplier_id:
             result.steps.append(Step(x.produced_on, "receiving", x.code, x.crop or "", late))
         elif x.kind is LotKind.PROCESSED and x.event_id in runs:
             run = runs[x.event_id]
             steps = ", ".join(s.get("step", "") for s in run.steps)
             ratio = _("yield %(pct)s %%", pct=format_number(run.yield_ratio * 100, 2)) if run.yield_ratio else ""
-            result.steps.append(Step(x.produced_on, "processing", x.label,
-                                     " · ".join(part for part in (steps, ratio) if part), late))
+            result.steps.append(
+                Step(x.produced_on, "processing", x.label, " · ".join(part for part in (steps, ratio) if part), late)
+            )
         elif x.kind is LotKind.SALE:
-            result.steps.append(Step(x.produced_on, "packing", x.label,
-                                     f"{x.quantity.normalize():f}\u00a0×\u00a0{x.net_content.normalize():f}\u00a0{x.net_unit}",
-                                     late))
+            result.steps.append(
+                Step(
+                    x.produced_on,
+                    "packing",
+                    x.label,
+                    f"{x.quantity.normalize():f}\u00a0×\u00a0{x.net_content.normalize():f}\u00a0{x.net_unit}",
+                    late,
+                )
+            )
     _inspections(result, trace, plantings)
     _last_spray(result, trace, by_id)
     result.certificates = [c for c in lot.certificates if c.kind is not CertificateKind.OCOP]
@@ -105,7 +120,8 @@ def provenance(lot: Lot) -> Provenance:
     result.steps.sort(key=lambda s: (s.day, s.kind != "planting"))
     _digest(result, lot_ids, trace)
     result.photos = db.session.execute(
-        sa.select(Photo.id, Photo.caption).where(Photo.event_id.in_(event_ids)).order_by(Photo.id)).all()
+        sa.select(Photo.id, Photo.caption).where(Photo.event_id.in_(event_ids)).order_by(Photo.id)
+    ).all()
     return result
 
 
@@ -114,11 +130,20 @@ def valid_ocop(lot: Lot) -> list[Certificate]:
     if lot.product_id is None:
         return []
     today = local_today()
-    return list(db.session.scalars(
-        sa.select(Certificate).join(Certificate.products)
-        .where(Certificate.organisation_id == lot.organisation_id, Certificate.kind == CertificateKind.OCOP,
-               Product.id == lot.product_id, Certificate.valid_from <= today, Certificate.valid_to >= today)
-        .order_by(Certificate.stars.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .join(Certificate.products)
+            .where(
+                Certificate.organisation_id == lot.organisation_id,
+                Certificate.kind == CertificateKind.OCOP,
+                Product.id == lot.product_id,
+                Certificate.valid_from <= today,
+                Certificate.valid_to >= today,
+            )
+            .order_by(Certificate.stars.desc())
+        )
+    )
 
 
 def public_photo(photo_id: int) -> Photo | None:
@@ -137,15 +162,25 @@ def _inspections(result: Provenance, trace, plantings) -> None:
     if household_ids:
         conditions.append(Inspection.household_id.in_(household_ids))
     for inspection in db.session.scalars(
-        sa.select(Inspection).where(Inspection.organisation_id == result.organisation.id,
-                                    Inspection.signed_off_at.is_not(None), sa.or_(*conditions),
-                                    Inspection.inspected_on.between(first - dt.timedelta(days=365), last))
+        sa.select(Inspection)
+        .where(
+            Inspection.organisation_id == result.organisation.id,
+            Inspection.signed_off_at.is_not(None),
+            sa.or_(*conditions),
+            Inspection.inspected_on.between(first - dt.timedelta(days=365), last),
+        )
         .options(selectinload(Inspection.results))
     ):
         passed = sum(r.result is Result.PASS for r in inspection.results)
         failed = sum(r.result is Result.FAIL for r in inspection.results)
-        result.steps.append(Step(inspection.inspected_on, "inspection", inspection.checklist_version,
-                                 _("%(passed)s criteria passed, %(failed)s failed", passed=passed, failed=failed)))
+        result.steps.append(
+            Step(
+                inspection.inspected_on,
+                "inspection",
+                inspection.checklist_version,
+                _("%(passed)s criteria passed, %(failed)s failed", passed=passed, failed=failed),
+            )
+        )
 
 
 def _last_spray(result: Provenance, trace, by_id) -> None:
@@ -159,22 +194,27 @@ def _last_spray(result: Provenance, trace, by_id) -> None:
     if harvest_day is None:
         return
     days = (harvest_day - last.applied_on).days
-    result.last_spray = {"product": last.trade_name, "date": last.applied_on, "days_before_harvest": days,
-                         "phi_days": last.phi_days, "respected": days >= last.phi_days}
+    result.last_spray = {
+        "product": last.trade_name,
+        "date": last.applied_on,
+        "days_before_harvest": days,
+        "phi_days": last.phi_days,
+        "respected": days >= last.phi_days,
+    }
 
 
 def _digest(result: Provenance, lot_ids, trace) -> None:
     """A fingerprint of this lot's events in the hash chain: anyone holding the log can recompute it."""
     link_events = db.session.scalars(sa.select(LotLink.event_id).where(LotLink.output_lot_id.in_(lot_ids))).all()
-    event_ids = sorted({x.event_id for x in trace.lots} | set(link_events)
-                       | {a.event_id for a in trace.applications})
+    event_ids = sorted({x.event_id for x in trace.lots} | set(link_events) | {a.event_id for a in trace.applications})
     hashes = db.session.scalars(sa.select(Event.hash).where(Event.id.in_(event_ids)).order_by(Event.id)).all()
     result.digest = hashlib.sha256("".join(hashes).encode()).hexdigest()
     result.event_count = len(hashes)
     # A recall or a certificate is an event of the organisation, not of the lot: its latest event
     # bounds every change to the page. Dates shown relative to today (expiry) turn with the day.
-    latest = db.session.scalar(sa.select(sa.func.max(Event.recorded_at))
-                               .where(Event.organisation_id == result.organisation.id))
+    latest = db.session.scalar(
+        sa.select(sa.func.max(Event.recorded_at)).where(Event.organisation_id == result.organisation.id)
+    )
     midnight = dt.datetime.combine(local_today(), dt.time(), tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
     midnight = midnight.astimezone(dt.UTC).replace(tzinfo=None)
     result.last_modified = max(latest or midnight, midnight).replace(microsecond=0, tzinfo=dt.UTC)
@@ -184,24 +224,36 @@ def as_json(p: Provenance, *, serial: str | None = None, scans=None) -> dict:
     """The same public facts for machines (``Accept: application/json``)."""
     lot, org, product = p.lot, p.organisation, p.product
     return {
-        "lot": {"code": lot.code, "status": lot.status.value, "produced_on": lot.produced_on.isoformat(),
-                "expires_on": lot.expires_on.isoformat() if lot.expires_on else None, "expired": p.expired,
-                "recalled": lot.status.value == "recalled"},
-        "product": {"name": product.name_vi, "name_en": product.name_en, "gtin": product.gtin}
-        if product else None,
+        "lot": {
+            "code": lot.code,
+            "status": lot.status.value,
+            "produced_on": lot.produced_on.isoformat(),
+            "expires_on": lot.expires_on.isoformat() if lot.expires_on else None,
+            "expired": p.expired,
+            "recalled": lot.status.value == "recalled",
+        },
+        "product": {"name": product.name_vi, "name_en": product.name_en, "gtin": product.gtin} if product else None,
         "producer": {"name": org.name, "village": org.village, "commune": org.commune, "province": org.province},
         "ocop": [{"stars": c.stars, "number": c.number, "valid_to": c.valid_to.isoformat()} for c in p.ocop],
-        "certificates": [{"kind": c.kind.value, "number": c.number, "issuer": c.issuer,
-                          "valid_to": c.valid_to.isoformat()} for c in p.certificates],
+        "certificates": [
+            {"kind": c.kind.value, "number": c.number, "issuer": c.issuer, "valid_to": c.valid_to.isoformat()}
+            for c in p.certificates
+        ],
         "last_spray": {**p.last_spray, "date": p.last_spray["date"].isoformat()} if p.last_spray else None,
-        "journey": [{"date": s.day.isoformat(), "kind": s.kind, "title": s.title, "detail": s.detail,
-                     "recorded_late": s.late} for s in p.steps],
+        "journey": [
+            {"date": s.day.isoformat(), "kind": s.kind, "title": s.title, "detail": s.detail, "recorded_late": s.late}
+            for s in p.steps
+        ],
         "verification": {"algorithm": "sha256", "events": p.event_count, "digest": p.digest},
-        "unit": None if serial is None else {
-            "serial": serial, "known": scans is not None,
+        "unit": None
+        if serial is None
+        else {
+            "serial": serial,
+            "known": scans is not None,
             "scans": scans.count if scans else 0,
             "first_scanned_at": scans.first_at.isoformat() + "Z" if scans and scans.first_at else None,
-            "suspicious": bool(scans and scans.suspicious)},
+            "suspicious": bool(scans and scans.suspicious),
+        },
     }
 
 
@@ -209,12 +261,21 @@ def schema_org(p: Provenance, url: str) -> dict:
     """schema.org JSON-LD for search engines and apps reading the page: the product and its lot."""
     product, org, lot = p.product, p.organisation, p.lot
     data = {
-        "@context": "https://schema.org", "@type": "Product", "url": url,
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "url": url,
         "name": product.name_vi if product else lot.label,
         "productID": lot.code,
-        "manufacturer": {"@type": "Organization", "name": org.name, "address": {
-            "@type": "PostalAddress", "addressLocality": org.commune, "addressRegion": org.province,
-            "addressCountry": "VN"}},
+        "manufacturer": {
+            "@type": "Organization",
+            "name": org.name,
+            "address": {
+                "@type": "PostalAddress",
+                "addressLocality": org.commune,
+                "addressRegion": org.province,
+                "addressCountry": "VN",
+            },
+        },
         "productionDate": lot.produced_on.isoformat(),
         "countryOfOrigin": "VN",
     }

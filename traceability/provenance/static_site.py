@@ -6,6 +6,7 @@ beside it), and likewise for each unit's ``/21/{serial}``, so any static host th
 relative (stylesheet, photos, language), so the tree works wherever it is put. Unit pages in the
 export cannot count scans: they say the number was printed, without counters.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,14 +51,21 @@ def _render(page_dir: str, language: str, p, unit, url: str) -> str:
     g.lang = language
     with force_locale(language):
         return render_template(
-            "provenance/lot.html", p=p, unit=unit, scans=None, place_form=None, schema=schema_org(p, url),
+            "provenance/lot.html",
+            p=p,
+            unit=unit,
+            scans=None,
+            place_form=None,
+            schema=schema_org(p, url),
             lang_links={"vi": _relative(page_dir, home) + "/", "en": _relative(page_dir, home + "/en") + "/"},
             static_url=lambda name: _relative(page_dir, f"/static/{name}"),
-            photo_url=lambda photo_id: _relative(page_dir, f"/public/photos/{photo_id}.jpg"))
+            photo_url=lambda photo_id: _relative(page_dir, f"/public/photos/{photo_id}.jpg"),
+        )
 
 
-def export_site(root: Path, *, org_code: str | None = None,
-                report: Callable[[int, int], None] = lambda done, total: None) -> SiteSummary:
+def export_site(
+    root: Path, *, org_code: str | None = None, report: Callable[[int, int], None] = lambda done, total: None
+) -> SiteSummary:
     root.mkdir(parents=True, exist_ok=True)
     summary = SiteSummary()
     query = sa.select(Lot).where(Lot.product_id.is_not(None)).order_by(Lot.id)
@@ -72,8 +80,9 @@ def export_site(root: Path, *, org_code: str | None = None,
         lot_path = unquote(urlsplit(url).path)
         p = provenance(lot)
         photo_ids.update(photo_id for photo_id, _caption in p.photos)
-        units = db.session.scalars(sa.select(UnitSerial).where(UnitSerial.lot_id == lot.id)
-                                   .order_by(UnitSerial.id)).all()
+        units = db.session.scalars(
+            sa.select(UnitSerial).where(UnitSerial.lot_id == lot.id).order_by(UnitSerial.id)
+        ).all()
         pages = [(lot_path, None, url)] + [(f"{lot_path}/21/{u.serial}", u, f"{url}/21/{u.serial}") for u in units]
         with current_app.test_request_context(lot_path, base_url=base):
             for path, unit, page_url in pages:
@@ -98,7 +107,6 @@ def _copy_assets(root: Path, photo_ids: set[int], summary: SiteSummary) -> None:
         return
     photos_dir = root / "public" / "photos"
     photos_dir.mkdir(parents=True, exist_ok=True)
-    for photo_id, thumbnail in db.session.execute(
-            sa.select(Photo.id, Photo.thumbnail).where(Photo.id.in_(photo_ids))):
+    for photo_id, thumbnail in db.session.execute(sa.select(Photo.id, Photo.thumbnail).where(Photo.id.in_(photo_ids))):
         (photos_dir / f"{photo_id}.jpg").write_bytes(thumbnail)
         summary.files += 1

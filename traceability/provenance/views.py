@@ -4,6 +4,7 @@ The lot page is the same for everyone: cacheable, with ETag and Last-Modified, s
 connection that comes back gets a 304. A unit's page (``/21/{serial}``) counts the scan and shows
 the counters, so it is never cached.
 """
+
 from __future__ import annotations
 
 import time
@@ -70,9 +71,23 @@ def _wants_json() -> bool:
 def _linkset(lot: Lot) -> Response:
     """``?linkType=linkset``: what a GS1 resolver lists for this identifier (RFC 9264 linkset)."""
     anchor = lot_uri(db.session.get(Organisation, lot.organisation_id), lot)
-    response = jsonify({"linkset": [{"anchor": anchor, "https://gs1.org/voc/pip": [
-        {"href": anchor, "title": lot.product.name_vi if lot.product else lot.label, "hreflang": ["vi", "en"],
-         "type": "text/html"}]}]})
+    response = jsonify(
+        {
+            "linkset": [
+                {
+                    "anchor": anchor,
+                    "https://gs1.org/voc/pip": [
+                        {
+                            "href": anchor,
+                            "title": lot.product.name_vi if lot.product else lot.label,
+                            "hreflang": ["vi", "en"],
+                            "type": "text/html",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
     response.mimetype = "application/linkset+json"
     return response
 
@@ -82,11 +97,18 @@ def _render(lot: Lot, unit: UnitSerial | None, summary) -> tuple[Response, objec
     if _wants_json():
         response = jsonify(as_json(p, serial=unit.serial if unit else None, scans=summary))
     else:
-        response = Response(render_template("provenance/lot.html", p=p, unit=unit, scans=summary,
-                                            place_form=PlaceForm() if unit else None,
-                                            # From PUBLIC_BASE_URL, never the Host header: the page is cached.
-                                            schema=schema_org(p, lot_uri(p.organisation, lot)),
-                                            lang_links={"vi": "?lang=vi", "en": "?lang=en"}))
+        response = Response(
+            render_template(
+                "provenance/lot.html",
+                p=p,
+                unit=unit,
+                scans=summary,
+                place_form=PlaceForm() if unit else None,
+                # From PUBLIC_BASE_URL, never the Host header: the page is cached.
+                schema=schema_org(p, lot_uri(p.organisation, lot)),
+                lang_links={"vi": "?lang=vi", "en": "?lang=en"},
+            )
+        )
     response.vary.update(("Accept", "Cookie"))
     return response, p.last_modified
 
@@ -135,8 +157,12 @@ def _lot_page(find, missing=not_found):
     response, last_modified = _render(lot, None, None)
     if cacheable:
         now = time.monotonic()
-        pages.put(key, page_cache.CachedPage(lot.organisation_id, version, response.get_data(), response.mimetype,
-                                             last_modified, now, now))
+        pages.put(
+            key,
+            page_cache.CachedPage(
+                lot.organisation_id, version, response.get_data(), response.mimetype, last_modified, now, now
+            ),
+        )
     return _conditional(response, last_modified)
 
 
@@ -144,8 +170,9 @@ def _unit(lot: Lot | None, serial: str) -> UnitSerial | None:
     """The lot's unit with this serial as printed (serials are upper case; a phone may lower them)."""
     if lot is None:
         return None
-    return db.session.scalar(sa.select(UnitSerial).where(UnitSerial.lot_id == lot.id,
-                                                         UnitSerial.serial == serial.upper()))
+    return db.session.scalar(
+        sa.select(UnitSerial).where(UnitSerial.lot_id == lot.id, UnitSerial.serial == serial.upper())
+    )
 
 
 def _unit_page(lot: Lot | None, serial: str):
@@ -156,8 +183,9 @@ def _unit_page(lot: Lot | None, serial: str):
     if unit is None:
         return not_found(lot, serial=serial)
     # HEAD (link previews, checkers) reads the page without counting as a buyer's scan.
-    if request.method == "GET" and scans.record_scan(unit, remote_addr=request.remote_addr,
-                                                     user_agent=request.user_agent.string):
+    if request.method == "GET" and scans.record_scan(
+        unit, remote_addr=request.remote_addr, user_agent=request.user_agent.string
+    ):
         db.session.commit()
     summary = scans.summaries([unit.id])[unit.id]
     response, _last_modified = _render(lot, unit, summary)
@@ -166,8 +194,12 @@ def _unit_page(lot: Lot | None, serial: str):
 
 
 def _lot_by_gtin(gtin: str, lot_code: str) -> tuple[Lot | None, Product | None]:
-    if (len(lot_code) > MAX_LOT_CODE or len(gtin) != 14 or not (gtin.isascii() and gtin.isdigit())
-            or not has_valid_check_digit(gtin)):
+    if (
+        len(lot_code) > MAX_LOT_CODE
+        or len(gtin) != 14
+        or not (gtin.isascii() and gtin.isdigit())
+        or not has_valid_check_digit(gtin)
+    ):
         return None, None
     lot = find_lot(None, lot_code, gtin=gtin)
     product = lot.product if lot else db.session.scalar(sa.select(Product).where(Product.gtin == gtin))
@@ -189,8 +221,9 @@ def _lot_by_organisation(org_code: str, product_code: str, lot_code: str) -> Lot
 @bp.get("/01/<gtin>/10/<lot_code>/21/<serial>")
 def by_gtin(gtin: str, lot_code: str, serial: str | None = None):
     if serial is None:
-        return _lot_page(lambda: _lot_by_gtin(gtin, lot_code)[0],
-                         missing=lambda: not_found(None, _lot_by_gtin(gtin, lot_code)[1]))
+        return _lot_page(
+            lambda: _lot_by_gtin(gtin, lot_code)[0], missing=lambda: not_found(None, _lot_by_gtin(gtin, lot_code)[1])
+        )
     lot, product = _lot_by_gtin(gtin, lot_code)
     if lot is None or len(serial) > MAX_SERIAL:
         return not_found(None, product)

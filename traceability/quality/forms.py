@@ -38,10 +38,16 @@ class CertificateForm(Form):
     issuer = text(_l("Issued by"), required(), max_length=255)
     valid_from = date_field(_l("Valid from"), required())
     valid_to = date_field(_l("Valid until"), required())
-    stars = SelectField(_l("OCOP stars"), choices=choices([("", "—")] + [(n, "★" * n) for n in range(1, 6)]),
-                        description=_l("For an OCOP certificate: the stars of the rating decision."))
-    plot_ids = SelectMultipleField(_l("Plots covered"), coerce=int,
-                                   description=_l("Leave all scope lists empty if it covers the whole organisation."))
+    stars = SelectField(
+        _l("OCOP stars"),
+        choices=choices([("", "—")] + [(n, "★" * n) for n in range(1, 6)]),
+        description=_l("For an OCOP certificate: the stars of the rating decision."),
+    )
+    plot_ids = SelectMultipleField(
+        _l("Plots covered"),
+        coerce=int,
+        description=_l("Leave all scope lists empty if it covers the whole organisation."),
+    )
     household_ids = SelectMultipleField(_l("Households covered"), coerce=int)
     product_ids = SelectMultipleField(_l("Products covered"), coerce=int)
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -46,17 +45,17 @@ class Inspection(Base):
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), unique=True)
     scope: Mapped[InspectionScope] = mapped_column(enum_type(InspectionScope))
-    plot_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("plots.id", ondelete="RESTRICT"), index=True)
-    household_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"))
+    plot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plots.id", ondelete="RESTRICT"), index=True)
+    household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"))
     checklist_code: Mapped[str40]
     checklist_version: Mapped[str40]
     inspected_on: Mapped[dt.date]
     inspector_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
-    signed_off_at: Mapped[Optional[dt.datetime]]
+    signed_off_at: Mapped[dt.datetime | None]
     created_at: Mapped[created_at]
 
-    plot: Mapped[Optional[Plot]] = relationship()
-    household: Mapped[Optional[Household]] = relationship()
+    plot: Mapped[Plot | None] = relationship()
+    household: Mapped[Household | None] = relationship()
     inspector: Mapped[User] = relationship()
     results: Mapped[list[InspectionResult]] = relationship(back_populates="inspection", order_by="InspectionResult.id")
     non_conformities: Mapped[list[NonConformity]] = relationship(back_populates="inspection")
@@ -70,8 +69,8 @@ class InspectionResult(Base):
     inspection_id: Mapped[int] = mapped_column(sa.ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
     criterion_id: Mapped[str40]
     result: Mapped[Result] = mapped_column(enum_type(Result))
-    note: Mapped[Optional[str]] = mapped_column(sa.Text)
-    photo_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("photos.id", ondelete="RESTRICT"))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    photo_id: Mapped[int | None] = mapped_column(sa.ForeignKey("photos.id", ondelete="RESTRICT"))
 
     inspection: Mapped[Inspection] = relationship(back_populates="results")
 
@@ -87,8 +86,8 @@ class NonConformity(Base):
     criterion_id: Mapped[str40]
     corrective_action: Mapped[str] = mapped_column(sa.Text)
     due_on: Mapped[dt.date]
-    closed_on: Mapped[Optional[dt.date]]
-    closing_note: Mapped[Optional[str]] = mapped_column(sa.Text)
+    closed_on: Mapped[dt.date | None]
+    closing_note: Mapped[str | None] = mapped_column(sa.Text)
 
     inspection: Mapped[Inspection] = relationship(back_populates="non_conformities")
 
@@ -112,17 +111,20 @@ CERTIFICATE_KIND_LABELS = {
 }
 
 certificate_plots = sa.Table(
-    "certificate_plots", Base.metadata,
+    "certificate_plots",
+    Base.metadata,
     sa.Column("certificate_id", sa.ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("plot_id", sa.ForeignKey("plots.id", ondelete="RESTRICT"), primary_key=True),
 )
 certificate_households = sa.Table(
-    "certificate_households", Base.metadata,
+    "certificate_households",
+    Base.metadata,
     sa.Column("certificate_id", sa.ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("household_id", sa.ForeignKey("households.id", ondelete="RESTRICT"), primary_key=True),
 )
 certificate_products = sa.Table(
-    "certificate_products", Base.metadata,
+    "certificate_products",
+    Base.metadata,
     sa.Column("certificate_id", sa.ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("product_id", sa.ForeignKey("products.id", ondelete="RESTRICT"), primary_key=True),
 )
@@ -130,8 +132,10 @@ certificate_products = sa.Table(
 
 class Certificate(Base):
     __tablename__ = "certificates"
-    __table_args__ = (sa.CheckConstraint("valid_to >= valid_from", name="valid_range"),
-                      sa.CheckConstraint("stars IS NULL OR stars BETWEEN 1 AND 5", name="stars_range"))
+    __table_args__ = (
+        sa.CheckConstraint("valid_to >= valid_from", name="valid_range"),
+        sa.CheckConstraint("stars IS NULL OR stars BETWEEN 1 AND 5", name="stars_range"),
+    )
 
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
@@ -142,7 +146,7 @@ class Certificate(Base):
     valid_from: Mapped[dt.date]
     valid_to: Mapped[dt.date]
     # OCOP certificates only: the stars awarded (labels and public pages show them while valid).
-    stars: Mapped[Optional[int]] = mapped_column(sa.SmallInteger)
+    stars: Mapped[int | None] = mapped_column(sa.SmallInteger)
     created_at: Mapped[created_at]
 
     plots: Mapped[list[Plot]] = relationship(secondary=certificate_plots)

@@ -1,4 +1,5 @@
 """Internal inspections against a versioned checklist, non-conformities, and certificates."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,8 +44,15 @@ def criteria_by_id(data: dict) -> dict[str, dict]:
     return {c["id"]: {**c, "group": g} for g in data["groups"] for c in g["criteria"]}
 
 
-def start_inspection(org: Organisation, inspector: User, *, scope: InspectionScope | str, inspected_on: dt.date,
-                     plot_id: int | None = None, household_id: int | None = None) -> Inspection:
+def start_inspection(
+    org: Organisation,
+    inspector: User,
+    *,
+    scope: InspectionScope | str,
+    inspected_on: dt.date,
+    plot_id: int | None = None,
+    household_id: int | None = None,
+) -> Inspection:
     scope = InspectionScope(scope)
     plot = household = None
     if scope is InspectionScope.PLOT:
@@ -53,18 +61,32 @@ def start_inspection(org: Organisation, inspector: User, *, scope: InspectionSco
             raise DomainError(_("Choose a plot from the list."), "plot_id")
         household = plot.household
     elif scope is InspectionScope.HOUSEHOLD:
-        household = get_active_in_org(Household, org.id, household_id, "household_id",
-                                      _("Choose a household from the list."))
+        household = get_active_in_org(
+            Household, org.id, household_id, "household_id", _("Choose a household from the list.")
+        )
         if household is None:
             raise DomainError(_("Choose a household from the list."), "household_id")
     check_not_future(inspected_on, "inspected_on")
     data = checklist()
-    event = record_event(org, EventKind.INSPECTION, occurred_on=inspected_on, recorded_by=inspector,
-                         plot_id=plot.id if plot else None, for_household=household, date_field="inspected_on",
-                         payload={"scope": scope, "checklist": data["code"], "version": data["version"]})
+    event = record_event(
+        org,
+        EventKind.INSPECTION,
+        occurred_on=inspected_on,
+        recorded_by=inspector,
+        plot_id=plot.id if plot else None,
+        for_household=household,
+        date_field="inspected_on",
+        payload={"scope": scope, "checklist": data["code"], "version": data["version"]},
+    )
     inspection = Inspection(
-        organisation_id=org.id, event_id=event.id, scope=scope, plot=plot, household=household,
-        checklist_code=data["code"], checklist_version=data["version"], inspected_on=inspected_on,
+        organisation_id=org.id,
+        event_id=event.id,
+        scope=scope,
+        plot=plot,
+        household=household,
+        checklist_code=data["code"],
+        checklist_version=data["version"],
+        inspected_on=inspected_on,
         inspector=inspector,
     )
     db.session.add(inspection)
@@ -94,16 +116,22 @@ def record_results(inspection: Inspection, results: dict[str, tuple[Result | str
     db.session.flush()
 
 
-def add_non_conformity(inspection: Inspection, *, criterion_id: str, corrective_action: str,
-                       due_on: dt.date) -> NonConformity:
+def add_non_conformity(
+    inspection: Inspection, *, criterion_id: str, corrective_action: str, due_on: dt.date
+) -> NonConformity:
     _editable(inspection)
     failed = {r.criterion_id for r in inspection.results if r.result is Result.FAIL}
     if criterion_id not in failed:
         raise DomainError(_("A non-conformity belongs to a criterion that failed."), "criterion_id")
     if due_on < inspection.inspected_on:
         raise DomainError(_("The due date is before the inspection."), "due_on")
-    nc = NonConformity(organisation_id=inspection.organisation_id, inspection=inspection,
-                       criterion_id=criterion_id, corrective_action=corrective_action, due_on=due_on)
+    nc = NonConformity(
+        organisation_id=inspection.organisation_id,
+        inspection=inspection,
+        criterion_id=criterion_id,
+        corrective_action=corrective_action,
+        due_on=due_on,
+    )
     db.session.add(nc)
     db.session.flush()
     return nc
@@ -122,8 +150,9 @@ def sign_off(inspection: Inspection, inspector: User) -> Inspection:
     failed = {r.criterion_id for r in inspection.results if r.result is Result.FAIL}
     covered = {nc.criterion_id for nc in inspection.non_conformities}
     if failed - covered:
-        raise DomainError(_("Give a corrective action for every failed criterion, first %(id)s.",
-                            id=sorted(failed - covered)[0]))
+        raise DomainError(
+            _("Give a corrective action for every failed criterion, first %(id)s.", id=sorted(failed - covered)[0])
+        )
     inspection.signed_off_at = utcnow()
     return inspection
 
@@ -137,9 +166,20 @@ def close_non_conformity(nc: NonConformity, *, closed_on: dt.date, note: str | N
     return nc
 
 
-def save_certificate(org: Organisation, user: User, *, kind: CertificateKind | str, number: str, issuer: str,
-                     valid_from: dt.date, valid_to: dt.date, plot_ids=(), household_ids=(),
-                     product_ids=(), stars: int | str | None = None) -> Certificate:
+def save_certificate(
+    org: Organisation,
+    user: User,
+    *,
+    kind: CertificateKind | str,
+    number: str,
+    issuer: str,
+    valid_from: dt.date,
+    valid_to: dt.date,
+    plot_ids=(),
+    household_ids=(),
+    product_ids=(),
+    stars: int | str | None = None,
+) -> Certificate:
     if valid_to < valid_from:
         raise DomainError(_("The end of validity is before its start."), "valid_to")
     kind = CertificateKind(kind)
@@ -154,15 +194,37 @@ def save_certificate(org: Organisation, user: User, *, kind: CertificateKind | s
     plots = _in_org(Plot, org.id, plot_ids, "plot_ids")
     households = _in_org(Household, org.id, household_ids, "household_ids")
     products = _in_org(Product, org.id, product_ids, "product_ids")
-    event = record_event(org, EventKind.CERTIFICATE, occurred_on=min(valid_from, local_today()),
-                         recorded_by=user, date_field="valid_from",
-                         payload={"kind": CertificateKind(kind), "number": number, "issuer": issuer,
-                                  "valid_from": valid_from, "valid_to": valid_to,
-                                  "plots": [p.code for p in plots], "households": [h.name for h in households],
-                                  "products": [p.code for p in products], "stars": stars})
-    certificate = Certificate(organisation_id=org.id, event_id=event.id, kind=kind, stars=stars,
-                              number=number, issuer=issuer, valid_from=valid_from, valid_to=valid_to,
-                              plots=plots, households=households, products=products)
+    event = record_event(
+        org,
+        EventKind.CERTIFICATE,
+        occurred_on=min(valid_from, local_today()),
+        recorded_by=user,
+        date_field="valid_from",
+        payload={
+            "kind": CertificateKind(kind),
+            "number": number,
+            "issuer": issuer,
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+            "plots": [p.code for p in plots],
+            "households": [h.name for h in households],
+            "products": [p.code for p in products],
+            "stars": stars,
+        },
+    )
+    certificate = Certificate(
+        organisation_id=org.id,
+        event_id=event.id,
+        kind=kind,
+        stars=stars,
+        number=number,
+        issuer=issuer,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        plots=plots,
+        households=households,
+        products=products,
+    )
     db.session.add(certificate)
     db.session.flush()
     return certificate
@@ -184,13 +246,17 @@ def certificates_covering(org_id: int, plot: Plot, on: dt.date) -> list[Certific
     A certificate with no plots and no households in its scope covers the whole organisation.
     """
     certificates = db.session.scalars(
-        sa.select(Certificate).where(Certificate.organisation_id == org_id, Certificate.valid_from <= on,
-                                     Certificate.valid_to >= on)
+        sa.select(Certificate)
+        .where(Certificate.organisation_id == org_id, Certificate.valid_from <= on, Certificate.valid_to >= on)
         .options(selectinload(Certificate.plots), selectinload(Certificate.households))
     ).all()
-    return [c for c in certificates
-            if (not c.plots and not c.households) or plot in c.plots
-            or (plot.household is not None and plot.household in c.households)]
+    return [
+        c
+        for c in certificates
+        if (not c.plots and not c.households)
+        or plot in c.plots
+        or (plot.household is not None and plot.household in c.households)
+    ]
 
 
 @dataclass
@@ -203,17 +269,23 @@ class QualityAlerts:
 
 def quality_alerts(org_id: int, today: dt.date) -> QualityAlerts:
     overdue = db.session.scalars(
-        sa.select(NonConformity).where(NonConformity.organisation_id == org_id, NonConformity.closed_on.is_(None),
-                                       NonConformity.due_on < today).order_by(NonConformity.due_on)
+        sa.select(NonConformity)
+        .where(NonConformity.organisation_id == org_id, NonConformity.closed_on.is_(None), NonConformity.due_on < today)
+        .order_by(NonConformity.due_on)
     ).all()
     expiring = db.session.scalars(
-        sa.select(Certificate).where(Certificate.organisation_id == org_id, Certificate.valid_to >= today,
-                                     Certificate.valid_to <= today + dt.timedelta(days=90))
+        sa.select(Certificate)
+        .where(
+            Certificate.organisation_id == org_id,
+            Certificate.valid_to >= today,
+            Certificate.valid_to <= today + dt.timedelta(days=90),
+        )
         .order_by(Certificate.valid_to)
     ).all()
     last = db.session.scalar(
-        sa.select(sa.func.max(Inspection.inspected_on)).where(Inspection.organisation_id == org_id,
-                                                               Inspection.signed_off_at.is_not(None))
+        sa.select(sa.func.max(Inspection.inspected_on)).where(
+            Inspection.organisation_id == org_id, Inspection.signed_off_at.is_not(None)
+        )
     )
     due = last is None or last < today - dt.timedelta(days=365)
     return QualityAlerts(list(overdue), [(c, (c.valid_to - today).days) for c in expiring], last, due)

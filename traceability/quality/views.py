@@ -1,4 +1,5 @@
 """Internal inspections (one checklist group per page, for a phone) and certificates."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -41,15 +42,20 @@ def _options(model, label):
 @org_required()
 def inspections():
     rows = db.session.scalars(
-        scoped(Inspection).options(joinedload(Inspection.plot), joinedload(Inspection.household),
-                                   joinedload(Inspection.inspector))
+        scoped(Inspection)
+        .options(joinedload(Inspection.plot), joinedload(Inspection.household), joinedload(Inspection.inspector))
         .order_by(Inspection.inspected_on.desc())
     ).all()
     open_ncs = db.session.scalars(
         scoped(NonConformity).where(NonConformity.closed_on.is_(None)).order_by(NonConformity.due_on)
     ).all()
-    return render_template("quality/inspections.html", inspections=rows, open_ncs=open_ncs, today=local_today(),
-                           criteria=services.criteria_by_id(services.checklist()))
+    return render_template(
+        "quality/inspections.html",
+        inspections=rows,
+        open_ncs=open_ncs,
+        today=local_today(),
+        criteria=services.criteria_by_id(services.checklist()),
+    )
 
 
 @bp.route("/inspections/new", methods=["GET", "POST"])
@@ -64,8 +70,9 @@ def inspection_new():
     inspection = submit(form, lambda: services.start_inspection(g.org, current_user, **form_values(form)))
     if inspection is not None:
         return redirect(url_for(".inspection_group", record_id=inspection.id, group=0))
-    return render_template("registry/form.html", form=form, title=_("New internal inspection"),
-                           cancel_url=url_for(".inspections"))
+    return render_template(
+        "registry/form.html", form=form, title=_("New internal inspection"), cancel_url=url_for(".inspections")
+    )
 
 
 @bp.route("/inspections/<int:record_id>/groups/<int:group>", methods=["GET", "POST"])
@@ -103,8 +110,16 @@ def inspection_group(record_id: int, group: int):
                 if group + 1 < len(data["groups"]):
                     return redirect(url_for(".inspection_group", record_id=record_id, group=group + 1))
                 return redirect(url_for(".inspection_detail", record_id=record_id))
-    return render_template("quality/inspection_group.html", inspection=inspection, data=data, section=section,
-                           group=group, existing=existing, errors=errors, form_values=request.form)
+    return render_template(
+        "quality/inspection_group.html",
+        inspection=inspection,
+        data=data,
+        section=section,
+        group=group,
+        existing=existing,
+        errors=errors,
+        form_values=request.form,
+    )
 
 
 def _attach_criterion_photos(inspection: Inspection, section: dict) -> None:
@@ -113,8 +128,9 @@ def _attach_criterion_photos(inspection: Inspection, section: dict) -> None:
     for criterion in section["criteria"]:
         data = read_upload(request.files.get(f"photo-{criterion['id']}"), field=criterion["id"])
         if data:
-            photo = attach_photo(g.org, current_user, data, event_id=inspection.event_id, caption=criterion["id"],
-                                 field=criterion["id"])
+            photo = attach_photo(
+                g.org, current_user, data, event_id=inspection.event_id, caption=criterion["id"], field=criterion["id"]
+            )
             results[criterion["id"]].photo_id = photo.id
 
 
@@ -127,16 +143,23 @@ def inspection_detail(record_id: int):
     criteria = services.criteria_by_id(data)
     failed = [r for r in inspection.results if r.result is Result.FAIL]
     form = NonConformityForm()
-    form.criterion_id.choices = choices([(r.criterion_id, f"{r.criterion_id} · {criteria[r.criterion_id]['text_vi']}")
-                                         for r in failed])
+    form.criterion_id.choices = choices(
+        [(r.criterion_id, f"{r.criterion_id} · {criteria[r.criterion_id]['text_vi']}") for r in failed]
+    )
     if request.method == "POST":
         if g.role not in INSPECTORS:
             abort(403)
         if submit(form, lambda: services.add_non_conformity(inspection, **form_values(form))) is not None:
             flash(_("Corrective action recorded."), "success")
             return redirect(url_for(".inspection_detail", record_id=record_id))
-    return render_template("quality/inspection.html", inspection=inspection, data=data, criteria=criteria,
-                           form=form, can_edit=g.role in INSPECTORS and inspection.signed_off_at is None)
+    return render_template(
+        "quality/inspection.html",
+        inspection=inspection,
+        data=data,
+        criteria=criteria,
+        form=form,
+        can_edit=g.role in INSPECTORS and inspection.signed_off_at is None,
+    )
 
 
 @bp.post("/inspections/<int:record_id>/sign")
@@ -160,12 +183,17 @@ def non_conformity_close(record_id: int):
     form = CloseNonConformityForm()
     if not form.is_submitted():
         form.closed_on.data = local_today()
-    if submit(form, lambda: services.close_non_conformity(nc, closed_on=form.closed_on.data,
-                                                          note=form.closing_note.data)) is not None:
+    if (
+        submit(
+            form, lambda: services.close_non_conformity(nc, closed_on=form.closed_on.data, note=form.closing_note.data)
+        )
+        is not None
+    ):
         flash(_("Corrective action closed."), "success")
         return redirect(url_for(".inspections"))
-    return render_template("registry/form.html", form=form, title=_("Close a corrective action"),
-                           cancel_url=url_for(".inspections"))
+    return render_template(
+        "registry/form.html", form=form, title=_("Close a corrective action"), cancel_url=url_for(".inspections")
+    )
 
 
 @bp.get("/certificates")
@@ -173,8 +201,10 @@ def non_conformity_close(record_id: int):
 @org_required()
 def certificates():
     rows = db.session.scalars(
-        scoped(Certificate).options(selectinload(Certificate.plots), selectinload(Certificate.households),
-                                    selectinload(Certificate.products))
+        scoped(Certificate)
+        .options(
+            selectinload(Certificate.plots), selectinload(Certificate.households), selectinload(Certificate.products)
+        )
         .order_by(Certificate.valid_to.desc())
     ).all()
     return render_template("quality/certificates.html", certificates=rows, today=local_today())
@@ -192,5 +222,6 @@ def certificate_new():
     if certificate is not None:
         flash(_("Saved."), "success")
         return redirect(url_for(".certificates"))
-    return render_template("registry/form.html", form=form, title=_("New certificate"),
-                           cancel_url=url_for(".certificates"))
+    return render_template(
+        "registry/form.html", form=form, title=_("New certificate"), cancel_url=url_for(".certificates")
+    )

@@ -3,6 +3,7 @@
 Each JSON file carries its ``code``, ``version`` and ``legal_basis``, so a record made under one
 version stays explainable when the rules change. Changing a rule is a data change, not a code change.
 """
+
 from __future__ import annotations
 
 import functools

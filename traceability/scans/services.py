@@ -7,6 +7,7 @@ address rescanning the same unit within ``SCAN_REPEAT_MINUTES`` counts once, one
 most ``SCAN_CLIENT_PER_HOUR`` scans an hour across all units, and a unit at most
 ``SCAN_UNIT_PER_HOUR`` scans an hour from all addresses together. Only GET requests count.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,11 +29,23 @@ from traceability.rules import load
 from traceability.scans.models import UnitScan
 
 # Most specific first: in-app browsers announce themselves inside a Chrome or Safari string.
-_BROWSERS = (("Zalo", "Zalo"), ("FBAN|FBAV", "Facebook"), ("SamsungBrowser", "Samsung Internet"),
-             ("CocCoc|coc_coc", "Cốc Cốc"), ("Edg/", "Edge"), ("Firefox|FxiOS", "Firefox"),
-             ("Chrome|CriOS", "Chrome"), ("Safari", "Safari"))
-_SYSTEMS = (("Android", "Android"), ("iPhone|iPad|iOS", "iOS"), ("Windows", "Windows"),
-            ("Mac OS X|Macintosh", "macOS"), ("Linux", "Linux"))
+_BROWSERS = (
+    ("Zalo", "Zalo"),
+    ("FBAN|FBAV", "Facebook"),
+    ("SamsungBrowser", "Samsung Internet"),
+    ("CocCoc|coc_coc", "Cốc Cốc"),
+    ("Edg/", "Edge"),
+    ("Firefox|FxiOS", "Firefox"),
+    ("Chrome|CriOS", "Chrome"),
+    ("Safari", "Safari"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone|iPad|iOS", "iOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X|Macintosh", "macOS"),
+    ("Linux", "Linux"),
+)
 
 
 def agent_family(user_agent: str | None) -> str:
@@ -55,38 +68,56 @@ def provinces() -> dict[str, dict]:
     return {p["code"]: p for p in load("provinces")["provinces"]}
 
 
-def record_scan(unit: UnitSerial, *, remote_addr: str | None, user_agent: str | None,
-                now: dt.datetime | None = None) -> bool:
+def record_scan(
+    unit: UnitSerial, *, remote_addr: str | None, user_agent: str | None, now: dt.datetime | None = None
+) -> bool:
     """Count one scan of ``unit`` unless the same client just did, scans far too often, or the unit
     has had its hour's share of counted scans (so no crowd of addresses can pump it quickly)."""
     now = now or utcnow()
     config = current_app.config
     client = client_key(remote_addr, local_today())
     hour_ago = now - dt.timedelta(hours=1)
-    repeat, client_hour, unit_hour = db.session.execute(sa.select(
-        sa.func.count().filter(UnitScan.client == client, UnitScan.unit_serial_id == unit.id,
-                               UnitScan.scanned_at > now - dt.timedelta(minutes=config["SCAN_REPEAT_MINUTES"])),
-        sa.func.count().filter(UnitScan.client == client),
-        sa.func.count().filter(UnitScan.unit_serial_id == unit.id),
-    ).where(UnitScan.scanned_at > hour_ago, sa.or_(UnitScan.client == client,
-                                                  UnitScan.unit_serial_id == unit.id))).one()
+    repeat, client_hour, unit_hour = db.session.execute(
+        sa.select(
+            sa.func.count().filter(
+                UnitScan.client == client,
+                UnitScan.unit_serial_id == unit.id,
+                UnitScan.scanned_at > now - dt.timedelta(minutes=config["SCAN_REPEAT_MINUTES"]),
+            ),
+            sa.func.count().filter(UnitScan.client == client),
+            sa.func.count().filter(UnitScan.unit_serial_id == unit.id),
+        ).where(UnitScan.scanned_at > hour_ago, sa.or_(UnitScan.client == client, UnitScan.unit_serial_id == unit.id))
+    ).one()
     if repeat or client_hour >= config["SCAN_CLIENT_PER_HOUR"] or unit_hour >= config["SCAN_UNIT_PER_HOUR"]:
         return False
-    db.session.add(UnitScan(organisation_id=unit.organisation_id, unit_serial_id=unit.id, scanned_at=now,
-                            agent=agent_family(user_agent)[:40], client=client))
+    db.session.add(
+        UnitScan(
+            organisation_id=unit.organisation_id,
+            unit_serial_id=unit.id,
+            scanned_at=now,
+            agent=agent_family(user_agent)[:40],
+            client=client,
+        )
+    )
     return True
 
 
-def tell_place(unit: UnitSerial, province: str, *, remote_addr: str | None,
-               now: dt.datetime | None = None) -> bool:
+def tell_place(unit: UnitSerial, province: str, *, remote_addr: str | None, now: dt.datetime | None = None) -> bool:
     """The buyer's own answer to "where did you buy it?", put on the scan they made in the last hour."""
     if province not in provinces():
         return False
     now = now or utcnow()
     client = client_key(remote_addr, local_today())
-    scan = db.session.scalar(sa.select(UnitScan).where(
-        UnitScan.client == client, UnitScan.unit_serial_id == unit.id,
-        UnitScan.scanned_at > now - dt.timedelta(hours=1)).order_by(UnitScan.id.desc()).limit(1))
+    scan = db.session.scalar(
+        sa.select(UnitScan)
+        .where(
+            UnitScan.client == client,
+            UnitScan.unit_serial_id == unit.id,
+            UnitScan.scanned_at > now - dt.timedelta(hours=1),
+        )
+        .order_by(UnitScan.id.desc())
+        .limit(1)
+    )
     if scan is None:
         return False
     scan.province = province
@@ -136,11 +167,13 @@ def summaries(unit_ids) -> dict[int, ScanSummary]:
     result = {uid: ScanSummary() for uid in unit_ids}
     for uid, count, first in db.session.execute(
         sa.select(UnitScan.unit_serial_id, sa.func.count(), sa.func.min(UnitScan.scanned_at))
-        .where(UnitScan.unit_serial_id.in_(unit_ids)).group_by(UnitScan.unit_serial_id)
+        .where(UnitScan.unit_serial_id.in_(unit_ids))
+        .group_by(UnitScan.unit_serial_id)
     ):
         result[uid].count, result[uid].first_at = count, first
     for uid, province in db.session.execute(
-        sa.select(UnitScan.unit_serial_id, UnitScan.province).distinct()
+        sa.select(UnitScan.unit_serial_id, UnitScan.province)
+        .distinct()
         .where(UnitScan.unit_serial_id.in_(unit_ids), UnitScan.province.is_not(None))
     ):
         result[uid].provinces.append(province)
@@ -158,15 +191,19 @@ class SuspiciousSerial:
 def suspicious_serials(org_id: int, limit: int = 50) -> list[SuspiciousSerial]:
     """Serials of the organisation whose scans look like a copied code, most scanned first."""
     config = current_app.config
-    counts = sa.select(UnitScan.unit_serial_id).where(UnitScan.organisation_id == org_id) \
-        .group_by(UnitScan.unit_serial_id)
+    counts = (
+        sa.select(UnitScan.unit_serial_id).where(UnitScan.organisation_id == org_id).group_by(UnitScan.unit_serial_id)
+    )
     over = counts.having(sa.func.count() > config["SCAN_ALERT_COUNT"])
-    several_places = counts.where(UnitScan.province.is_not(None)) \
-        .having(sa.func.count(sa.distinct(UnitScan.province)) > 1)
+    several_places = counts.where(UnitScan.province.is_not(None)).having(
+        sa.func.count(sa.distinct(UnitScan.province)) > 1
+    )
     candidates = db.session.scalars(sa.union(over, several_places)).all()
     judged = summaries(candidates)
     rows = db.session.execute(
-        sa.select(UnitSerial.id, UnitSerial.serial, Lot.id, Lot.code).join(Lot, Lot.id == UnitSerial.lot_id)
-        .where(UnitSerial.id.in_([uid for uid, s in judged.items() if s.suspicious]))).all()
+        sa.select(UnitSerial.id, UnitSerial.serial, Lot.id, Lot.code)
+        .join(Lot, Lot.id == UnitSerial.lot_id)
+        .where(UnitSerial.id.in_([uid for uid, s in judged.items() if s.suspicious]))
+    ).all()
     found = [SuspiciousSerial(serial, lot_id, lot_code, judged[uid]) for uid, serial, lot_id, lot_code in rows]
     return sorted(found, key=lambda s: -s.summary.count)[:limit]

@@ -1,4 +1,5 @@
 """Farm models: the registry (villages, households, plots) and the seasons on plots."""
+
 from traceability.farm.models.registry import (  # noqa: F401
     VIETGAP_STATUS_LABELS,
     Household,

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import enum
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -36,7 +35,7 @@ class Household(Archivable, Base):
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
     name: Mapped[str120]
     village_id: Mapped[int] = mapped_column(sa.ForeignKey("villages.id", ondelete="RESTRICT"), index=True)
-    phone: Mapped[Optional[str]] = mapped_column(sa.String(20))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
     created_at: Mapped[created_at]
 
     village: Mapped[Village] = relationship()
@@ -70,21 +69,17 @@ class Plot(Archivable, Base):
     code: Mapped[str40]
     name: Mapped[str120]
     village_id: Mapped[int] = mapped_column(sa.ForeignKey("villages.id", ondelete="RESTRICT"), index=True)
-    household_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("households.id", ondelete="RESTRICT"), index=True
-    )
+    household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"), index=True)
     area_m2: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     crop: Mapped[str120]
     # Field coordinates (WGS 84). A plot is not a home, but public pages still show only the village.
-    latitude: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(9, 6))
-    longitude: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(9, 6))
-    vietgap_status: Mapped[VietGapStatus] = mapped_column(
-        enum_type(VietGapStatus), default=VietGapStatus.NONE
-    )
+    latitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    vietgap_status: Mapped[VietGapStatus] = mapped_column(enum_type(VietGapStatus), default=VietGapStatus.NONE)
     created_at: Mapped[created_at]
 
     village: Mapped[Village] = relationship()
-    household: Mapped[Optional[Household]] = relationship()
+    household: Mapped[Household | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Plot {self.code}>"

@@ -3,12 +3,12 @@
 These rows are projections of the event log (``traceability.events``): each is written together
 with the event that records it, and a correction supersedes the row rather than editing history.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import enum
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -40,23 +40,23 @@ class Planting(Base):
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
     plot_id: Mapped[int] = mapped_column(sa.ForeignKey("plots.id", ondelete="RESTRICT"), index=True)
-    household_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"))
+    household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"))
     crop: Mapped[str120]
-    variety: Mapped[Optional[str120]]
-    seed_source: Mapped[Optional[str255]]
-    seed_lot: Mapped[Optional[str]] = mapped_column(sa.String(60))
+    variety: Mapped[str120 | None]
+    seed_source: Mapped[str255 | None]
+    seed_lot: Mapped[str | None] = mapped_column(sa.String(60))
     sown_on: Mapped[dt.date]
     area_m2: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
-    expected_harvest_from: Mapped[Optional[dt.date]]
-    expected_harvest_to: Mapped[Optional[dt.date]]
+    expected_harvest_from: Mapped[dt.date | None]
+    expected_harvest_to: Mapped[dt.date | None]
     status: Mapped[PlantingStatus] = mapped_column(enum_type(PlantingStatus), default=PlantingStatus.GROWING)
     # A banned active ingredient was applied: no harvest of this season may carry a VietGAP claim.
     non_conformant: Mapped[bool] = mapped_column(default=False)
-    non_conformity_note: Mapped[Optional[str]] = mapped_column(sa.Text)
+    non_conformity_note: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[created_at]
 
     plot: Mapped[Plot] = relationship()
-    household: Mapped[Optional[Household]] = relationship()
+    household: Mapped[Household | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Planting {self.id} {self.crop}>"
@@ -85,10 +85,10 @@ class PermittedInput(Archivable, Base):
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
     kind: Mapped[InputKind] = mapped_column(enum_type(InputKind))
     trade_name: Mapped[str120]
-    active_ingredient: Mapped[Optional[str255]]
-    phi_days: Mapped[Optional[int]]  # from the product's label; required for plant-protection products
-    dose_unit: Mapped[Optional[str]] = mapped_column(sa.String(20))
-    source: Mapped[Optional[str255]]  # where the PHI and registration were read
+    active_ingredient: Mapped[str255 | None]
+    phi_days: Mapped[int | None]  # from the product's label; required for plant-protection products
+    dose_unit: Mapped[str | None] = mapped_column(sa.String(20))
+    source: Mapped[str255 | None]  # where the PHI and registration were read
     created_at: Mapped[created_at]
 
 
@@ -103,17 +103,17 @@ class InputApplication(Base):
     planting_id: Mapped[int] = mapped_column(sa.ForeignKey("plantings.id", ondelete="RESTRICT"), index=True)
     kind: Mapped[InputKind] = mapped_column(enum_type(InputKind))
     trade_name: Mapped[str120]
-    active_ingredient: Mapped[Optional[str255]]
-    dose: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 3))
-    dose_unit: Mapped[Optional[str]] = mapped_column(sa.String(20))
-    area_m2: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 2))
-    method: Mapped[Optional[str40]]
-    operator: Mapped[Optional[str120]]
+    active_ingredient: Mapped[str255 | None]
+    dose: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 3))
+    dose_unit: Mapped[str | None] = mapped_column(sa.String(20))
+    area_m2: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    method: Mapped[str40 | None]
+    operator: Mapped[str120 | None]
     applied_on: Mapped[dt.date]
-    phi_days: Mapped[Optional[int]]
+    phi_days: Mapped[int | None]
     # Flags decided when recorded, kept with the record.
     on_permitted_list: Mapped[bool] = mapped_column(default=True)
-    banned_ingredient: Mapped[Optional[str120]]
+    banned_ingredient: Mapped[str120 | None]
     # Set when a correction replaced this row; the current rows are those without it.
     superseded: Mapped[bool] = mapped_column(default=False)
 

@@ -1,4 +1,5 @@
 """Registry of villages, member households and plots. Services flush; the view commits."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -14,8 +15,9 @@ from traceability.farm.models import Household, Plot, VietGapStatus, Village
 from traceability.registry import check_code, get_active_in_org
 
 
-def save_village(org: Organisation, village: Village | None, *, name: str, commune: str | None = None,
-                 province: str | None = None) -> Village:
+def save_village(
+    org: Organisation, village: Village | None, *, name: str, commune: str | None = None, province: str | None = None
+) -> Village:
     village = village or Village(organisation_id=org.id)
     duplicate = db.session.scalar(
         sa.select(Village.id).where(
@@ -39,8 +41,9 @@ def _village(org: Organisation, village_id: int | None) -> Village:
     return village
 
 
-def save_household(org: Organisation, household: Household | None, *, name: str, village_id: int,
-                   phone: str | None = None) -> Household:
+def save_household(
+    org: Organisation, household: Household | None, *, name: str, village_id: int, phone: str | None = None
+) -> Household:
     village = _village(org, village_id)
     phone_norm = None
     if phone:
@@ -56,10 +59,20 @@ def save_household(org: Organisation, household: Household | None, *, name: str,
     return household
 
 
-def save_plot(org: Organisation, plot: Plot | None, *, code: str, name: str, village_id: int,
-              area_m2: Decimal, crop: str, household_id: int | None = None,
-              latitude: Decimal | None = None, longitude: Decimal | None = None,
-              vietgap_status: VietGapStatus | str = VietGapStatus.NONE) -> Plot:
+def save_plot(
+    org: Organisation,
+    plot: Plot | None,
+    *,
+    code: str,
+    name: str,
+    village_id: int,
+    area_m2: Decimal,
+    crop: str,
+    household_id: int | None = None,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    vietgap_status: VietGapStatus | str = VietGapStatus.NONE,
+) -> Plot:
     code = check_code(Plot, org.id, code, plot.id if plot else None)
     village = _village(org, village_id)
     household = get_active_in_org(

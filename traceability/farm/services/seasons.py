@@ -3,6 +3,7 @@
 Each record is appended to the event log together with its projection row. A correction is a new
 event that supersedes the old one; the old projection row is marked superseded, never rewritten.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,48 +32,95 @@ from traceability.registry import get_active_in_org
 from traceability.rules import banned_ingredient, fold, load
 
 
-def start_planting(org: Organisation, user: User, *, plot_id: int, sown_on: dt.date, crop: str | None = None,
-                   variety: str | None = None, seed_source: str | None = None, seed_lot: str | None = None,
-                   area_m2: Decimal | None = None, expected_harvest_from: dt.date | None = None,
-                   expected_harvest_to: dt.date | None = None, for_household: Household | None = None) -> Planting:
+def start_planting(
+    org: Organisation,
+    user: User,
+    *,
+    plot_id: int,
+    sown_on: dt.date,
+    crop: str | None = None,
+    variety: str | None = None,
+    seed_source: str | None = None,
+    seed_lot: str | None = None,
+    area_m2: Decimal | None = None,
+    expected_harvest_from: dt.date | None = None,
+    expected_harvest_to: dt.date | None = None,
+    for_household: Household | None = None,
+) -> Planting:
     plot = get_active_in_org(Plot, org.id, plot_id, "plot_id", _("Choose a plot from the list."))
     if plot is None or plot.archived:
         raise DomainError(_("Choose a plot from the list."), "plot_id")
     check_not_future(sown_on, "sown_on")
     area = area_m2 if area_m2 is not None else plot.area_m2
     if area <= 0 or area > plot.area_m2:
-        raise DomainError(_("The area planted is more than 0 and at most the plot's %(area)s m².",
-                            area=format_number(plot.area_m2)), "area_m2")
+        raise DomainError(
+            _("The area planted is more than 0 and at most the plot's %(area)s m².", area=format_number(plot.area_m2)),
+            "area_m2",
+        )
     if expected_harvest_from and expected_harvest_from < sown_on:
         raise DomainError(_("The harvest cannot start before sowing."), "expected_harvest_from")
     if expected_harvest_from and expected_harvest_to and expected_harvest_to < expected_harvest_from:
         raise DomainError(_("The end of the harvest window is before its start."), "expected_harvest_to")
     planting = Planting(
-        organisation_id=org.id, plot=plot, household_id=plot.household_id, crop=crop or plot.crop,
-        variety=variety, seed_source=seed_source, seed_lot=seed_lot, sown_on=sown_on, area_m2=area,
-        expected_harvest_from=expected_harvest_from, expected_harvest_to=expected_harvest_to,
+        organisation_id=org.id,
+        plot=plot,
+        household_id=plot.household_id,
+        crop=crop or plot.crop,
+        variety=variety,
+        seed_source=seed_source,
+        seed_lot=seed_lot,
+        sown_on=sown_on,
+        area_m2=area,
+        expected_harvest_from=expected_harvest_from,
+        expected_harvest_to=expected_harvest_to,
     )
     db.session.add(planting)
     db.session.flush()
     record_event(
-        org, EventKind.PLANTING, occurred_on=sown_on, recorded_by=user, plot_id=plot.id, planting_id=planting.id,
-        for_household=for_household or plot.household, date_field="sown_on",
-        payload={"crop": planting.crop, "variety": variety, "seed_source": seed_source, "seed_lot": seed_lot,
-                 "area_m2": area, "expected_harvest_from": expected_harvest_from,
-                 "expected_harvest_to": expected_harvest_to},
+        org,
+        EventKind.PLANTING,
+        occurred_on=sown_on,
+        recorded_by=user,
+        plot_id=plot.id,
+        planting_id=planting.id,
+        for_household=for_household or plot.household,
+        date_field="sown_on",
+        payload={
+            "crop": planting.crop,
+            "variety": variety,
+            "seed_source": seed_source,
+            "seed_lot": seed_lot,
+            "area_m2": area,
+            "expected_harvest_from": expected_harvest_from,
+            "expected_harvest_to": expected_harvest_to,
+        },
     )
     return planting
 
 
-def end_planting(org: Organisation, user: User, planting: Planting, *, ended_on: dt.date,
-                 status: PlantingStatus = PlantingStatus.FINISHED) -> Planting:
+def end_planting(
+    org: Organisation,
+    user: User,
+    planting: Planting,
+    *,
+    ended_on: dt.date,
+    status: PlantingStatus = PlantingStatus.FINISHED,
+) -> Planting:
     if planting.status is not PlantingStatus.GROWING:
         raise DomainError(_("This season is already closed."))
     if ended_on < planting.sown_on:
         raise DomainError(_("A season cannot end before it was sown."), "ended_on")
-    record_event(org, EventKind.PLANTING_END, occurred_on=ended_on, recorded_by=user, plot_id=planting.plot_id,
-                 planting_id=planting.id, payload={"status": status}, date_field="ended_on",
-                 for_household=planting.household)
+    record_event(
+        org,
+        EventKind.PLANTING_END,
+        occurred_on=ended_on,
+        recorded_by=user,
+        plot_id=planting.plot_id,
+        planting_id=planting.id,
+        payload={"status": status},
+        date_field="ended_on",
+        for_household=planting.household,
+    )
     planting.status = status
     return planting
 
@@ -81,8 +129,7 @@ def find_permitted(org_id: int, trade_name: str) -> PermittedInput | None:
     """The list entry for a trade name, compared without case, accents or spacing differences."""
     wanted = fold(trade_name)
     for entry in db.session.scalars(
-        sa.select(PermittedInput).where(PermittedInput.organisation_id == org_id,
-                                        PermittedInput.archived_at.is_(None))
+        sa.select(PermittedInput).where(PermittedInput.organisation_id == org_id, PermittedInput.archived_at.is_(None))
     ):
         if fold(entry.trade_name) == wanted:
             return entry
@@ -106,21 +153,30 @@ class InputFacts:
     operator: str | None = None
 
 
-def record_input_application(org: Organisation, user: User, facts: InputFacts, *,
-                             supersedes: InputApplication | None = None, reason: str | None = None,
-                             for_household: Household | None = None) -> InputApplication:
+def record_input_application(
+    org: Organisation,
+    user: User,
+    facts: InputFacts,
+    *,
+    supersedes: InputApplication | None = None,
+    reason: str | None = None,
+    for_household: Household | None = None,
+) -> InputApplication:
     """Record a spray or fertiliser as it happened.
 
     A product missing from the organisation's list is recorded and flagged. A banned active
     ingredient is recorded too — the record must stay true — and makes the planting non-conformant.
     """
-    planting = get_active_in_org(Planting, org.id, facts.planting_id, "planting_id",
-                                 _("Choose a planting from the list."))
+    planting = get_active_in_org(
+        Planting, org.id, facts.planting_id, "planting_id", _("Choose a planting from the list.")
+    )
     if planting is None:
         raise DomainError(_("Choose a planting from the list."), "planting_id")
     if facts.applied_on < planting.sown_on:
-        raise DomainError(_("This date is before the season was sown (%(date)s).",
-                            date=planting.sown_on.strftime("%d/%m/%Y")), "applied_on")
+        raise DomainError(
+            _("This date is before the season was sown (%(date)s).", date=planting.sown_on.strftime("%d/%m/%Y")),
+            "applied_on",
+        )
     permitted = find_permitted(org.id, facts.trade_name)
     kind = InputKind(facts.kind) if facts.kind else (permitted.kind if permitted else None)
     if kind is None:
@@ -138,29 +194,57 @@ def record_input_application(org: Organisation, user: User, facts: InputFacts, *
         raise DomainError(_("The area treated must be more than 0 m²."), "area_m2")
     banned = banned_ingredient(active) or banned_ingredient(facts.trade_name)
     application = InputApplication(
-        organisation_id=org.id, planting=planting, kind=kind, trade_name=facts.trade_name,
-        active_ingredient=active, dose=facts.dose,
+        organisation_id=org.id,
+        planting=planting,
+        kind=kind,
+        trade_name=facts.trade_name,
+        active_ingredient=active,
+        dose=facts.dose,
         dose_unit=facts.dose_unit or (permitted.dose_unit if permitted else None),
-        area_m2=area, method=facts.method, operator=facts.operator, applied_on=facts.applied_on, phi_days=phi,
-        on_permitted_list=permitted is not None, banned_ingredient=banned,
+        area_m2=area,
+        method=facts.method,
+        operator=facts.operator,
+        applied_on=facts.applied_on,
+        phi_days=phi,
+        on_permitted_list=permitted is not None,
+        banned_ingredient=banned,
     )
     event = record_event(
-        org, EventKind.INPUT_APPLICATION, occurred_on=facts.applied_on, recorded_by=user, plot_id=planting.plot_id,
-        planting_id=planting.id, for_household=for_household or planting.household, date_field="applied_on",
-        supersedes=_event_of(supersedes), reason=reason,
-        payload={"kind": kind, "trade_name": facts.trade_name, "active_ingredient": active, "dose": facts.dose,
-                 "dose_unit": application.dose_unit, "area_m2": area, "method": facts.method,
-                 "operator": facts.operator, "phi_days": phi, "on_permitted_list": permitted is not None,
-                 "banned_ingredient": banned},
+        org,
+        EventKind.INPUT_APPLICATION,
+        occurred_on=facts.applied_on,
+        recorded_by=user,
+        plot_id=planting.plot_id,
+        planting_id=planting.id,
+        for_household=for_household or planting.household,
+        date_field="applied_on",
+        supersedes=_event_of(supersedes),
+        reason=reason,
+        payload={
+            "kind": kind,
+            "trade_name": facts.trade_name,
+            "active_ingredient": active,
+            "dose": facts.dose,
+            "dose_unit": application.dose_unit,
+            "area_m2": area,
+            "method": facts.method,
+            "operator": facts.operator,
+            "phi_days": phi,
+            "on_permitted_list": permitted is not None,
+            "banned_ingredient": banned,
+        },
     )
     application.event_id = event.id
     if supersedes is not None:
         supersedes.superseded = True
     if banned:
         planting.non_conformant = True
-        planting.non_conformity_note = _("Banned active ingredient %(active)s applied on %(date)s (%(product)s).",
-                                         active=banned, date=facts.applied_on.strftime("%d/%m/%Y"),
-                                         product=facts.trade_name)
+        planting.non_conformity_note = _(
+            "Banned active ingredient %(active)s applied on %(date)s (%(product)s).",
+            active=banned,
+            date=facts.applied_on.strftime("%d/%m/%Y"),
+            product=facts.trade_name,
+        )
     db.session.add(application)
     db.session.flush()
     return application
@@ -197,8 +281,9 @@ def harvest_blocks(planting_ids: list[int], on: dt.date | None = None) -> dict[i
         query = query.where(InputApplication.applied_on <= on)
     latest: dict[int, PhiBlock] = {}
     for application in db.session.scalars(query):
-        block = PhiBlock(application.trade_name, application.applied_on, application.phi_days,
-                         application.harvest_allowed_from)
+        block = PhiBlock(
+            application.trade_name, application.applied_on, application.phi_days, application.harvest_allowed_from
+        )
         current = latest.get(application.planting_id)
         if current is None or block.harvest_from > current.harvest_from:
             latest[application.planting_id] = block
@@ -210,40 +295,63 @@ def check_phi(planting: Planting, harvest_on: dt.date) -> None:
     block = harvest_blocks([planting.id], on=harvest_on).get(planting.id)
     if block and harvest_on < block.harvest_from:
         raise DomainError(
-            _("Harvest refused: %(product)s was sprayed on %(sprayed)s with a pre-harvest interval of "
-              "%(days)s days. The earliest harvest date is %(earliest)s.",
-              product=block.trade_name, sprayed=block.applied_on.strftime("%d/%m/%Y"), days=block.phi_days,
-              earliest=block.harvest_from.strftime("%d/%m/%Y")),
+            _(
+                "Harvest refused: %(product)s was sprayed on %(sprayed)s with a pre-harvest interval of "
+                "%(days)s days. The earliest harvest date is %(earliest)s.",
+                product=block.trade_name,
+                sprayed=block.applied_on.strftime("%d/%m/%Y"),
+                days=block.phi_days,
+                earliest=block.harvest_from.strftime("%d/%m/%Y"),
+            ),
             "harvested_on",
         )
 
 
 def load_default_inputs(org: Organisation) -> int:
     """Fill an empty permitted list from the defaults in ``rules/default_inputs.json``."""
-    existing = {fold(name) for name in db.session.scalars(
-        sa.select(PermittedInput.trade_name).where(PermittedInput.organisation_id == org.id))}
+    existing = {
+        fold(name)
+        for name in db.session.scalars(
+            sa.select(PermittedInput.trade_name).where(PermittedInput.organisation_id == org.id)
+        )
+    }
     data = load("default_inputs")
     added = 0
     for spec in data["inputs"]:
         if fold(spec["trade_name"]) in existing:
             continue
-        db.session.add(PermittedInput(organisation_id=org.id, source=spec.get("source") or data["legal_basis"],
-                                      **{k: v for k, v in spec.items() if k != "source"}))
+        db.session.add(
+            PermittedInput(
+                organisation_id=org.id,
+                source=spec.get("source") or data["legal_basis"],
+                **{k: v for k, v in spec.items() if k != "source"},
+            )
+        )
         added += 1
     db.session.flush()
     return added
 
 
-def save_permitted_input(org: Organisation, entry: PermittedInput | None, *, trade_name: str,
-                         kind: InputKind | str, active_ingredient: str | None = None, phi_days: int | None = None,
-                         dose_unit: str | None = None, source: str | None = None) -> PermittedInput:
+def save_permitted_input(
+    org: Organisation,
+    entry: PermittedInput | None,
+    *,
+    trade_name: str,
+    kind: InputKind | str,
+    active_ingredient: str | None = None,
+    phi_days: int | None = None,
+    dose_unit: str | None = None,
+    source: str | None = None,
+) -> PermittedInput:
     kind = InputKind(kind)
     if kind is InputKind.PLANT_PROTECTION and phi_days is None:
         raise DomainError(_("Give the pre-harvest interval (days) printed on the product's label."), "phi_days")
     banned = banned_ingredient(active_ingredient) or banned_ingredient(trade_name)
     if banned:
-        raise DomainError(_("%(active)s is banned in Vietnam: it cannot be on the permitted list.", active=banned),
-                          "active_ingredient")
+        raise DomainError(
+            _("%(active)s is banned in Vietnam: it cannot be on the permitted list.", active=banned),
+            "active_ingredient",
+        )
     same = find_permitted(org.id, trade_name)
     if same is not None and same is not entry:
         raise DomainError(_("This product is already on the list."), "trade_name")
