@@ -325,7 +325,7 @@ def test_dossier_pdf_and_zip(coop, runner, tmp_path):
 
 
 def test_api_lists_the_sets_and_scores_answers(app, client):
-    from traceability.api.tokens import create_token
+    from traceability.accounts.tokens import create_token
 
     with app.app_context():
         org = make_org("ubnd-hue", kind=OrganisationKind.PROVINCE_AUTHORITY)

@@ -13,7 +13,7 @@ from flask import Flask, abort, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from traceability import config as app_config
-from traceability import i18n
+from traceability import i18n, web
 from traceability.extensions import babel, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -133,6 +133,7 @@ def register_request_hooks(app: Flask) -> None:
             app.extensions["job_worker"] = EmbeddedWorker(app).start()
 
     register_error_handlers(app)
+    web.init_app(app)  # one commit per request
     # Labels of enum values, and the role checks, for every template.
     app.jinja_env.globals.update(
         can=can,
@@ -159,7 +160,7 @@ def register_request_hooks(app: Flask) -> None:
 
     from markupsafe import Markup
 
-    from traceability.ocop.services import sanitise_story
+    from traceability.products.services import sanitise_story
 
     # Sanitised when saved and again when shown: a story written before a rule tightened stays safe.
     app.jinja_env.filters["story_html"] = lambda html: Markup(sanitise_story(html) or "")

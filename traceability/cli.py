@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -17,11 +18,13 @@ from flask_migrate import upgrade
 
 from traceability.accounts import services as accounts
 from traceability.accounts.models import Organisation, OrganisationKind, Role, User
+from traceability.accounts.tokens import create_token
 from traceability.errors import DomainError
 from traceability.exports import cli as exports_cli
 from traceability.extensions import db
 from traceability.labels import cli as labels_cli
 from traceability.ocop import cli as ocop_cli
+from traceability.transactions import unit_of_work
 
 
 def register(app) -> None:
@@ -37,6 +40,16 @@ def register(app) -> None:
 
 def upgrade_database() -> None:
     upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+@contextmanager
+def writing():
+    """A command's changes: committed once when it succeeds; a broken rule is a plain message."""
+    try:
+        with unit_of_work():
+            yield
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
 
 
 @click.command("init")
@@ -66,16 +79,12 @@ def init_command(org_code, org_name, org_kind, commune, province, login_, name, 
     login_ = login_ or click.prompt("Administrator phone number or email")
     name = name or click.prompt("Administrator name")
     password = password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
+    with writing():
         org = accounts.create_organisation(
             code=org_code, name=org_name, kind=OrganisationKind(org_kind), commune=commune, province=province
         )
         user = _create_user(login_, name, password)
         accounts.add_membership(user, org, Role.ADMIN)
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
-    db.session.commit()
     click.echo(f"Created organisation {org.code} and administrator {user.login}.")
 
 
@@ -94,8 +103,8 @@ def demo_command():
     from traceability import demo
 
     upgrade_database()
-    created = demo.load()
-    db.session.commit()
+    with writing():
+        created = demo.load()
     click.echo("Demo data loaded." if created else "Demo data was already there.")
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
     for login, role, org in demo.DEMO_LOGINS:
@@ -118,13 +127,9 @@ def create_user_command(login, org_code, role, name, password):
         raise click.ClickException(f"No organisation with the code {org_code!r}.")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
+    with writing():
         user = _create_user(login, name or login, password)
         accounts.add_membership(user, org, Role(role))
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
-    db.session.commit()
     click.echo(f"Created {user.login} as {role} of {org.code}.")
 
 
@@ -134,17 +139,12 @@ def create_user_command(login, org_code, role, name, password):
 @click.option("--name", default="API", show_default=True, help="What the token is for.")
 def create_token_command(login, org_code, name):
     """Create an API token for LOGIN in one organisation; it is printed once, never stored in clear."""
-    from traceability.api.tokens import create_token
-
     org = db.session.scalar(sa.select(Organisation).where(Organisation.code == org_code.strip().lower()))
     user = accounts.find_user_by_login(login)
     if org is None or user is None:
         raise click.ClickException("Unknown organisation or login.")
-    try:
+    with writing():
         _row, token = create_token(user, org, name)
-    except DomainError as error:
-        raise click.ClickException(error.message) from None
-    db.session.commit()
     click.echo(token)
 
 

@@ -66,6 +66,9 @@ class Defaults:
     # A lot's public page is rebuilt when its organisation records anything; else kept this long.
     PUBLIC_PAGE_CACHE_SECONDS = 300
     PUBLIC_PAGE_RECHECK_SECONDS = 5  # how stale a cached page may be after a recall
+    # Labels: a sheet drawn inside the request up to this many labels; longer runs go to a job.
+    LABELS_IN_REQUEST = 500
+    PRINT_RUN_MAX_LABELS = 100_000
     SCAN_ALERT_COUNT = 20
     SCAN_ALERT_KM = 300
     SCAN_REPEAT_MINUTES = 30

@@ -14,6 +14,7 @@ from traceability.extensions import db
 from traceability.ocop import services
 from traceability.ocop.attachments import attach
 from traceability.products.models import Product
+from traceability.products.services import set_story
 
 STORY = (
     "<p>Khổ qua Tây Hoàng được trồng trên đất phù sa ven phá Tam Giang, xã Quảng Thái. "
@@ -63,7 +64,7 @@ def _registration_scan() -> bytes:
 
 def load_dossier(coop: Organisation, manager: User) -> None:
     product = db.session.scalar(sa.select(Product).where(Product.organisation_id == coop.id, Product.code == "KQ-TUOI"))
-    product.story = services.sanitise_story(STORY)
+    set_story(product, STORY)
     dossier = services.start_dossier(coop, manager, product_id=product.id, criteria_set="qd26-2026-set01")
     for criterion_id, option in ANSWERS.items():
         services.save_answer(dossier, criterion_id, option)

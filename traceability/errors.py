@@ -11,14 +11,25 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from traceability.extensions import db
+from traceability import transactions
 
 
 class DomainError(Exception):
+    # Most refusals undo what the refused action did; a few must keep it (a failed login is counted).
+    keeps_changes = False
+
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class FieldErrors(DomainError):
+    """Several inputs of one page broke rules at once: ``errors`` maps each input to its message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(next(iter(errors.values())))
+        self.errors = errors
 
 
 class NotAllowed(DomainError):
@@ -34,25 +45,26 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         message = _("The form expired or was sent from another page. Go back, reload the page and send it again.")
-        return _render(400, message)
+        return render_error(400, message)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return _render(error.code or 500, None, error)
+        return render_error(error.code or 500, None, error)
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):
-        db.session.rollback()
+        transactions.rollback()  # a failed statement leaves the session unusable until then
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        return _render(500, None)
+        return render_error(500, None)
 
 
-def _render(code: int, message: str | None, error: HTTPException | None = None):
+def render_error(code: int, message: str | None, error: HTTPException | None = None):
     titles = {
         400: _("The request could not be understood"),
         403: _("You are not allowed to do this"),
         404: _("Page not found"),
         405: _("This action is not available here"),
+        409: _("This record clashes with one saved a moment ago. Check and send again."),
         413: _("The file is too large"),
         429: _("Too many attempts"),
         500: _("Something went wrong on our side"),
@@ -67,6 +79,7 @@ def _render(code: int, message: str | None, error: HTTPException | None = None):
             403: "forbidden",
             404: "not_found",
             405: "method_not_allowed",
+            409: "conflict",
             413: "too_large",
             429: "too_many_requests",
             500: "server_error",

@@ -93,7 +93,6 @@ def add_registry_routes(
         if EmptyForm().validate_on_submit():
             archive = request.form.get("archived", "1") == "1"
             set_archived(record, archive)
-            db.session.commit()
             flash(_("Archived.") if archive else _("Restored."), "success")
         return redirect(url_for(f".{plural}", archived="1" if record.archived else None))
 

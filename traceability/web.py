@@ -1,4 +1,10 @@
-"""The view side of one request: run a form's action through a service, commit once, or show errors."""
+"""The view side of a request: one commit when the view returns, services run inside savepoints,
+and a broken rule shown next to the input that broke it.
+
+A view parses its input, calls one service through ``submit`` (forms) or ``attempt`` (anything
+else), and renders or redirects. It never commits: ``init_app`` commits the request when the view
+answers below 400 and rolls it back otherwise (an error page, a refused request, an exception).
+"""
 
 from __future__ import annotations
 
@@ -6,35 +12,82 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import Flask, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from traceability.errors import DomainError
+from traceability import transactions
+from traceability.errors import DomainError, render_error
 from traceability.extensions import db
 
 T = TypeVar("T")
 
 
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def commit_request(response):
+        if response.status_code >= 400:
+            transactions.rollback()
+            return response
+        try:
+            transactions.commit()
+        except IntegrityError:
+            # Two requests raced past the service's checks; the database's constraint caught the later one.
+            transactions.rollback()
+            return render_error(409, None)
+        return response
+
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError):
+        """A rule broken by a button (no form to show it on): say so on the page the user came from."""
+        transactions.rollback()
+        flash(error.message, "error")
+        return redirect(back(), 303)
+
+
+def back() -> str:
+    """The page the request came from, if it is on this site; the home page otherwise."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return url_for("dashboard.index")
+
+
+def clash() -> DomainError:
+    return DomainError(_("This record clashes with one saved a moment ago. Check and send again."))
+
+
+def attempt(action: Callable[[], T]) -> tuple[T | None, DomainError | None]:
+    """Run a service call in a savepoint and flush it. A broken rule undoes what the call did (unless
+    the error says its changes must stay, as a failed login's count does) and is returned, not raised."""
+    savepoint = db.session.begin_nested()
+    try:
+        result = action()
+        db.session.flush()
+    except DomainError as error:
+        if error.keeps_changes:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
+        return None, error
+    except IntegrityError:
+        savepoint.rollback()
+        return None, clash()
+    savepoint.commit()
+    return result, None
+
+
 def submit(form, action: Callable[[], T]) -> T | None:
-    """Validate ``form``; if valid, call ``action`` and commit. On a rule broken, keep the input.
+    """Validate ``form``; if valid, call ``action``. On a rule broken, keep the input.
 
     Returns the action's result, or None when the form must be shown again (with its errors and
     everything the user typed).
     """
     if not form.validate_on_submit():
         return None
-    try:
-        result = action()
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
+    result, error = attempt(action)
+    if error is not None:
         add_error(form, error)
-        return None
-    except IntegrityError:
-        # Two requests raced past the service's checks; the database's constraint caught it.
-        db.session.rollback()
-        form.form_errors.append(_("This record clashes with one saved a moment ago. Check and send again."))
         return None
     return result
 

@@ -33,6 +33,10 @@ class LoginThrottled(DomainError):
     pass
 
 
+class LoginRefused(DomainError):
+    keeps_changes = True  # the failure is counted even though the login is refused
+
+
 def normalise_phone(raw: str) -> str | None:
     """Vietnamese numbers in the national form 0xxxxxxxxx; '+84 912 345 678' and '84912345678' too."""
     digits = _PHONE_SEPARATORS.sub("", raw or "")
@@ -142,7 +146,7 @@ def authenticate(login: str, password: str, client_address: str) -> User:
         db.session.execute(sa.delete(LoginFailure).where(LoginFailure.attempted_at < since))
         db.session.add_all([LoginFailure(key=login_key), LoginFailure(key=address_key)])
         db.session.flush()
-        raise DomainError(_("Wrong login or password."), "password")
+        raise LoginRefused(_("Wrong login or password."), "password")
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.key == login_key))
     user.last_login_at = utcnow()
     return user

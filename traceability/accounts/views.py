@@ -19,12 +19,12 @@ from sqlalchemy.orm import contains_eager
 
 from traceability.accounts import services
 from traceability.accounts.forms import EmptyForm, LoginForm, MemberForm, OrganisationForm, TokenForm
-from traceability.accounts.models import ROLE_LABELS, Membership, Role, User
-from traceability.errors import DomainError
+from traceability.accounts.models import ROLE_LABELS, ApiToken, Membership, Role, User
+from traceability.accounts.tokens import create_token, revoke_token
 from traceability.extensions import db, login_manager
 from traceability.forms import choices
 from traceability.tenancy import accessible_organisations, org_required, role_in
-from traceability.web import add_error, form_values, safe_next, submit
+from traceability.web import add_error, attempt, form_values, safe_next, submit
 
 bp = Blueprint("accounts", __name__)
 
@@ -41,18 +41,13 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     status = 200
     if form.validate_on_submit():
-        try:
-            user = services.authenticate(form.login.data, form.password.data, request.remote_addr or "")
-        except services.LoginThrottled as error:
-            db.session.commit()
+        user, error = attempt(
+            lambda: services.authenticate(form.login.data, form.password.data, request.remote_addr or "")
+        )
+        if error is not None:
             add_error(form, error)
-            status = 429
-        except DomainError as error:
-            db.session.commit()  # keep the failure count
-            add_error(form, error)
-            status = 200
+            status = 429 if isinstance(error, services.LoginThrottled) else 200
         else:
-            db.session.commit()
             session.clear()  # a fresh session on login: no fixation, no leftover organisation
             login_user(user, remember=form.remember.data)
             session.permanent = True
@@ -79,7 +74,6 @@ def set_language():
         session["locale"] = language
         if current_user.is_authenticated:
             current_user.locale = language
-            db.session.commit()
     return redirect(safe_next(request.form.get("next"), url_for("dashboard.index")))
 
 
@@ -143,23 +137,14 @@ def organisation_settings():
 @org_required(edit=frozenset({Role.MEMBER, Role.MANAGER, Role.INSPECTOR, Role.ADMIN}))
 def tokens():
     """The user's API tokens in this organisation; a new one is shown once, right after creation."""
-    from traceability.accounts.models import ApiToken
-    from traceability.api.tokens import create_token, revoke
-
     form = TokenForm()
     new_token = None
-    if request.method == "POST" and request.form.get("revoke", "").isdigit():
-        row = db.session.scalar(
-            sa.select(ApiToken).where(
-                ApiToken.id == int(request.form["revoke"]),
-                ApiToken.user_id == current_user.id,
-                ApiToken.organisation_id == g.org.id,
-            )
-        )
-        if row is None or not EmptyForm().validate_on_submit():
+    revoking = request.form.get("revoke", "")
+    if request.method == "POST" and revoking.isdigit():
+        if len(revoking) > 10 or not EmptyForm().validate_on_submit():
             abort(404)
-        revoke(row)
-        db.session.commit()
+        if revoke_token(current_user, g.org, int(revoking)) is None:
+            abort(404)
         flash(_("Token revoked."), "success")
         return redirect(url_for(".tokens"))
     created = submit(form, lambda: create_token(current_user, g.org, form.name.data))

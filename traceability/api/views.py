@@ -1,4 +1,4 @@
-"""JSON API v1. Thin: parse the body, call the same service as the web form, commit once.
+"""JSON API v1. Thin: parse the body, call the same service as the web form; the request commits once.
 
 Errors are ``{"error": {"code", "message", "field"}}`` with a stable ``code``. A POST sent with an
 ``Idempotency-Key`` header is answered once; a retry gets the first answer instead of a second write.
@@ -17,10 +17,10 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from traceability.accounts.models import Membership
+from traceability.accounts.tokens import authenticate
 from traceability.api import inputs as read
 from traceability.api.models import IdempotentRequest
 from traceability.api.serialize import lot_json, trace_json
-from traceability.api.tokens import authenticate
 from traceability.clock import local_today
 from traceability.database import utcnow
 from traceability.errors import DomainError
@@ -51,7 +51,6 @@ class ApiError(Exception):
 
 @bp.errorhandler(ApiError)
 def api_error(exc: ApiError):
-    db.session.rollback()
     return error(exc.status, exc.code, exc.message, exc.field)
 
 
@@ -84,13 +83,13 @@ def authenticate_token():
 
 @bp.errorhandler(DomainError)
 def domain_error(exc: DomainError):
-    db.session.rollback()
     code = "bad_request" if isinstance(exc, read.BadShape) else "invalid"
     return error(400 if code == "bad_request" else 422, code, exc.message, exc.field)
 
 
 def endpoint(roles=None):
-    """Role check, one commit, and idempotent retries for POSTs."""
+    """Role check, and idempotent retries for POSTs: the answer is stored with the records it made
+    (the request's one commit), so a retry gets the first answer instead of a second write."""
 
     def decorator(view):
         @functools.wraps(view)
@@ -100,7 +99,6 @@ def endpoint(roles=None):
             key = request.headers.get("Idempotency-Key", "").strip()
             if request.method != "POST" or not key:
                 response, status = view(*args, **kwargs)
-                db.session.commit()
                 return jsonify(response), status
             if len(key) > 200:
                 raise ApiError(400, "bad_request", _("The Idempotency-Key is too long."), "Idempotency-Key")
@@ -108,6 +106,7 @@ def endpoint(roles=None):
             earlier = _earlier(key)
             if earlier is not None:
                 return _replay(earlier, fingerprint)
+            savepoint = db.session.begin_nested()
             response, status = view(*args, **kwargs)
             db.session.add(
                 IdempotentRequest(
@@ -119,9 +118,9 @@ def endpoint(roles=None):
                 )
             )
             try:
-                db.session.commit()
-            except IntegrityError:  # the same retry raced this one and won: answer as it did
-                db.session.rollback()
+                savepoint.commit()
+            except IntegrityError:  # the same retry raced this one and won: undo ours, answer as it did
+                savepoint.rollback()
                 return _replay(_earlier(key), fingerprint)
             return jsonify(response), status
 

@@ -300,7 +300,6 @@ add_registry_routes(
 def permitted_inputs_defaults():
     if EmptyForm().validate_on_submit():
         added = seasons.load_default_inputs(g.org)
-        db.session.commit()
         flash(_("%(n)s products added from the default list.", n=added), "success")
     return redirect(url_for(".permitted_inputs"))
 

@@ -12,6 +12,7 @@ from flask import current_app
 from traceability.database import utcnow
 from traceability.extensions import db
 from traceability.jobs.models import Job, JobStatus
+from traceability.transactions import after_commit, unit_of_work
 
 log = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable] = {}  # kind → function(job, report) -> (bytes, filename)
@@ -29,6 +30,7 @@ def enqueue(org_id: int, user_id: int, kind: str, params: dict) -> Job:
     job = Job(organisation_id=org_id, user_id=user_id, kind=kind, params=params)
     db.session.add(job)
     db.session.flush()
+    after_commit(lambda: dispatch(job.id))  # a worker must find the row it is handed
     return job
 
 
@@ -48,13 +50,13 @@ def claim(job_id: int | None = None) -> int | None:
     candidate = job_id or db.session.scalar(query)
     if candidate is None:
         return None
-    taken = db.session.execute(
-        sa.update(Job)
-        .where(Job.id == candidate, Job.status == JobStatus.QUEUED)
-        .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, done=0, error=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
+    with unit_of_work():
+        taken = db.session.execute(
+            sa.update(Job)
+            .where(Job.id == candidate, Job.status == JobStatus.QUEUED)
+            .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, done=0, error=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     return candidate if taken == 1 else None
 
 
@@ -63,27 +65,27 @@ def execute(job_id: int) -> None:
 
     def report(done: int, total: int) -> None:
         # Progress is committed as it goes, so any server can show it.
-        db.session.execute(sa.update(Job).where(Job.id == job_id).values(done=done, total=total))
-        db.session.commit()
+        with unit_of_work():
+            db.session.execute(sa.update(Job).where(Job.id == job_id).values(done=done, total=total))
 
     try:
         data, name = HANDLERS[job.kind](job, report)
     except Exception as error:  # a failed job must be visible and retryable, whatever went wrong
         db.session.rollback()
         log.exception("job %s failed", job_id)
+        with unit_of_work():
+            db.session.execute(
+                sa.update(Job)
+                .where(Job.id == job_id)
+                .values(status=JobStatus.FAILED, error=str(error)[:2000], finished_at=utcnow())
+            )
+        return
+    with unit_of_work():
         db.session.execute(
             sa.update(Job)
             .where(Job.id == job_id)
-            .values(status=JobStatus.FAILED, error=str(error)[:2000], finished_at=utcnow())
+            .values(status=JobStatus.DONE, result=data, result_name=name, finished_at=utcnow(), done=Job.total)
         )
-        db.session.commit()
-        return
-    db.session.execute(
-        sa.update(Job)
-        .where(Job.id == job_id)
-        .values(status=JobStatus.DONE, result=data, result_name=name, finished_at=utcnow(), done=Job.total)
-    )
-    db.session.commit()
 
 
 def run_job(job_id: int) -> None:
@@ -106,6 +108,7 @@ def retry(job: Job) -> None:
     if job.status is not JobStatus.FAILED:
         return
     job.status, job.error = JobStatus.QUEUED, None
+    after_commit(lambda: dispatch(job.id))
 
 
 class EmbeddedWorker:

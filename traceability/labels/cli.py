@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import AppGroup
 
 from traceability.accounts.models import Organisation
 from traceability.errors import DomainError
 from traceability.extensions import db
+from traceability.labels.services import check_print
 from traceability.labels.sheets import SIZES, render_sheet
 from traceability.lots.models import Lot
 
@@ -26,7 +28,7 @@ labels = AppGroup("labels", help="Print label sheets.")
     show_default=True,
     help="One QR per lot, or one per unit serial.",
 )
-@click.option("--copies", type=click.IntRange(1, 1000), default=1, show_default=True, help="With --per lot.")
+@click.option("--copies", type=click.IntRange(min=1), default=1, show_default=True, help="With --per lot.")
 @click.option("--roll", is_flag=True, help="One label per page, for roll printers.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
 def print_labels(lot_code, org_code, size, per, copies, roll, output):
@@ -38,16 +40,13 @@ def print_labels(lot_code, org_code, size, per, copies, roll, output):
         raise click.ClickException(f"No lot {lot_code!r}.")
     if len(lots) > 1:
         raise click.ClickException(f"Several organisations have a lot {lot_code!r}: add --org.")
-    lot = lots[0]
+    lot, per_unit = lots[0], per == "unit"
+    org = db.session.get(Organisation, lot.organisation_id)
     try:
-        pdf = render_sheet(
-            db.session.get(Organisation, lot.organisation_id),
-            lot,
-            size=size,
-            per_unit=per == "unit",
-            roll=roll,
-            copies=copies,
+        check_print(
+            org, lot, size=size, per_unit=per_unit, copies=copies, limit=current_app.config["PRINT_RUN_MAX_LABELS"]
         )
+        pdf = render_sheet(org, lot, size=size, per_unit=per_unit, roll=roll, copies=copies)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     with open(output, "wb") as fp:

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy.orm import undefer
 
 from traceability.accounts.forms import EmptyForm
-from traceability.errors import DomainError
 from traceability.exports.identifiers import lot_uri
 from traceability.extensions import db
 from traceability.jobs.models import Job, JobStatus
-from traceability.jobs.runner import dispatch, enqueue, retry
+from traceability.jobs.runner import retry
 from traceability.labels import jobs as _print_jobs  # noqa: F401  (registers the print-run handler with the app)
+from traceability.labels import services
 from traceability.labels.qr import qr_png
-from traceability.labels.sheets import SIZES, check_mandatory, fitting_lines, label_facts, render_sheet
 from traceability.lots.models import Lot
 from traceability.tenancy import MAX_ID, REGISTRY_EDITORS, get_scoped_or_404, org_required, scoped
+from traceability.web import attempt
 
 bp = Blueprint("labels", __name__)
-IN_REQUEST_LIMIT = 500  # longer runs need the background print job
 
 
 @bp.get("/lots/<int:record_id>/qr.png")
@@ -41,16 +39,10 @@ def lot_qr(record_id: int):
 def lot_labels(record_id: int):
     lot = get_scoped_or_404(Lot, record_id)
     size = request.args.get("size", "70x37")
-    per_unit = request.args.get("per") == "unit"
     copies = request.args.get("copies", type=int) or 1
-    if size not in SIZES or (per_unit and lot.quantity > IN_REQUEST_LIMIT) or not 1 <= copies <= IN_REQUEST_LIMIT:
-        flash(_("Up to %(n)s labels can be printed from this page.", n=IN_REQUEST_LIMIT), "error")
-        return redirect(url_for("lots.lot_detail", record_id=lot.id))
-    try:
-        pdf = render_sheet(
-            g.org, lot, size=size, per_unit=per_unit, roll=request.args.get("roll") == "1", copies=copies
-        )
-    except DomainError as error:
+    options = {"per_unit": request.args.get("per") == "unit", "roll": request.args.get("roll") == "1"}
+    pdf, error = attempt(lambda: services.print_now(g.org, lot, size=size, copies=copies, **options))
+    if error is not None:
         flash(error.message, "error")
         return redirect(url_for("lots.lot_detail", record_id=lot.id))
     return Response(
@@ -65,35 +57,23 @@ def lot_labels(record_id: int):
 @org_required(edit=REGISTRY_EDITORS)
 def print_run_new(record_id: int):
     """A print run of any length: queued, then followed on its own page."""
-    from flask_login import current_user
-
     lot = get_scoped_or_404(Lot, record_id)
-    size = request.form.get("size", "70x37")
-    copies = request.form.get("copies", type=int) or 1
-    if not EmptyForm().validate_on_submit() or size not in SIZES or not 1 <= copies <= 100_000:
-        flash(_("Choose a label size and a number of copies."), "error")
-        return redirect(url_for("lots.lot_detail", record_id=lot.id))
-    try:  # refuse a label with a missing field, or too small for it, now, not minutes later in the worker
-        facts = label_facts(lot, g.org)
-        check_mandatory(lot, facts)
-        fitting_lines(lot, facts, size)
-    except DomainError as error:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    job, error = attempt(
+        lambda: services.request_print_run(
+            g.org,
+            current_user,
+            lot,
+            size=request.form.get("size", "70x37"),
+            copies=request.form.get("copies", type=int) or 1,
+            per_unit=request.form.get("per") == "unit",
+            roll=request.form.get("roll") == "1",
+        )
+    )
+    if error is not None:
         flash(error.message, "error")
         return redirect(url_for("lots.lot_detail", record_id=lot.id))
-    job = enqueue(
-        g.org.id,
-        current_user.id,
-        "print_run",
-        {
-            "lot_id": lot.id,
-            "size": size,
-            "per_unit": request.form.get("per") == "unit",
-            "roll": request.form.get("roll") == "1",
-            "copies": copies,
-        },
-    )
-    db.session.commit()
-    dispatch(job.id)
     return redirect(url_for(".job_detail", record_id=job.id))
 
 
@@ -127,6 +107,4 @@ def job_retry(record_id: int):
     job = get_scoped_or_404(Job, record_id)
     if EmptyForm().validate_on_submit():
         retry(job)
-        db.session.commit()
-        dispatch(job.id)
     return redirect(url_for(".job_detail", record_id=job.id))

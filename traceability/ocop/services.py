@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-import nh3
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation, User
-from traceability.errors import DomainError
+from traceability.errors import DomainError, FieldErrors
 from traceability.extensions import db
 from traceability.ocop import prefill
 from traceability.ocop.criteria import CriteriaSet, get_set
 from traceability.ocop.models import ApplicationType, DossierStatus, OcopAnswer, OcopAttachment, OcopDossier
 from traceability.ocop.scoring import Score, score
 from traceability.products.models import Product
+from traceability.products.services import set_story
 
 EDITABLE = (DossierStatus.DRAFT, DossierStatus.RETURNED)
-# The story is formatted text from the producer, shown on public pages: only harmless markup survives.
-STORY_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "h3", "h4", "blockquote"}
-
-
-def sanitise_story(html: str | None) -> str | None:
-    if not html or not html.strip():
-        return None
-    return nh3.clean(html, tags=STORY_TAGS, attributes={}, link_rel=None).strip() or None
 
 
 def criteria_set_of(dossier: OcopDossier) -> CriteriaSet:
@@ -104,6 +97,20 @@ def check_editable(dossier: OcopDossier) -> None:
         raise DomainError(_("The dossier is with the commune or the province: it cannot be changed now."))
 
 
+def save_answers(dossier: OcopDossier, entries: dict[str, tuple[int | None, str | None, str | None]]) -> None:
+    """One part's answers, each ``criterion id → (option, note, reason)``: all saved, or none, with
+    every criterion's problem named at once."""
+    errors = {}
+    for criterion_id, (option_n, note, override_reason) in entries.items():
+        try:
+            with db.session.begin_nested():
+                save_answer(dossier, criterion_id, option_n, note=note, override_reason=override_reason)
+        except DomainError as error:
+            errors[criterion_id] = error.message
+    if errors:
+        raise FieldErrors(errors)
+
+
 def save_answer(
     dossier: OcopDossier,
     criterion_id: str,
@@ -177,3 +184,20 @@ def completeness(dossier: OcopDossier) -> Completeness:
     if not has_files:
         missing.append(_("at least one attached document (business registration, test report, …)"))
     return Completeness(missing)
+
+
+def save_details(
+    dossier: OcopDossier,
+    *,
+    story: str | None,
+    results_year: int | None,
+    revenue_vnd: Decimal | None,
+    profit_vnd: Decimal | None,
+    plan: str | None,
+) -> OcopDossier:
+    """The dossier's figures and plan (Mẫu 02), and the product's story, which the public pages show too."""
+    check_editable(dossier)
+    set_story(db.session.get(Product, dossier.product_id), story)
+    dossier.results_year, dossier.revenue_vnd, dossier.profit_vnd = results_year, revenue_vnd, profit_vnd
+    dossier.plan = plan
+    return dossier

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from traceability.accounts.forms import EmptyForm
-from traceability.errors import DomainError
+from traceability.errors import FieldErrors
 from traceability.extensions import db
 from traceability.forms import choices, clean_text
 from traceability.ocop import services, workflow
@@ -20,7 +20,7 @@ from traceability.ocop.forms import AttachmentForm, CommentForm, DetailsForm, Do
 from traceability.ocop.models import DOSSIER_STATUS_LABELS, OcopAttachment, OcopDossier, OcopTransition
 from traceability.products.models import Product
 from traceability.tenancy import REGISTRY_EDITORS, current_records, get_scoped_or_404, org_required, scoped
-from traceability.web import add_error, form_values, submit
+from traceability.web import attempt, form_values, submit
 
 bp = Blueprint("ocop", __name__, url_prefix="/ocop")
 # Where the records behind a pre-filled answer can be read (pages every role of the organisation may open).
@@ -133,25 +133,19 @@ def dossier_part(record_id: int, part: str):
         if g.role not in REGISTRY_EDITORS:
             abort(403)
         if form.validate_on_submit():
+            entries = {}
             for criterion in criteria:
                 raw = request.form.get(f"c-{criterion.id}", "")
-                option_n = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else None
-                try:
-                    with db.session.begin_nested():
-                        services.save_answer(
-                            record,
-                            criterion.id,
-                            option_n,
-                            note=clean_text(request.form.get(f"note-{criterion.id}", ""))[:5000],
-                            override_reason=clean_text(request.form.get(f"reason-{criterion.id}", ""))[:5000],
-                        )
-                except DomainError as error:
-                    errors[criterion.id] = error.message
-            if not errors:
-                db.session.commit()
+                entries[criterion.id] = (
+                    int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else None,
+                    clean_text(request.form.get(f"note-{criterion.id}", ""))[:5000],
+                    clean_text(request.form.get(f"reason-{criterion.id}", ""))[:5000],
+                )
+            _saved, error = attempt(lambda: services.save_answers(record, entries))
+            if error is None:
                 flash(_("Saved."), "success")
                 return redirect(url_for(".dossier", record_id=record.id))
-            db.session.rollback()
+            errors = error.errors if isinstance(error, FieldErrors) else {"": error.message}
             answers = {a.criterion_id: a for a in record.answers}
     return render_template(
         "ocop/part.html",
@@ -177,15 +171,7 @@ def dossier_details(record_id: int):
     if request.method == "GET":
         form.story.data = product.story
 
-    def save():
-        services.check_editable(record)
-        values = form_values(form)
-        product.story = services.sanitise_story(values.pop("story"))
-        for name, value in values.items():
-            setattr(record, name, value)
-        return record
-
-    if submit(form, save) is not None:
+    if submit(form, lambda: services.save_details(record, **form_values(form))) is not None:
         flash(_("Saved."), "success")
         return redirect(url_for(".dossier", record_id=record.id))
     return render_template(
@@ -260,8 +246,8 @@ def dossier_step(record_id: int, name: str):
             flash(f"{form[field_name].label.text}: {messages[0]}" if field_name in form else messages[0], "error")
         return redirect(url_for(".dossier", record_id=record.id) + "#steps")
     comment = values.pop("comment", None)
-    try:
-        workflow.take_step(
+    _done, error = attempt(
+        lambda: workflow.take_step(
             record,
             current_user,
             name,
@@ -269,15 +255,11 @@ def dossier_step(record_id: int, name: str):
             assessment=values if name == "review" else None,
             **(values if name == "rate" else {}),
         )
-        db.session.commit()
-    except workflow.NotAllowed as error:
-        db.session.rollback()
+    )
+    if error is not None:
         flash(error.message, "error")
-        return redirect(url_for(".dossier", record_id=record.id)), 303
-    except DomainError as error:
-        db.session.rollback()
-        add_error(form, error)
-        flash(error.message, "error")
+        if isinstance(error, workflow.NotAllowed):
+            return redirect(url_for(".dossier", record_id=record.id)), 303
         return redirect(url_for(".dossier", record_id=record.id) + "#steps")
     flash(_("Done: %(status)s.", status=DOSSIER_STATUS_LABELS[record.status]), "success")
     return redirect(url_for(".dossier", record_id=record.id))

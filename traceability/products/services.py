@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import nh3
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
@@ -11,6 +12,9 @@ from traceability.extensions import db
 from traceability.gs1 import normalise_gtin
 from traceability.products.models import Product, ProductKind, Unit
 from traceability.registry import check_code
+
+# The story is formatted text from the producer, shown on public pages: only harmless markup survives.
+STORY_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "h3", "h4", "blockquote"}
 
 
 def save_product(
@@ -59,3 +63,13 @@ def save_product(
     db.session.add(product)
     db.session.flush()
     return product
+
+
+def sanitise_story(html: str | None) -> str | None:
+    if not html or not html.strip():
+        return None
+    return nh3.clean(html, tags=STORY_TAGS, attributes={}, link_rel=None).strip() or None
+
+
+def set_story(product: Product, html: str | None) -> None:
+    product.story = sanitise_story(html)

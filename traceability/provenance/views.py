@@ -183,10 +183,8 @@ def _unit_page(lot: Lot | None, serial: str):
     if unit is None:
         return not_found(lot, serial=serial)
     # HEAD (link previews, checkers) reads the page without counting as a buyer's scan.
-    if request.method == "GET" and scans.record_scan(
-        unit, remote_addr=request.remote_addr, user_agent=request.user_agent.string
-    ):
-        db.session.commit()
+    if request.method == "GET":
+        scans.record_scan(unit, remote_addr=request.remote_addr, user_agent=request.user_agent.string)
     summary = scans.summaries([unit.id])[unit.id]
     response, _last_modified = _render(lot, unit, summary)
     response.headers["Cache-Control"] = "no-store"
@@ -248,7 +246,6 @@ def _place(lot: Lot | None, serial: str):
     if not form.validate_on_submit():
         flash(_("Choose the province where you bought it."), "error")
     elif scans.tell_place(unit, form.province.data, remote_addr=request.remote_addr):
-        db.session.commit()
         flash(_("Thank you: this helps the producer spot copied labels."), "success")
     else:
         flash(_("Open the page by scanning the label first, then choose a province."), "error")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from traceability.accounts.models import Organisation, User
 from traceability.clock import local_today
 from traceability.database import utcnow
-from traceability.errors import DomainError
+from traceability.errors import DomainError, FieldErrors
 from traceability.events.models import EventKind
 from traceability.events.services import check_not_future, record_event
 from traceability.extensions import db
@@ -100,13 +100,24 @@ def _editable(inspection: Inspection) -> None:
 
 
 def record_results(inspection: Inspection, results: dict[str, tuple[Result | str, str | None]]) -> None:
-    """Set the result (and note) of some criteria; criteria not in ``results`` are left as they are."""
+    """Set the result (and note) of some criteria; criteria not in ``results`` are left as they are.
+
+    Each result must be pass, fail or not applicable, and a failure must say what was found; every
+    criterion that breaks this is named at once (``FieldErrors``), and nothing is saved."""
     _editable(inspection)
     known = criteria_by_id(checklist(inspection.checklist_code, inspection.checklist_version))
-    existing = {r.criterion_id: r for r in inspection.results}
+    errors = {}
     for criterion_id, (result, note) in results.items():
         if criterion_id not in known:
             raise DomainError(_("Unknown criterion %(id)s.", id=criterion_id))
+        if result not in {r.value for r in Result}:
+            errors[criterion_id] = _("Choose pass, fail or not applicable.")
+        elif result == Result.FAIL and not note:
+            errors[criterion_id] = _("Say what was found.")
+    if errors:
+        raise FieldErrors(errors)
+    existing = {r.criterion_id: r for r in inspection.results}
+    for criterion_id, (result, note) in results.items():
         row = existing.get(criterion_id)
         if row is None:
             row = InspectionResult(inspection=inspection, criterion_id=criterion_id, result=Result(result))

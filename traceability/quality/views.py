@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from traceability.accounts.forms import EmptyForm
 from traceability.accounts.models import Role
 from traceability.clock import local_today
-from traceability.errors import DomainError
+from traceability.errors import FieldErrors
 from traceability.extensions import db
 from traceability.farm.models import Household, Plot
 from traceability.forms import choices
@@ -26,7 +26,7 @@ from traceability.quality.forms import (
 )
 from traceability.quality.models import Certificate, Inspection, NonConformity, Result
 from traceability.tenancy import REGISTRY_EDITORS, current_records, get_scoped_or_404, org_required, scoped
-from traceability.web import form_values, submit
+from traceability.web import attempt, form_values, submit
 
 bp = Blueprint("quality", __name__)
 INSPECTORS = frozenset({Role.INSPECTOR, Role.MANAGER, Role.ADMIN})
@@ -88,28 +88,21 @@ def inspection_group(record_id: int, group: int):
     existing = {r.criterion_id: r for r in inspection.results}
     errors: dict[str, str] = {}
     if request.method == "POST" and EmptyForm().validate_on_submit():
-        answers = {}
-        for criterion in section["criteria"]:
-            value = request.form.get(f"result-{criterion['id']}", "")
-            note = " ".join(request.form.get(f"note-{criterion['id']}", "").split())[:1000] or None
-            if value not in {r.value for r in Result}:
-                errors[criterion["id"]] = _("Choose pass, fail or not applicable.")
-            elif value == Result.FAIL and not note:
-                errors[criterion["id"]] = _("Say what was found.")
-            else:
-                answers[criterion["id"]] = (value, note)
-        if not errors:
-            try:
-                services.record_results(inspection, answers)
-                _attach_criterion_photos(inspection, section)
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
-                errors[error.field or ""] = error.message
-            else:
-                if group + 1 < len(data["groups"]):
-                    return redirect(url_for(".inspection_group", record_id=record_id, group=group + 1))
-                return redirect(url_for(".inspection_detail", record_id=record_id))
+        answers = {
+            criterion["id"]: (
+                request.form.get(f"result-{criterion['id']}", ""),
+                " ".join(request.form.get(f"note-{criterion['id']}", "").split())[:1000] or None,
+            )
+            for criterion in section["criteria"]
+        }
+        _saved, error = attempt(
+            lambda: (services.record_results(inspection, answers), _attach_criterion_photos(inspection, section))
+        )
+        if error is None:
+            if group + 1 < len(data["groups"]):
+                return redirect(url_for(".inspection_group", record_id=record_id, group=group + 1))
+            return redirect(url_for(".inspection_detail", record_id=record_id))
+        errors = error.errors if isinstance(error, FieldErrors) else {error.field or "": error.message}
     return render_template(
         "quality/inspection_group.html",
         inspection=inspection,

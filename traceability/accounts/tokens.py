@@ -49,5 +49,13 @@ def authenticate(token: str) -> ApiToken | None:
     return row
 
 
-def revoke(row: ApiToken) -> None:
-    row.revoked_at = utcnow()
+def revoke_token(user: User, org: Organisation, token_id: int) -> ApiToken | None:
+    """Revoke one of the user's own tokens in this organisation; None if there is no such token."""
+    row = db.session.scalar(
+        sa.select(ApiToken).where(
+            ApiToken.id == token_id, ApiToken.user_id == user.id, ApiToken.organisation_id == org.id
+        )
+    )
+    if row is not None:
+        row.revoked_at = utcnow()
+    return row
