@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from tests.factories import days_ago, make_org, make_planting, make_plot, make_user, make_village
 from traceability.accounts.models import Role
-from traceability.api.openapi import DOCUMENT
 from traceability.accounts.tokens import create_token
+from traceability.api.openapi import DOCUMENT
 from traceability.extensions import db
 from traceability.farm.services import seasons
 from traceability.lots.models import Lot, Sale
