@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -11,7 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from traceability.accounts.models import User
 from traceability.database import Base, created_at, intpk, org_fk
 from traceability.enums import enum_type
-from traceability.farm.models import Household
+
+if TYPE_CHECKING:
+    from traceability.farm.models import Household
 
 
 class EventKind(enum.StrEnum):
@@ -80,7 +82,8 @@ class Event(Base):
     hash: Mapped[str] = mapped_column(sa.String(64), index=True)
 
     recorded_by: Mapped[User] = relationship()
-    for_household: Mapped[Household | None] = relationship()
+    # Named, not imported: households are farm records, a layer above the event log.
+    for_household: Mapped[Household | None] = relationship("Household")
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.kind}>"

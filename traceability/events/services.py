@@ -7,7 +7,7 @@ import contextvars
 import datetime as dt
 import enum
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -20,7 +20,9 @@ from traceability.errors import DomainError
 from traceability.events import chain
 from traceability.events.models import Event, EventKind
 from traceability.extensions import db
-from traceability.farm.models import Household
+
+if TYPE_CHECKING:
+    from traceability.farm.models import Household
 
 
 def check_not_future(day: dt.date, field: str = "occurred_on") -> None:
