@@ -20,6 +20,7 @@ from traceability.accounts import services as accounts
 from traceability.accounts.models import Organisation, OrganisationKind, Role, User
 from traceability.accounts.tokens import create_token
 from traceability.errors import DomainError
+from traceability.events import chain
 from traceability.exports import cli as exports_cli
 from traceability.extensions import db
 from traceability.labels import cli as labels_cli
@@ -155,7 +156,6 @@ audit = AppGroup("audit", help="Check the event log.")
 @click.option("--org", "org_code", help="Only this organisation (default: all).")
 def audit_verify(org_code):
     """Recompute the hash chain of the event log; name the first event that does not match."""
-    from traceability.events import chain
 
     org_id = None
     if org_code:

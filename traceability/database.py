@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -64,8 +65,6 @@ def _sqlite_begin(connection) -> None:
     alongside writers, as WAL allows."""
     if connection.dialect.name != "sqlite":
         return
-    from flask import has_request_context, request
-
     read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 

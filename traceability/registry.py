@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import login_required
 
+from traceability.accounts.forms import EmptyForm
 from traceability.database import utcnow
 from traceability.errors import DomainError
 from traceability.extensions import db
+from traceability.tenancy import get_scoped_or_404, org_required, scoped
+from traceability.web import form_values, show_archived, submit
 
 RECORD_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
@@ -54,12 +59,6 @@ def add_registry_routes(
     ``registry/form.html`` for both forms. Every
     query is scoped to the current organisation; another organisation's record answers 404.
     """
-    from flask import flash, g, redirect, render_template, request, url_for
-    from flask_login import login_required
-
-    from traceability.accounts.forms import EmptyForm
-    from traceability.tenancy import get_scoped_or_404, org_required, scoped
-    from traceability.web import form_values, show_archived, submit
 
     def list_view():
         archived = show_archived()

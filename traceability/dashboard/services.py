@@ -12,7 +12,8 @@ from sqlalchemy.orm import joinedload
 from traceability.accounts.models import Membership, Organisation
 from traceability.clock import local_today
 from traceability.extensions import db
-from traceability.farm.models import Household, Plot, VietGapStatus, Village
+from traceability.farm.models import Household, InputApplication, Planting, Plot, VietGapStatus, Village
+from traceability.lots.models import Lot
 from traceability.products.models import Product
 from traceability.tenancy import jurisdiction_filter
 
@@ -116,9 +117,6 @@ class FieldFlags:
 
 
 def field_flags(org_id: int) -> FieldFlags:
-    from traceability.farm.models import InputApplication, Planting
-    from traceability.lots.models import Lot
-
     since = local_today() - dt.timedelta(days=90)
     return FieldFlags(
         db.session.scalars(

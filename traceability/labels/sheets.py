@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from pypdf import PdfWriter
+from pypdf import PdfReader, PdfWriter
 
 from traceability.accounts.models import Organisation
 from traceability.errors import DomainError
@@ -239,8 +239,6 @@ def render_sheet_in_chunks(
 
 def _template_page(org: Organisation, lot: Lot, facts: dict, size: str, roll: bool, count: int):
     """The page every sheet page reuses: ``count`` labels' text, their QR boxes and serial lines empty."""
-    from pypdf import PdfReader
-
     return PdfReader(io.BytesIO(_sheet_pdf(org, lot, facts, count, size, roll))).pages[0]
 
 

@@ -12,12 +12,14 @@ import io
 import re
 
 from flask_babel import gettext as _
+from pypdf import PdfReader
 
 from traceability.accounts.models import User
 from traceability.errors import DomainError
 from traceability.extensions import db
 from traceability.ocop.models import OcopAttachment, OcopDossier
 from traceability.ocop.services import check_editable
+from traceability.photos.imaging import PhotoRejected, process_photo
 
 MAX_BYTES = 10 * 1024 * 1024
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
@@ -35,15 +37,11 @@ def read_upload(storage, field: str = "file") -> bytes:
 def sniff(data: bytes) -> str | None:
     """The file's real type, or None when it is none of PDF, JPEG, PNG or does not open as one."""
     if data.startswith(b"%PDF-"):
-        from pypdf import PdfReader
-
         try:  # a damaged file makes pypdf raise almost anything: each means "not a PDF we can read"
             return "application/pdf" if len(PdfReader(io.BytesIO(data)).pages) > 0 else None
         except Exception:  # noqa: BLE001
             return None
     if data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")):
-        from traceability.photos.imaging import PhotoRejected, process_photo
-
         try:  # the photos' strict decoder: a truncated or hostile picture is refused
             process_photo(data, max_bytes=MAX_BYTES)
         except PhotoRejected:

@@ -7,6 +7,8 @@ from flask.cli import AppGroup
 
 from traceability.extensions import db
 from traceability.ocop.criteria import get_set
+from traceability.ocop.dossier_pdf import dossier_zip as build_zip
+from traceability.ocop.dossier_pdf import render_dossier_pdf
 from traceability.ocop.models import OcopDossier
 
 dossier = AppGroup("dossier", help="OCOP dossiers: write one as PDF, or as a ZIP with its attached files.")
@@ -30,8 +32,6 @@ def _find(dossier_id: int) -> OcopDossier:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
 def dossier_pdf(dossier_id: int, output: str):
     """Write the dossier as one A4 PDF (Mẫu 01, Mẫu 02, evidence list, story, label, Mẫu 03)."""
-    from traceability.ocop.dossier_pdf import render_dossier_pdf
-
     with open(output, "wb") as f:
         f.write(render_dossier_pdf(_find(dossier_id)))
     click.echo(f"Wrote {output}")
@@ -42,8 +42,6 @@ def dossier_pdf(dossier_id: int, output: str):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
 def dossier_zip(dossier_id: int, output: str):
     """Write the dossier's PDF and every attached file as one ZIP."""
-    from traceability.ocop.dossier_pdf import dossier_zip as build_zip
-
     with open(output, "wb") as f:
         f.write(build_zip(_find(dossier_id)))
     click.echo(f"Wrote {output}")

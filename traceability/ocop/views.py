@@ -16,8 +16,12 @@ from traceability.forms import choices, clean_text
 from traceability.ocop import services, workflow
 from traceability.ocop.attachments import attach, read_upload
 from traceability.ocop.criteria import all_sets, get_set
+from traceability.ocop.dossier_pdf import dossier_zip as build_zip
+from traceability.ocop.dossier_pdf import render_dossier_pdf
 from traceability.ocop.forms import AttachmentForm, CommentForm, DetailsForm, DossierForm, RateForm, ReviewForm
 from traceability.ocop.models import DOSSIER_STATUS_LABELS, OcopAttachment, OcopDossier, OcopTransition
+from traceability.ocop.overview import bars
+from traceability.ocop.overview import overview as build
 from traceability.products.models import Product
 from traceability.tenancy import REGISTRY_EDITORS, current_records, get_scoped_or_404, org_required, scoped
 from traceability.web import attempt, form_values, submit
@@ -269,8 +273,6 @@ def dossier_step(record_id: int, name: str):
 @login_required
 @org_required()
 def dossier_pdf(record_id: int):
-    from traceability.ocop.dossier_pdf import render_dossier_pdf
-
     record = _dossier(record_id)
     response = Response(render_dossier_pdf(record), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="ho-so-ocop-{record.id}.pdf"'
@@ -281,8 +283,6 @@ def dossier_pdf(record_id: int):
 @login_required
 @org_required()
 def dossier_zip(record_id: int):
-    from traceability.ocop.dossier_pdf import dossier_zip as build_zip
-
     record = _dossier(record_id)
     response = Response(build_zip(record), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="ho-so-ocop-{record.id}.zip"'
@@ -294,9 +294,6 @@ def dossier_zip(record_id: int):
 @org_required()
 def overview():
     """Officials of a commune or province: OCOP across every producer they oversee."""
-    from traceability.ocop.overview import bars
-    from traceability.ocop.overview import overview as build
-
     if not g.org.kind.is_authority:
         abort(404)
     data = build(g.org)
