@@ -1,7 +1,10 @@
-"""The current organisation of a request, and the rules of who may read or change what.
+"""The current organisation of a request, the rules of who may read or change what, and the one
+way any record is looked up inside an organisation.
 
-Every registry query goes through ``scoped()`` or ``get_scoped_or_404()``: a record of another
-organisation answers 404, never 403, so its existence does not leak.
+Every query of an organisation's records goes through this module: ``scoped()`` for a query,
+``of_org()`` for a condition inside a larger one, ``in_org()`` / ``all_in_org()`` for a record a
+service is handed by id or code (another organisation's record is "not in the list", never
+"forbidden"), and ``get_scoped_or_404()`` in views (404, so its existence does not leak).
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import abort, g, session
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from traceability.accounts.models import Membership, Organisation, OrganisationKind, Role
+from traceability.errors import DomainError
 from traceability.extensions import db
 
 T = TypeVar("T")
@@ -122,19 +127,78 @@ def org_required(edit: frozenset[Role] | None = None):
     return decorator
 
 
-def scoped(model: type[T]) -> sa.Select:
-    return sa.select(model).where(model.organisation_id == g.org.id)
+def _org_id(org: Organisation | int | None) -> int:
+    if org is None:
+        return g.org.id
+    return org if isinstance(org, int) else org.id
 
 
-def current_records(model: type[T], *order_by) -> list[T]:
+def of_org(model, org: Organisation | int | None = None):
+    """SQL condition: the row belongs to ``org`` (default: the request's organisation)."""
+    return model.organisation_id == _org_id(org)
+
+
+def scoped(model: type[T], org: Organisation | int | None = None) -> sa.Select:
+    """A query of ``org``'s records of ``model`` (default: the request's organisation)."""
+    return sa.select(model).where(of_org(model, org))
+
+
+def in_org(
+    model: type[T],
+    org: Organisation | int | None,
+    key: int | str | None,
+    *,
+    field: str | None = None,
+    by: str = "id",
+    active: bool = False,
+    required: bool = True,
+    message: str | None = None,
+) -> T | None:
+    """The record of ``org`` whose ``by`` column (id, or code) is ``key``.
+
+    ``active`` also refuses an archived registry record: new records may only point at current ones.
+    A missing key gives None unless ``required``; an unknown one, or another organisation's, raises a
+    ``DomainError`` on ``field`` ("choose from the list", or ``message``).
+    """
+    if key is None or key == "":
+        if not required:
+            return None
+        raise DomainError(message or _("Choose from the list."), field)
+    column = getattr(model, by)
+    if by == "id" and (not isinstance(key, int) or not 0 < key <= MAX_ID):
+        record = None
+    else:
+        query = scoped(model, org).where(column == key)
+        if active:
+            query = query.where(model.archived_at.is_(None))
+        record = db.session.scalar(query)
+    if record is None:
+        raise DomainError(message or _("Choose from the list."), field)
+    return record
+
+
+def all_in_org(model: type[T], org: Organisation | int | None, ids, *, field: str | None = None) -> list[T]:
+    """Every record named by ``ids``, all of ``org``; one unknown id refuses the lot."""
+    wanted = {int(i) for i in ids or ()}
+    if not wanted:
+        return []
+    if not all(0 < i <= MAX_ID for i in wanted):
+        raise DomainError(_("Choose from the list."), field)
+    rows = db.session.scalars(scoped(model, org).where(model.id.in_(wanted))).all()
+    if len(rows) != len(wanted):
+        raise DomainError(_("Choose from the list."), field)
+    return list(rows)
+
+
+def current_records(model: type[T], *order_by, org: Organisation | int | None = None) -> list[T]:
     """The organisation's records of a registry model that are not archived, for pick lists."""
-    return db.session.scalars(scoped(model).where(model.archived_at.is_(None)).order_by(*order_by)).all()
+    return db.session.scalars(scoped(model, org).where(model.archived_at.is_(None)).order_by(*order_by)).all()
 
 
 def get_scoped_or_404(model: type[T], record_id: int) -> T:
     if not 0 < record_id <= MAX_ID:
         abort(404)
-    record = db.session.scalar(sa.select(model).where(model.id == record_id, model.organisation_id == g.org.id))
+    record = db.session.scalar(scoped(model).where(model.id == record_id))
     if record is None:
         abort(404)
     return record

@@ -27,8 +27,8 @@ from traceability.quality.models import (
     NonConformity,
     Result,
 )
-from traceability.registry import get_active_in_org
 from traceability.rules import load
+from traceability.tenancy import all_in_org, in_org, of_org
 
 CHECKLIST = "vietgap_tcvn_11892_1_2017"  # the checklist new inspections use
 CHECKLIST_FILES = {("vietgap-crops", "TCVN 11892-1:2017"): CHECKLIST}  # every version ever used stays here
@@ -56,16 +56,17 @@ def start_inspection(
     scope = InspectionScope(scope)
     plot = household = None
     if scope is InspectionScope.PLOT:
-        plot = get_active_in_org(Plot, org.id, plot_id, "plot_id", _("Choose a plot from the list."))
-        if plot is None:
-            raise DomainError(_("Choose a plot from the list."), "plot_id")
+        plot = in_org(Plot, org, plot_id, field="plot_id", active=True, message=_("Choose a plot from the list."))
         household = plot.household
     elif scope is InspectionScope.HOUSEHOLD:
-        household = get_active_in_org(
-            Household, org.id, household_id, "household_id", _("Choose a household from the list.")
+        household = in_org(
+            Household,
+            org,
+            household_id,
+            field="household_id",
+            active=True,
+            message=_("Choose a household from the list."),
         )
-        if household is None:
-            raise DomainError(_("Choose a household from the list."), "household_id")
     check_not_future(inspected_on, "inspected_on")
     data = checklist()
     event = record_event(
@@ -202,9 +203,9 @@ def save_certificate(
         raise DomainError(_("Choose the stars awarded (1 to 5)."), "stars")
     if kind is not CertificateKind.OCOP:
         stars = None  # stars belong to OCOP ratings only
-    plots = _in_org(Plot, org.id, plot_ids, "plot_ids")
-    households = _in_org(Household, org.id, household_ids, "household_ids")
-    products = _in_org(Product, org.id, product_ids, "product_ids")
+    plots = all_in_org(Plot, org, plot_ids, field="plot_ids")
+    households = all_in_org(Household, org, household_ids, field="household_ids")
+    products = all_in_org(Product, org, product_ids, field="product_ids")
     event = record_event(
         org,
         EventKind.CERTIFICATE,
@@ -241,16 +242,6 @@ def save_certificate(
     return certificate
 
 
-def _in_org(model, org_id: int, ids, field: str) -> list:
-    ids = [int(i) for i in ids or ()]
-    if not ids:
-        return []
-    rows = db.session.scalars(sa.select(model).where(model.organisation_id == org_id, model.id.in_(ids))).all()
-    if len(rows) != len(set(ids)):
-        raise DomainError(_("Choose from the list."), field)
-    return list(rows)
-
-
 def certificates_covering(org_id: int, plot: Plot, on: dt.date) -> list[Certificate]:
     """Certificates valid on ``on`` whose scope takes in the plot (or its household).
 
@@ -258,7 +249,7 @@ def certificates_covering(org_id: int, plot: Plot, on: dt.date) -> list[Certific
     """
     certificates = db.session.scalars(
         sa.select(Certificate)
-        .where(Certificate.organisation_id == org_id, Certificate.valid_from <= on, Certificate.valid_to >= on)
+        .where(of_org(Certificate, org_id), Certificate.valid_from <= on, Certificate.valid_to >= on)
         .options(selectinload(Certificate.plots), selectinload(Certificate.households))
     ).all()
     return [
@@ -281,13 +272,13 @@ class QualityAlerts:
 def quality_alerts(org_id: int, today: dt.date) -> QualityAlerts:
     overdue = db.session.scalars(
         sa.select(NonConformity)
-        .where(NonConformity.organisation_id == org_id, NonConformity.closed_on.is_(None), NonConformity.due_on < today)
+        .where(of_org(NonConformity, org_id), NonConformity.closed_on.is_(None), NonConformity.due_on < today)
         .order_by(NonConformity.due_on)
     ).all()
     expiring = db.session.scalars(
         sa.select(Certificate)
         .where(
-            Certificate.organisation_id == org_id,
+            of_org(Certificate, org_id),
             Certificate.valid_to >= today,
             Certificate.valid_to <= today + dt.timedelta(days=90),
         )
@@ -295,7 +286,7 @@ def quality_alerts(org_id: int, today: dt.date) -> QualityAlerts:
     ).all()
     last = db.session.scalar(
         sa.select(sa.func.max(Inspection.inspected_on)).where(
-            Inspection.organisation_id == org_id, Inspection.signed_off_at.is_not(None)
+            of_org(Inspection, org_id), Inspection.signed_off_at.is_not(None)
         )
     )
     due = last is None or last < today - dt.timedelta(days=365)
