@@ -6,8 +6,8 @@ from flask_login import current_user, login_required
 from traceability.accounts.models import Role
 from traceability.clock import local_today
 from traceability.dashboard import services
-from traceability.farm.season_views import growing_plantings
 from traceability.farm.services import seasons
+from traceability.farm.views.seasons import growing_plantings
 from traceability.ocop.overview import producer_reminders
 from traceability.quality.services import quality_alerts
 from traceability.scans.services import suspicious_serials

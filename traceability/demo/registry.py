@@ -11,9 +11,10 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from traceability import demo_history, demo_ocop
 from traceability.accounts import services as accounts
 from traceability.accounts.models import Organisation, OrganisationKind, Role
+from traceability.demo import history as demo_history
+from traceability.demo import ocop as demo_ocop
 from traceability.extensions import db
 from traceability.farm import services as farm
 from traceability.farm.models import VietGapStatus

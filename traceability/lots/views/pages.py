@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from traceability.clock import local_today
 from traceability.extensions import db
-from traceability.farm.season_views import FIELD_WORKERS, growing_plantings, planting_label
+from traceability.farm.views.seasons import FIELD_WORKERS, growing_plantings, planting_label
 from traceability.forms import choices
 from traceability.lots import services
 from traceability.lots.forms import HarvestForm

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from traceability.clock import local_today
 from traceability.extensions import db
-from traceability.farm.views import DEFAULT_CROPS
+from traceability.farm.views.registry import DEFAULT_CROPS
 from traceability.forms import choices
 from traceability.lots import lineage, recalls, trade
 from traceability.lots.forms import (

@@ -24,7 +24,7 @@ from traceability.farm.models import (
     Plot,
 )
 from traceability.farm.services import seasons
-from traceability.farm.views import DEFAULT_CROPS
+from traceability.farm.views.registry import DEFAULT_CROPS
 from traceability.forms import choices
 from traceability.photos.models import Photo
 from traceability.photos.services import attach_photo, read_upload
