@@ -59,11 +59,9 @@ def register_blueprints(app: Flask) -> None:
     from traceability.api.views import bp as api_bp
     from traceability.dashboard.views import bp as dashboard_bp
     from traceability.exports.views import bp as exports_bp
-    from traceability.farm.views.registry import bp as farm_bp
-    from traceability.farm.views.seasons import bp as seasons_bp
+    from traceability.farm.views import bp as farm_bp
     from traceability.labels.views import bp as labels_bp
-    from traceability.lots.views.pages import bp as lots_bp
-    from traceability.lots.views.trade import bp as engine_bp
+    from traceability.lots.views import bp as lots_bp
     from traceability.ocop import api as _ocop_api  # noqa: F401  (adds the OCOP routes to API v1)
     from traceability.ocop.views import bp as ocop_bp
     from traceability.photos.views import bp as photos_bp
@@ -75,9 +73,7 @@ def register_blueprints(app: Flask) -> None:
         accounts_bp,
         dashboard_bp,
         farm_bp,
-        seasons_bp,
         lots_bp,
-        engine_bp,
         quality_bp,
         photos_bp,
         products_bp,

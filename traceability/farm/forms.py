@@ -109,6 +109,22 @@ class InputForm(Form):
     more_label = _l("Other product, unit, area, method, photo")
 
 
+class HarvestForm(Form):
+    planting_id = SelectField(_l("Plot and season"), [required()], coerce=optional_int)
+    harvested_on = date_field(_l("Harvest date"), required())
+    quantity_kg = LocalDecimalField(_l("Quantity (kg)"), [required_input()])
+    grade = SelectField(
+        _l("Grade"),
+        [Optional()],
+        choices=choices([("", _l("Not graded")), ("1", _l("Grade 1")), ("2", _l("Grade 2")), ("3", _l("Grade 3"))]),
+    )
+    harvester = text(_l("Harvested by"), description=_l("Leave empty if it was the household."))
+    photo = photo_field()
+
+    more_fields = ("harvester", "photo")
+    more_label = _l("Who harvested, photo")
+
+
 class PermittedInputForm(Form):
     trade_name = text(_l("Trade name"), required())
     kind = SelectField(_l("Kind"), choices=choices(INPUT_KIND_LABELS.items()))

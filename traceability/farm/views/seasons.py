@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -24,6 +24,7 @@ from traceability.farm.models import (
     Plot,
 )
 from traceability.farm.services import seasons
+from traceability.farm.views import bp
 from traceability.farm.views.registry import DEFAULT_CROPS
 from traceability.forms import choices
 from traceability.photos.models import Photo
@@ -38,7 +39,6 @@ from traceability.tenancy import (
 )
 from traceability.web import form_values, submit
 
-bp = Blueprint("seasons", __name__)
 FIELD_WORKERS = PLOT_EDITORS  # members, managers, admins record field work
 
 

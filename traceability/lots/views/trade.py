@@ -6,7 +6,7 @@ import csv
 import io
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
+from flask import Response, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -28,12 +28,12 @@ from traceability.lots.forms import (
 )
 from traceability.lots.models import Lot, LotKind, LotStatus, Party, ProcessingYield, Recall
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing, save_processing_yield
+from traceability.lots.views import bp
 from traceability.products.models import Product
 from traceability.registry import add_registry_routes
 from traceability.tenancy import REGISTRY_EDITORS, current_records, get_scoped_or_404, org_required, scoped
 from traceability.web import form_values, submit
 
-bp = Blueprint("engine", __name__)
 MANAGERS = REGISTRY_EDITORS
 
 
