@@ -6,4 +6,4 @@ from flask import Blueprint
 bp = Blueprint("lots", __name__)
 
 # Each module adds its routes to ``bp``; imported after ``bp`` exists, as Flask's larger apps do.
-from traceability.lots.views import pages, trade  # noqa: E402, F401
+from traceability.lots.views import pages, processing, trade  # noqa: E402, F401

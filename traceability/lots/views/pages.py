@@ -1,4 +1,4 @@
-"""The list of lots and a lot's own page."""
+"""The list of lots, a lot's own page, and its trace back and forward."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask_login import login_required
 from sqlalchemy.orm import joinedload
 
 from traceability.extensions import db
+from traceability.lots import lineage
 from traceability.lots.models import Lot, LotKind
 from traceability.lots.views import bp
 from traceability.tenancy import get_scoped_or_404, org_required, scoped
@@ -31,3 +32,11 @@ def lots():
 def lot_detail(record_id: int):
     lot = get_scoped_or_404(Lot, record_id)
     return render_template("lots/lot.html", lot=lot, kinds=LotKind)
+
+
+@bp.get("/lots/<int:record_id>/trace")
+@login_required
+@org_required()
+def lot_trace(record_id: int):
+    lot = get_scoped_or_404(Lot, record_id)
+    return render_template("lots/trace.html", lot=lot, back=lineage.trace_back(lot), forward=lineage.trace_forward(lot))

@@ -1,0 +1,126 @@
+"""Processing runs, packing into sale lots, and the expected yields a run is checked against."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
+
+from traceability.clock import local_today
+from traceability.extensions import db
+from traceability.farm.views.registry import DEFAULT_CROPS
+from traceability.forms import choices
+from traceability.lots.forms import PackingForm, ProcessingForm, ProcessingYieldForm
+from traceability.lots.models import Lot, LotKind, LotStatus, ProcessingYield
+from traceability.lots.processing import RunInput, RunOutput, pack, record_processing, save_processing_yield
+from traceability.lots.views import bp
+from traceability.products.models import Product
+from traceability.registry import add_registry_routes
+from traceability.tenancy import REGISTRY_EDITORS, current_records, org_required, scoped
+from traceability.web import form_values, submit
+
+MANAGERS = REGISTRY_EDITORS  # managers and admins run processing, packing, sales and recalls
+
+
+def active_lots(*kinds: LotKind) -> list[Lot]:
+    """Lots that still hold something, for the choices of a run, a packing or a sale."""
+    query = scoped(Lot).where(Lot.status == LotStatus.ACTIVE, Lot.remaining_quantity > 0)
+    if kinds:
+        query = query.where(Lot.kind.in_(kinds))
+    return db.session.scalars(
+        query.options(selectinload(Lot.product))  # labels show the product: no query per lot
+        .order_by(Lot.produced_on.desc(), Lot.code)
+        .limit(300)
+    ).all()
+
+
+def _lot_choices(lots, empty=None):
+    return choices(
+        [("", empty or _l("Choose…"))]
+        + [(x.code, f"{x.code} · {x.label} · {x.remaining_quantity.normalize():f} {x.unit}") for x in lots]
+    )
+
+
+def _product_choices():
+    products = current_records(Product, Product.code)
+    return choices([("", _l("Choose…"))] + [(p.code, f"{p.code} · {p.name_vi}") for p in products])
+
+
+@bp.route("/processing/new", methods=["GET", "POST"])
+@login_required
+@org_required(edit=MANAGERS)
+def processing_new():
+    form = ProcessingForm()
+    raw = active_lots(LotKind.HARVEST, LotKind.PROCESSED)
+    form.input_1.choices = _lot_choices(raw)
+    form.input_2.choices = _lot_choices(raw, empty=_l("None"))
+    form.output_product.choices = _product_choices()
+    if not form.is_submitted():
+        form.processed_on.data = local_today()
+
+    def action():
+        inputs = [RunInput(form.input_1.data, form.quantity_1.data)]
+        if form.input_2.data:
+            inputs.append(RunInput(form.input_2.data, form.quantity_2.data))
+        steps = [{"step": line} for line in (form.steps.data or "").splitlines() if line.strip()]
+        return record_processing(
+            g.org,
+            current_user,
+            processed_on=form.processed_on.data,
+            inputs=inputs,
+            outputs=[RunOutput(form.output_product.data, form.output_quantity.data)],
+            steps=steps,
+            reason=form.reason.data,
+        )
+
+    run = submit(form, action)
+    if run is not None:
+        output = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
+        flash(_("Processing recorded: lot %(code)s.", code=output.code), "success")
+        return redirect(url_for("lots.lot_detail", record_id=output.id))
+    return render_template("registry/form.html", form=form, title=_("Processing run"), cancel_url=url_for("lots.lots"))
+
+
+@bp.route("/packing/new", methods=["GET", "POST"])
+@login_required
+@org_required(edit=MANAGERS)
+def packing_new():
+    form = PackingForm()
+    form.source_lot_code.choices = _lot_choices(active_lots(LotKind.HARVEST, LotKind.PROCESSED))
+    form.product_code.choices = _product_choices()
+    if not form.is_submitted():
+        form.packed_on.data = local_today()
+    lot = submit(form, lambda: pack(g.org, current_user, **form_values(form)))
+    if lot is not None:
+        flash(_("Packed as sale lot %(code)s.", code=lot.code), "success")
+        return redirect(url_for("lots.lot_detail", record_id=lot.id))
+    return render_template("registry/form.html", form=form, title=_("Packing"), cancel_url=url_for("lots.lots"))
+
+
+def _setup_yield_form(form) -> None:
+    products = current_records(Product, Product.code)
+    form.output_product_id.choices = choices(
+        [("", _l("Choose…"))] + [(p.id, f"{p.code} · {p.name_vi}") for p in products]
+    )
+    form.crop_suggestions = DEFAULT_CROPS
+
+
+add_registry_routes(
+    bp,
+    plural="processing_yields",
+    model=ProcessingYield,
+    form_class=ProcessingYieldForm,
+    save=save_processing_yield,
+    editors=MANAGERS,
+    order_by=(ProcessingYield.input_name,),
+    load_options=(joinedload(ProcessingYield.output_product),),
+    setup_form=_setup_yield_form,
+    titles={
+        "list": _l("Expected processing yields"),
+        "new": _l("New expected yield"),
+        "edit": _l("Edit expected yield"),
+    },
+)
