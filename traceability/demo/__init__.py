@@ -1,5 +1,30 @@
-"""Demo data for ``flask --app traceability demo``."""
+"""Demo data: Quảng Thái commune, the Tây Hoàng bitter-melon cooperative and the commune's producers.
 
-from traceability.demo.registry import DEMO_LOGINS, DEMO_PASSWORD, load
+``flask --app traceability demo`` calls ``load``: the registry first (``registry.py``), then two
+seasons of field history and each producer's processing and sales (``history.py``), then the
+cooperative's OCOP dossier in progress (``ocop.py``).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from traceability.accounts.models import Organisation
+from traceability.demo import history, ocop, registry
+from traceability.demo.registry import DEMO_LOGINS, DEMO_PASSWORD
+from traceability.extensions import db
 
 __all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "load"]
+
+
+def load() -> bool:
+    """Create the demo records unless they exist. Returns True when something was created."""
+    if db.session.scalar(sa.select(Organisation.id).where(Organisation.code == "tay-hoang")):
+        return False
+    orgs, users = registry.load_registry()
+    coop, manager = orgs["tay-hoang"], users["0900000002"]
+    history.load_history(coop, manager, orgs["nghe-lai-ha"], users["0900000011"])
+    managers = {org: users[login] for login, role, org in DEMO_LOGINS if role == "manager"}
+    history.load_value_chains(orgs, managers)
+    ocop.load_dossier(coop, manager)
+    return True

@@ -1,4 +1,4 @@
-"""Demo data: Quảng Thái commune, the Tây Hoàng bitter-melon cooperative and the commune's producers.
+"""The demo's registry: organisations, logins, villages, member households, plots and products.
 
 Names of people are invented; phone numbers use the unassigned 0900 000 xxx range. GTINs use GS1's
 example prefix 952, which is never issued to a real company. Figures follow
@@ -9,13 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import sqlalchemy as sa
-
 from traceability.accounts import services as accounts
-from traceability.accounts.models import Organisation, OrganisationKind, Role
-from traceability.demo import history as demo_history
-from traceability.demo import ocop as demo_ocop
-from traceability.extensions import db
+from traceability.accounts.models import Organisation, OrganisationKind, Role, User
 from traceability.farm import services as farm
 from traceability.farm.models import VietGapStatus
 from traceability.products import services as products
@@ -180,10 +175,8 @@ PRODUCTS = {
 }
 
 
-def load() -> bool:
-    """Create the demo records unless they exist. Returns True when something was created."""
-    if db.session.scalar(sa.select(Organisation.id).where(Organisation.code == "tay-hoang")):
-        return False
+def load_registry() -> tuple[dict[str, Organisation], dict[str, User]]:
+    """The organisations and their registers; returns the organisations by code and the users by login."""
     orgs = {}
     for spec in ORGANISATIONS:
         orgs[spec["code"]] = accounts.create_organisation(commune=COMMUNE, province=PROVINCE, **spec)
@@ -221,11 +214,7 @@ def load() -> bool:
         for spec in specs:
             products.save_product(orgs[org_code], None, **spec)
     _producer_fields(orgs)
-    demo_history.load_history(coop, users["0900000002"], orgs["nghe-lai-ha"], users["0900000011"])
-    managers = {org: users[login] for login, role, org in DEMO_LOGINS if role == "manager"}
-    demo_history.load_value_chains(orgs, managers)
-    demo_ocop.load_dossier(coop, users["0900000002"])
-    return True
+    return orgs, users
 
 
 def _producer_fields(orgs: dict[str, Organisation]) -> None:
