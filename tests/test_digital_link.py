@@ -1,14 +1,13 @@
-"""GS1 Digital Link builder/parser against the shared upstream test vectors.
+"""GS1 Digital Link builder/parser against the upstream test vectors.
 
-Vectors: GS1 Syntax Engine (dl.c unit tests) and digital-link.js, stored under
-``shared/standards/gs1-digital-link`` next to the project. Case ids carry the upstream line
-number (``L1508``) so a failure names its case.
+Vectors: GS1 Syntax Engine (dl.c unit tests) and digital-link.js, in ``tests/data/gs1-digital-link``
+(its README names their sources). Case ids carry the upstream line number (``L1508``) so a failure
+names its case.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import date
 from pathlib import Path
@@ -28,12 +27,7 @@ from traceability.labels.digital_link import (
     regenerate,
 )
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared/standards/gs1-digital-link"
-if not VECTORS.is_dir():
-    if os.environ.get("CI"):
-        pytest.fail(f"GS1 Digital Link vectors missing: {VECTORS}", pytrace=False)
-    pytest.skip(f"GS1 Digital Link vectors not present at {VECTORS}", allow_module_level=True)
-
+VECTORS = Path(__file__).resolve().parent / "data" / "gs1-digital-link"
 ENGINE = json.loads((VECTORS / "gs1-syntax-engine-dl-test-vectors.json").read_text("utf-8"))
 JS = json.loads((VECTORS / "digital-link-js-vectors.json").read_text("utf-8"))
 

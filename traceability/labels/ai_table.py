@@ -1,9 +1,9 @@
 """GS1 Application Identifier table, read from the GS1 Barcode Syntax Dictionary.
 
-The dictionary (``gs1-syntax-dictionary.txt`` next to this module, an unmodified Apache-2.0 copy
-from gs1/gs1-syntax-dictionary) is the single source of truth for AI formats, check-digit and
-date linters, Digital Link query-attribute flags and primary-key qualifier orders, so we never
-hand-maintain a second AI list. It is parsed once per process.
+The dictionary (``gs1-syntax-dictionary.txt`` next to this module, an Apache-2.0 copy from
+gs1/gs1-syntax-dictionary whose header names its commit) is the single source of truth for AI
+formats, check-digit and date linters, Digital Link query-attribute flags and primary-key qualifier
+orders, so we never hand-maintain a second AI list. It is parsed once per process.
 """
 
 from __future__ import annotations
