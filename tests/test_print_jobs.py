@@ -2,6 +2,7 @@
 
 import io
 import os
+import sys
 import time
 from decimal import Decimal
 
@@ -9,12 +10,13 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
-from tests.conftest import login
+from tests.conftest import login, make_app
 from tests.factories import days_ago, make_harvest, make_org, make_planting, make_plot, make_user
 from traceability.accounts.models import Role
+from traceability.config import ConfigError
 from traceability.extensions import db
 from traceability.jobs.models import Job, JobStatus
-from traceability.jobs.runner import EmbeddedWorker
+from traceability.jobs.runner import EmbeddedWorker, rq_queue
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.products import services as products
 
@@ -154,3 +156,13 @@ def test_rq_workers_run_the_print(app, client, sale_lot, monkeypatch):
     import gc
 
     gc.collect()  # a connection the worker left open would warn here, in this test, not in a later one
+
+
+def test_redis_url_without_the_rq_extra_stops_the_app_with_what_to_install(tmp_path, monkeypatch):
+    # None in sys.modules makes `import rq` fail just as it does where the extra is not installed.
+    monkeypatch.setitem(sys.modules, "rq", None)
+    assert make_app(tmp_path, REDIS_URL=None).config["REDIS_URL"] is None  # the default needs no rq
+    with pytest.raises(ConfigError, match=r"^REDIS_URL is set, but the rq extra .* pip install -e '\.\[rq\]'"):
+        make_app(tmp_path, REDIS_URL="redis://127.0.0.1:6379/0")
+    with pytest.raises(ConfigError, match="the rq extra"):
+        rq_queue("redis://127.0.0.1:6379/0")

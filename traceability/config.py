@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from importlib.util import find_spec
 from pathlib import Path
 
 # Settings that may come from the environment, with how to read them.
@@ -82,6 +83,12 @@ class ConfigError(RuntimeError):
     """The configuration cannot run safely; the message says what to set."""
 
 
+RQ_MISSING = (
+    "REDIS_URL is set, but the rq extra (rq and redis) is not installed: install it with "
+    "pip install -e '.[rq]', or unset REDIS_URL to run long jobs in a thread of the app."
+)
+
+
 def load(app, overrides: dict | None) -> None:
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
@@ -95,6 +102,9 @@ def load(app, overrides: dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = _database_uri(app)
     app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"].rstrip("/")
     _ensure_secret_key(app)
+    # At start, not at the first print run: rq and redis are an optional extra.
+    if app.config.get("REDIS_URL") and not (find_spec("rq") and find_spec("redis")):
+        raise ConfigError(RQ_MISSING)
 
     production = app.config["TRACEABILITY_ENV"] == "production"
     # Cookies only over HTTPS in production; the embedded default is served over plain http.

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask import current_app
 
+from traceability.config import RQ_MISSING, ConfigError
 from traceability.database import utcnow
 from traceability.extensions import db
 from traceability.jobs.models import Job, JobStatus
@@ -38,10 +39,18 @@ def dispatch(job_id: int) -> None:
     """After commit: hand the job to RQ when configured; the embedded worker polls the table itself."""
     url = current_app.config.get("REDIS_URL")
     if url:
+        rq_queue(url).enqueue(run_job, job_id, job_timeout=3600)
+
+
+def rq_queue(url: str):
+    """The RQ queue on the Redis at ``url``. rq and redis are the optional ``rq`` extra, so they are
+    imported here, the one place that needs them, and only when REDIS_URL is set."""
+    try:
         from redis import Redis
         from rq import Queue
-
-        Queue("traceability", connection=Redis.from_url(url)).enqueue(run_job, job_id, job_timeout=3600)
+    except ImportError as error:
+        raise ConfigError(RQ_MISSING) from error
+    return Queue("traceability", connection=Redis.from_url(url))
 
 
 def claim(job_id: int | None = None) -> int | None:
