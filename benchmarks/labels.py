@@ -151,7 +151,7 @@ def make_app(url: str, instance: Path):
 
 
 # ---------------------------------------------------------------------------------------------
-# The data: built with the services, as tests/test_print_jobs.py does
+# The data: built with the services, as tests/jobs/test_print_runs_on_both_backends.py does
 # ---------------------------------------------------------------------------------------------
 
 

@@ -6,12 +6,18 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from traceability.accounts import services as accounts
 from traceability.accounts.models import OrganisationKind, Role
+from traceability.extensions import db
 from traceability.farm import services as farm
+from traceability.lots.models import Lot, UnitSerial
+from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.products import services as products
 
 PASSWORD = "correct-horse-9"
+STARCH_GTIN = "09520123000035"  # GS1's example prefix 952: never a real company's
 _counter = itertools.count(1)
 
 
@@ -141,3 +147,69 @@ def make_photo(org, user, event_id=None):
     buffer = BytesIO()
     Image.new("RGB", (40, 30), (30, 120, 40)).save(buffer, "JPEG")
     return attach_photo(org, user, buffer.getvalue(), event_id=event_id)
+
+
+def make_bagged_lot(inputs: int = 2, harvests: int = 1, units: int = 5) -> dict:
+    """A bagged starch lot whose history has ``inputs`` applications on each of ``harvests`` plots,
+    with ``units`` serials, for the public pages and the scans (manager: 0988888888)."""
+    org = make_org("nghe-lai-ha", name="Tổ hợp tác tinh bột nghệ Lai Hà")
+    manager = make_user(org, Role.MANAGER, login="0988888888", name="Nguyễn Văn Quản")
+    products.save_product(
+        org,
+        None,
+        code="TBN",
+        name_vi="Tinh bột nghệ Lai Hà",
+        name_en="Lai Hà turmeric starch",
+        kind="processed",
+        unit="kg",
+        gtin=STARCH_GTIN,
+        shelf_life_days=365,
+        ingredients="Nghệ 100%",
+        usage_instructions="Pha nước ấm",
+    )
+    lots = []
+    for n in range(harvests):
+        planting = make_planting(org, manager, make_plot(org, code=f"N{n}"), sown_days_ago=280, crop="Nghệ")
+        for i in range(inputs):
+            make_spray(
+                org,
+                manager,
+                planting,
+                applied_days_ago=200 - i % 150,
+                phi_days=None,
+                trade_name=f"Phân hữu cơ {i}",
+                kind="fertiliser",
+                active="hữu cơ",
+            )
+        lots.append(make_harvest(org, manager, planting, days_ago_=10, kg="500"))
+    run = record_processing(
+        org,
+        manager,
+        processed_on=days_ago(5),
+        inputs=[RunInput(x.code, Decimal(500)) for x in lots],
+        outputs=[RunOutput("TBN", Decimal(20 * harvests))],
+    )
+    starch = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
+    bags = pack(
+        org,
+        manager,
+        source_lot_code=starch.code,
+        product_code="TBN",
+        units=units,
+        net_content=Decimal(100),
+        net_unit="g",
+        packed_on=days_ago(4),
+        serials=True,
+    )
+    make_photo(org, manager, event_id=bags.event_id)
+    db.session.commit()
+    serials = db.session.scalars(
+        sa.select(UnitSerial.serial).where(UnitSerial.lot_id == bags.id).order_by(UnitSerial.id)
+    ).all()
+    return {
+        "org_id": org.id,
+        "lot_id": bags.id,
+        "code": bags.code,
+        "serials": serials,
+        "url": f"/01/{STARCH_GTIN}/10/{bags.code}",
+    }

@@ -46,8 +46,9 @@ BLOCKING = ("serious", "critical")
 
 
 def _build_sale_lot() -> tuple[int, int]:
-    """The ``bags`` of tests/test_labels.py, with an English name, a spray and a photo: a bagged
-    turmeric-starch lot with one serial per bag, built through the services and committed."""
+    """The ``bags`` of tests/labels/test_label_sheets_mandatory_text_and_qr.py, with an English name,
+    a spray and a photo: a bagged turmeric-starch lot with one serial per bag, built through the
+    services and committed."""
     org = make_org("nghe-lai-ha", name="Tổ hợp tác tinh bột nghệ Lai Hà")
     org.address_line = "Thôn Lai Hà"
     manager = make_user(org, Role.MANAGER)

@@ -27,7 +27,7 @@ from traceability.labels.digital_link import (
     regenerate,
 )
 
-VECTORS = Path(__file__).resolve().parent / "data" / "gs1-digital-link"
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "gs1-digital-link"
 ENGINE = json.loads((VECTORS / "gs1-syntax-engine-dl-test-vectors.json").read_text("utf-8"))
 JS = json.loads((VECTORS / "digital-link-js-vectors.json").read_text("utf-8"))
 

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 
 from traceability.i18n import compile_catalogues, format_date
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VI_PO = ROOT / "traceability/translations/vi/LC_MESSAGES/messages.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 

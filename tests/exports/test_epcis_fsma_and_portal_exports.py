@@ -32,7 +32,7 @@ from traceability.lots.services import record_harvest
 from traceability.products import services as products
 from traceability.quality import services as quality
 
-EPCIS_DIR = Path(__file__).resolve().parent / "data" / "epcis"  # GS1's schema and examples (see its README)
+EPCIS_DIR = Path(__file__).resolve().parents[1] / "data" / "epcis"  # GS1's schema and examples (see its README)
 SCHEMA = EPCIS_DIR / "EPCIS-JSON-Schema.json"
 GTIN = "09520123456788"  # GS1's example prefix 952: never a real company's
 PRIVATE = ("Siêu thị Huế", "Thương lái B", "0987654321", "Hộ bà Năm", "0912345678")

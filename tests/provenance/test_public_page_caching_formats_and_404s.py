@@ -1,8 +1,9 @@
-"""The public page a QR opens: cache validators, JSON, constant query count, 404s, scans, static export."""
+"""The public page a QR opens: cache validators, JSON, constant query count, 404s, static export.
+
+Counting the scans of a unit and the copied-label warnings are in tests/scans/."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import random
 import re
@@ -11,97 +12,27 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import login
+from tests.factories import STARCH_GTIN as GTIN
 from tests.factories import (
     days_ago,
+    make_bagged_lot,
     make_harvest,
     make_org,
-    make_photo,
     make_planting,
     make_plot,
-    make_spray,
     make_user,
 )
 from traceability.accounts.models import Role
 from traceability.extensions import db
-from traceability.lots.models import Lot, UnitSerial
-from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
+from traceability.lots.processing import pack
 from traceability.products import services as products
 from traceability.scans.models import UnitScan
-
-GTIN = "09520123000035"
-PHONE = "Mozilla/5.0 (Linux; Android 14; SM-A155F) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36 Zalo"
-
-
-def build_lot(inputs: int = 2, harvests: int = 1, units: int = 5) -> dict:
-    """A bagged starch lot whose history has ``inputs`` applications on each of ``harvests`` plots."""
-    org = make_org("nghe-lai-ha", name="Tổ hợp tác tinh bột nghệ Lai Hà")
-    manager = make_user(org, Role.MANAGER, login="0988888888", name="Nguyễn Văn Quản")
-    products.save_product(
-        org,
-        None,
-        code="TBN",
-        name_vi="Tinh bột nghệ Lai Hà",
-        name_en="Lai Hà turmeric starch",
-        kind="processed",
-        unit="kg",
-        gtin=GTIN,
-        shelf_life_days=365,
-        ingredients="Nghệ 100%",
-        usage_instructions="Pha nước ấm",
-    )
-    lots = []
-    for n in range(harvests):
-        planting = make_planting(org, manager, make_plot(org, code=f"N{n}"), sown_days_ago=280, crop="Nghệ")
-        for i in range(inputs):
-            make_spray(
-                org,
-                manager,
-                planting,
-                applied_days_ago=200 - i % 150,
-                phi_days=None,
-                trade_name=f"Phân hữu cơ {i}",
-                kind="fertiliser",
-                active="hữu cơ",
-            )
-        lots.append(make_harvest(org, manager, planting, days_ago_=10, kg="500"))
-    run = record_processing(
-        org,
-        manager,
-        processed_on=days_ago(5),
-        inputs=[RunInput(x.code, Decimal(500)) for x in lots],
-        outputs=[RunOutput("TBN", Decimal(20 * harvests))],
-    )
-    starch = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
-    bags = pack(
-        org,
-        manager,
-        source_lot_code=starch.code,
-        product_code="TBN",
-        units=units,
-        net_content=Decimal(100),
-        net_unit="g",
-        packed_on=days_ago(4),
-        serials=True,
-    )
-    make_photo(org, manager, event_id=bags.event_id)
-    db.session.commit()
-    serials = db.session.scalars(
-        sa.select(UnitSerial.serial).where(UnitSerial.lot_id == bags.id).order_by(UnitSerial.id)
-    ).all()
-    return {
-        "org_id": org.id,
-        "lot_id": bags.id,
-        "code": bags.code,
-        "serials": serials,
-        "url": f"/01/{GTIN}/10/{bags.code}",
-    }
 
 
 @pytest.fixture
 def lot(app):
     with app.app_context():
-        return build_lot()
+        return make_bagged_lot()
 
 
 def test_revalidation_answers_304_until_the_lot_changes(app, client, lot):
@@ -195,7 +126,7 @@ def test_query_count_does_not_grow_with_the_history(app, client):
     for inputs in (1, 200):  # on each of 5 plots: 5 against 1,000 applications
         with app.app_context():
             _empty_database()
-            built = build_lot(inputs=inputs, harvests=5)
+            built = make_bagged_lot(inputs=inputs, harvests=5)
             events = db.session.scalar(sa.text("SELECT count(*) FROM events"))
         client.get(built["url"])  # warm: the first request also loads translations
         unit = f"{built['url']}/21/{built['serials'][0]}"
@@ -255,61 +186,6 @@ def test_fuzzed_paths_never_answer_500(client, lot):
         assert client.get(path).status_code == 404, path
 
 
-def test_scans_are_counted_once_per_phone_and_shown(app, client, lot):
-    unit = f"{lot['url']}/21/{lot['serials'][0]}"
-    first = client.get(unit, headers={"User-Agent": PHONE})
-    assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
-    assert "Số lần quét: 1" in first.get_data(as_text=True)
-    client.get(unit, headers={"User-Agent": PHONE})  # the same phone again: not counted
-    other = client.get(
-        unit,
-        headers={"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1"},
-        environ_base={"REMOTE_ADDR": "10.0.0.2"},
-    )
-    assert "Số lần quét: 2" in other.get_data(as_text=True)
-    with app.app_context():
-        scans = db.session.scalars(sa.select(UnitScan).order_by(UnitScan.id)).all()
-    assert [s.agent for s in scans] == ["Zalo · Android", "Safari · iOS"]
-    assert all("10.0.0.2" not in (s.client + s.agent) and "127.0.0.1" not in s.client for s in scans)
-
-
-def test_one_phone_cannot_pump_the_counters(app, client, lot):
-    app.config["SCAN_CLIENT_PER_HOUR"] = 3
-    app.config["SCAN_REPEAT_MINUTES"] = 0
-    unit = f"{lot['url']}/21/{lot['serials'][0]}"
-    for _ in range(10):
-        client.get(unit, headers={"User-Agent": PHONE})
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(UnitScan)) == 3
-
-
-def test_a_unit_scanned_too_often_warns_and_reaches_the_dashboard(app, client, lot):
-    app.config["SCAN_ALERT_COUNT"] = 3
-    unit = f"{lot['url']}/21/{lot['serials'][1]}"
-    for n in range(4):
-        page = client.get(unit, headers={"User-Agent": PHONE}, environ_base={"REMOTE_ADDR": f"10.0.1.{n}"})
-    assert "có thể đã bị sao chép" in page.get_data(as_text=True)
-    assert "có thể đã bị sao chép" not in client.get(f"{lot['url']}/21/{lot['serials'][2]}").get_data(as_text=True)
-    login(client, "0988888888")
-    dashboard = client.get("/").get_data(as_text=True)
-    assert lot["serials"][1] in dashboard and lot["serials"][2] not in dashboard
-
-
-def test_provinces_far_apart_warn_only_with_the_buyers_consent(app, client, lot):
-    unit = f"{lot['url']}/21/{lot['serials'][3]}"
-    for address, province in (("10.0.2.1", "ha-noi"), ("10.0.2.2", "ho-chi-minh")):
-        client.get(unit, environ_base={"REMOTE_ADDR": address})
-        told = client.post(f"{unit}/place", data={"province": province}, environ_base={"REMOTE_ADDR": address})
-        assert told.status_code == 303
-    page = client.get(unit, environ_base={"REMOTE_ADDR": "10.0.2.1"}).get_data(as_text=True)
-    assert "có thể đã bị sao chép" in page and re.search(r"cách nhau 1[.\d]* km", page)
-    # Without a scan first, a "place" is not taken; and a province not on the list is refused.
-    client.post(f"{unit}/place", data={"province": "ha-noi"}, environ_base={"REMOTE_ADDR": "10.0.9.9"})
-    client.post(f"{unit}/place", data={"province": "atlantis"}, environ_base={"REMOTE_ADDR": "10.0.2.1"})
-    with app.app_context():
-        assert sorted(db.session.scalars(sa.select(UnitScan.province))) == ["ha-noi", "ho-chi-minh"]
-
-
 def test_static_export_writes_every_page_at_its_path(app, runner, lot, tmp_path):
     out = tmp_path / "site"
     result = runner.invoke(args=["export", "site", "-o", str(out)])
@@ -328,22 +204,6 @@ def test_static_export_writes_every_page_at_its_path(app, runner, lot, tmp_path)
     assert runner.invoke(args=["export", "site", "-o", str(out), "--org", "nobody"]).exit_code != 0
 
 
-def test_place_form_keeps_csrf(app, lot):
-    app.config["WTF_CSRF_ENABLED"] = True
-    client = app.test_client()
-    unit = f"{lot['url']}/21/{lot['serials'][0]}"
-    page = client.get(unit).get_data(as_text=True)
-    assert 'name="csrf_token"' in page
-    assert client.post(f"{unit}/place", data={"province": "ha-noi"}).status_code == 400
-
-
-def test_dates_of_the_scan_are_local(app, client, lot):
-    unit = f"{lot['url']}/21/{lot['serials'][4]}"
-    page = client.get(unit).get_data(as_text=True)
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
-    assert f"{today:%d/%m/%Y}" in page
-
-
 def test_the_cache_keeps_no_visitor_message_and_no_spoofed_host(app, client, lot):
     unit = f"{lot['url']}/21/{lot['serials'][0]}"
     client.post(f"{unit}/place", data={"province": "atlantis"})  # a flash waits in this visitor's session
@@ -353,20 +213,6 @@ def test_the_cache_keeps_no_visitor_message_and_no_spoofed_host(app, client, lot
     app.test_client().get(lot["url"], headers={"Host": "evil.example"})
     page = app.test_client().get(lot["url"]).get_data(as_text=True)
     assert "evil.example" not in page and "http://127.0.0.1:5000" + lot["url"] in page
-
-
-def test_a_changing_browser_name_or_a_crowd_cannot_pump_a_serial(app, client, lot):
-    unit = f"{lot['url']}/21/{lot['serials'][1]}"
-    for n in range(5):  # one address posing as five phones
-        client.get(unit, headers={"User-Agent": f"Phone/{n}"})
-    client.head(unit)
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(UnitScan)) == 1
-    app.config["SCAN_UNIT_PER_HOUR"] = 3
-    for n in range(6):  # a crowd of addresses
-        client.get(unit, environ_base={"REMOTE_ADDR": f"10.9.0.{n}"})
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(UnitScan)) == 3
 
 
 def test_the_organisation_path_needs_the_lots_own_product(app, client):

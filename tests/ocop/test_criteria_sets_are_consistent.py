@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-OCOP_DIR = Path(__file__).resolve().parents[1] / "traceability" / "rules" / "ocop"
+OCOP_DIR = Path(__file__).resolve().parents[2] / "traceability" / "rules" / "ocop"
 FILES = sorted(OCOP_DIR.glob("*.json"))
 PART_MAX = {"A": 40, "B": 25, "C": 35}
 PREFILL_KEYS = {
