@@ -18,7 +18,7 @@ from traceability.errors import DomainError
 from traceability.extensions import db
 from traceability.web import attempt
 
-PACKAGE = Path(__file__).resolve().parents[1] / "traceability"
+PACKAGE = Path(__file__).resolve().parents[2] / "traceability"
 
 
 def _names(app) -> list[str]:
