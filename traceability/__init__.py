@@ -15,6 +15,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from traceability import config as app_config
 from traceability import i18n, web
 from traceability.extensions import babel, csrf, db, login_manager, migrate
+from traceability.jobs.runner import EmbeddedWorker, register_handlers
+from traceability.labels.jobs import print_run
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +34,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     register_extensions(app)
     register_blueprints(app)
+    register_handlers(app, {"print_run": print_run})  # long jobs, by kind
     register_request_hooks(app)
     register_commands(app)
     if app.config["PROXY_FIX_X_FOR"]:
@@ -124,8 +127,6 @@ def register_request_hooks(app: Flask) -> None:
             and not app.testing
             and "job_worker" not in app.extensions
         ):
-            from traceability.jobs.runner import EmbeddedWorker
-
             app.extensions["job_worker"] = EmbeddedWorker(app).start()
 
     register_error_handlers(app)

@@ -115,12 +115,13 @@ def test_a_failed_run_can_be_retried(app, client, sale_lot):
     app.config["REDIS_URL"] = None
     job_url = start_run(client, sale_lot)
     job_id = int(job_url.rsplit("/", 1)[1])
-    original = runner.HANDLERS["print_run"]
-    runner.HANDLERS["print_run"] = lambda job, report: (_ for _ in ()).throw(RuntimeError("printer on fire"))
+    handlers = app.extensions["job_handlers"]
+    original = handlers["print_run"]
+    handlers["print_run"] = lambda job, report: (_ for _ in ()).throw(RuntimeError("printer on fire"))
     with app.app_context():
         assert runner.claim(job_id) == job_id
         runner.execute(job_id)
-    runner.HANDLERS["print_run"] = original
+    handlers["print_run"] = original
     assert "printer on fire" in client.get(job_url).get_data(as_text=True)
     client.post(f"{job_url}/retry")
     worker = EmbeddedWorker(app, interval=0.2).start()

@@ -1,4 +1,8 @@
-"""Running jobs: claim, report progress, store the result. Back-end agnostic."""
+"""Running jobs: claim, report progress, store the result. Back-end agnostic.
+
+Each feature writes its handlers (``labels/jobs.py``); the app factory registers them in
+``app.extensions["job_handlers"]``, so this module knows no feature.
+"""
 
 from __future__ import annotations
 
@@ -16,15 +20,11 @@ from traceability.jobs.models import Job, JobStatus
 from traceability.transactions import after_commit, unit_of_work
 
 log = logging.getLogger(__name__)
-HANDLERS: dict[str, Callable] = {}  # kind → function(job, report) -> (bytes, filename)
+Handler = Callable  # function(job, report) -> (bytes, filename)
 
 
-def handler(kind: str):
-    def register(function):
-        HANDLERS[kind] = function
-        return function
-
-    return register
+def register_handlers(app, handlers: dict[str, Handler]) -> None:
+    app.extensions.setdefault("job_handlers", {}).update(handlers)
 
 
 def enqueue(org_id: int, user_id: int, kind: str, params: dict) -> Job:
@@ -39,7 +39,8 @@ def dispatch(job_id: int) -> None:
     """After commit: hand the job to RQ when configured; the embedded worker polls the table itself."""
     url = current_app.config.get("REDIS_URL")
     if url:
-        rq_queue(url).enqueue(run_job, job_id, job_timeout=3600)
+        # Named, not imported: the worker's entry point builds an app, a layer above this one.
+        rq_queue(url).enqueue("traceability.worker.run_job", job_id, job_timeout=3600)
 
 
 def rq_queue(url: str):
@@ -78,7 +79,7 @@ def execute(job_id: int) -> None:
             db.session.execute(sa.update(Job).where(Job.id == job_id).values(done=done, total=total))
 
     try:
-        data, name = HANDLERS[job.kind](job, report)
+        data, name = current_app.extensions["job_handlers"][job.kind](job, report)
     except Exception as error:  # a failed job must be visible and retryable, whatever went wrong
         db.session.rollback()
         log.exception("job %s failed", job_id)
@@ -95,22 +96,6 @@ def execute(job_id: int) -> None:
             .where(Job.id == job_id)
             .values(status=JobStatus.DONE, result=data, result_name=name, finished_at=utcnow(), done=Job.total)
         )
-
-
-def run_job(job_id: int) -> None:
-    """The RQ entry point: a worker process builds the app, claims the job and runs it."""
-    from traceability import create_app
-
-    app = create_app()
-    with app.app_context():
-        import traceability.labels.jobs  # noqa: F401  (registers the print-run handler)
-
-        try:
-            if claim(job_id):
-                execute(job_id)
-        finally:
-            db.session.remove()
-            db.engine.dispose()  # this app lives for one job: close its connections now, not at GC
 
 
 def retry(job: Job) -> None:
@@ -137,8 +122,6 @@ class EmbeddedWorker:
         self.thread.join(timeout=30)
 
     def _loop(self) -> None:
-        import traceability.labels.jobs  # noqa: F401  (registers the print-run handler)
-
         while not self.stopping.is_set():
             busy = False
             with self.app.app_context():

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from traceability.accounts.models import Organisation
 from traceability.extensions import db
-from traceability.jobs.runner import handler
 from traceability.labels.sheets import render_sheet_in_chunks
 from traceability.lots.models import Lot
 
 
-@handler("print_run")
 def print_run(job, report) -> tuple[bytes, str]:
     lot = db.session.get(Lot, job.params["lot_id"])
     if lot is None or lot.organisation_id != job.organisation_id:

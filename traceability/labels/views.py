@@ -11,7 +11,6 @@ from traceability.exports.identifiers import lot_uri
 from traceability.extensions import db
 from traceability.jobs.models import Job, JobStatus
 from traceability.jobs.runner import retry
-from traceability.labels import jobs as _print_jobs  # noqa: F401  (registers the print-run handler with the app)
 from traceability.labels import services
 from traceability.labels.qr import qr_png
 from traceability.lots.models import Lot
