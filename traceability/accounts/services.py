@@ -207,3 +207,10 @@ def update_organisation(
     org.gln = gln
     db.session.flush()
     return org
+
+
+def household_of(user: User, org: Organisation) -> int | None:
+    """The member household the user belongs to in this organisation (a team leader or manager has none)."""
+    return db.session.scalar(
+        sa.select(Membership.household_id).where(Membership.user_id == user.id, Membership.organisation_id == org.id)
+    )

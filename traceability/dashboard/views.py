@@ -7,7 +7,6 @@ from traceability.accounts.models import Role
 from traceability.clock import local_today
 from traceability.dashboard import services
 from traceability.farm.services import seasons
-from traceability.farm.views.seasons import growing_plantings
 from traceability.ocop.overview import producer_reminders
 from traceability.quality.services import quality_alerts
 from traceability.scans.services import suspicious_serials
@@ -35,7 +34,7 @@ def home():
     if g.role in (Role.INSPECTOR, Role.MANAGER, Role.ADMIN):
         context["vietgap"] = services.plot_area_by_vietgap(g.org.id)
     if g.role in (Role.MEMBER, Role.MANAGER, Role.ADMIN):
-        plantings = growing_plantings()
+        plantings = seasons.growing_plantings(g.org, current_user)
         context["plantings"] = plantings
         context["blocks"] = seasons.harvest_blocks([p.id for p in plantings])
         context["today"] = local_today()

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from traceability.accounts.models import Membership, Organisation, User
+from traceability.accounts.models import Organisation, User
+from traceability.accounts.services import household_of
 from traceability.clock import local_today
 from traceability.database import utcnow
 from traceability.errors import DomainError
@@ -53,7 +54,7 @@ def record_event(
             raise DomainError(_("This record has already been corrected; correct the newer version."))
         if not reason:
             raise DomainError(_("Say why the record is corrected."), "reason")
-    if for_household is not None and _own_household_id(org, recorded_by) == for_household.id:
+    if for_household is not None and household_of(recorded_by, org) == for_household.id:
         for_household = None  # entered by a member of the household itself: not an assisted entry
     late_after = current_app.config["LATE_ENTRY_DAYS"]
     recorded_on = recorded_at.date() if recorded_at else local_today()
@@ -77,12 +78,6 @@ def record_event(
     db.session.add(event)
     db.session.flush()
     return event
-
-
-def _own_household_id(org: Organisation, user: User) -> int | None:
-    return db.session.scalar(
-        sa.select(Membership.household_id).where(Membership.user_id == user.id, Membership.organisation_id == org.id)
-    )
 
 
 _history_time: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("history_time", default=None)

@@ -12,8 +12,10 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from traceability.accounts.models import Organisation, User
+from traceability.accounts.services import household_of
 from traceability.errors import DomainError
 from traceability.events.models import Event, EventKind
 from traceability.events.services import check_not_future, record_event
@@ -30,6 +32,7 @@ from traceability.farm.models import (
 from traceability.i18n import format_number
 from traceability.registry import get_active_in_org
 from traceability.rules import banned_ingredient, fold, load
+from traceability.tenancy import scoped
 
 
 def start_planting(
@@ -361,3 +364,12 @@ def save_permitted_input(
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def growing_plantings(org: Organisation, user: User) -> list[Planting]:
+    """Growing seasons the user records for: their own household's, or all for those without one."""
+    query = scoped(Planting, org).where(Planting.status == PlantingStatus.GROWING).join(Planting.plot)
+    household_id = household_of(user, org)
+    if household_id:
+        query = query.where(Planting.household_id == household_id)
+    return db.session.scalars(query.options(joinedload(Planting.plot)).order_by(Plot.code)).all()

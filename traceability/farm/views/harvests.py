@@ -10,8 +10,9 @@ from flask_login import current_user, login_required
 
 from traceability.clock import local_today
 from traceability.farm.forms import HarvestForm
+from traceability.farm.services import seasons
 from traceability.farm.views import bp
-from traceability.farm.views.seasons import FIELD_WORKERS, growing_plantings, planting_label
+from traceability.farm.views.seasons import FIELD_WORKERS, planting_label
 from traceability.forms import choices
 from traceability.lots import services
 from traceability.photos.services import attach_photo, read_upload
@@ -24,7 +25,7 @@ from traceability.web import form_values, submit
 @org_required(edit=FIELD_WORKERS)
 def harvest_new():
     form = HarvestForm()
-    plantings = growing_plantings()
+    plantings = seasons.growing_plantings(g.org, current_user)
     form.planting_id.choices = choices([("", _l("Choose…"))] + [(p.id, planting_label(p)) for p in plantings])
     if not form.is_submitted():
         form.harvested_on.data = local_today()

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from traceability.accounts.forms import EmptyForm
-from traceability.accounts.models import Membership
+from traceability.accounts.services import household_of
 from traceability.clock import local_today
 from traceability.errors import DomainError
 from traceability.events.models import Event
@@ -20,7 +20,6 @@ from traceability.farm.models import (
     InputApplication,
     PermittedInput,
     Planting,
-    PlantingStatus,
     Plot,
 )
 from traceability.farm.services import seasons
@@ -42,23 +41,6 @@ from traceability.web import form_values, submit
 FIELD_WORKERS = PLOT_EDITORS  # members, managers, admins record field work
 
 
-def own_household_id() -> int | None:
-    return db.session.scalar(
-        sa.select(Membership.household_id).where(
-            Membership.user_id == current_user.id, Membership.organisation_id == g.org.id
-        )
-    )
-
-
-def growing_plantings() -> list[Planting]:
-    """Growing seasons the user records for: their own household's, or all for those without one."""
-    query = scoped(Planting).where(Planting.status == PlantingStatus.GROWING).join(Planting.plot)
-    household_id = own_household_id()
-    if household_id:
-        query = query.where(Planting.household_id == household_id)
-    return db.session.scalars(query.options(joinedload(Planting.plot)).order_by(Plot.code)).all()
-
-
 def planting_label(planting: Planting) -> str:
     # Short enough for a 360-px select: the plot as members name it, and when the season began.
     return f"{planting.plot.name} · {planting.sown_on:%d/%m/%Y}"
@@ -69,7 +51,7 @@ def planting_label(planting: Planting) -> str:
 @org_required()
 def plantings():
     """Each growing season with the date its plot may be harvested (one query for all PHIs)."""
-    rows = growing_plantings()
+    rows = seasons.growing_plantings(g.org, current_user)
     blocks = seasons.harvest_blocks([p.id for p in rows])
     return render_template(
         "farm/plantings.html", plantings=rows, blocks=blocks, today=local_today(), can_record=g.role in FIELD_WORKERS
@@ -82,7 +64,7 @@ def plantings():
 def planting_new():
     form = PlantingForm()
     plots_query = scoped(Plot).where(Plot.archived_at.is_(None)).order_by(Plot.code)
-    household_id = own_household_id()
+    household_id = household_of(current_user, g.org)
     plots = db.session.scalars(plots_query).all()
     form.plot_id.choices = choices([("", _l("Choose…"))] + [(p.id, f"{p.code} · {p.name}") for p in plots])
     if not form.is_submitted():
@@ -153,7 +135,7 @@ def planting_end(record_id: int):
 
 
 def _setup_input_form(form: InputForm, planting_id: int | None) -> None:
-    plantings_ = growing_plantings()
+    plantings_ = seasons.growing_plantings(g.org, current_user)
     if planting_id and planting_id not in {p.id for p in plantings_}:
         chosen = get_scoped_or_404(Planting, planting_id)
         plantings_ = [chosen, *plantings_]
