@@ -1,8 +1,14 @@
-"""PDFs with WeasyPrint: a template rendered from plain values, fetching nothing from outside."""
+"""PDFs with WeasyPrint: a template rendered from plain values, fetching nothing from outside.
+
+Every PDF here is a Vietnamese paper (diary, recall report, OCOP dossier, labels): what the template
+words at render time (notes, labels of codes, numbers) is in Vietnamese, whatever the reader's
+language on the pages.
+"""
 
 from __future__ import annotations
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
@@ -20,7 +26,11 @@ class LocalFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
+PDF_LANGUAGE = "vi"
+
+
 def render_pdf(template: str, **context) -> bytes:
-    html = render_template(template, **context)
+    with force_locale(PDF_LANGUAGE):
+        html = render_template(template, **context)
     static = current_app.static_folder
     return HTML(string=html, base_url=static + "/", url_fetcher=LocalFetcher(static)).write_pdf()
