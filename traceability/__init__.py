@@ -100,7 +100,7 @@ def register_request_hooks(app: Flask) -> None:
     )
     from traceability.lots.models import DISPOSAL_LABELS, LOT_STATUS_LABELS, PARTY_KIND_LABELS
     from traceability.ocop.models import APPLICATION_TYPE_LABELS, DOSSIER_STATUS_LABELS, STEP_LABELS
-    from traceability.products.models import PRODUCT_KIND_LABELS, UNIT_LABELS
+    from traceability.products.models import PRODUCT_KIND_LABELS
     from traceability.provenance.labels import JOURNEY_LABELS
     from traceability.quality.models import (
         CERTIFICATE_KIND_LABELS,
@@ -108,6 +108,7 @@ def register_request_hooks(app: Flask) -> None:
         RESULT_LABELS,
     )
     from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, can, load_current_organisation
+    from traceability.units import unit_label
 
     @app.before_request
     def refuse_control_characters_in_paths():
@@ -140,7 +141,6 @@ def register_request_hooks(app: Flask) -> None:
         org_kind_labels=ORGANISATION_KIND_LABELS,
         vietgap_labels=VIETGAP_STATUS_LABELS,
         product_kind_labels=PRODUCT_KIND_LABELS,
-        unit_labels=UNIT_LABELS,
         input_kind_labels=INPUT_KIND_LABELS,
         planting_status_labels=PLANTING_STATUS_LABELS,
         lot_status_labels=LOT_STATUS_LABELS,
@@ -154,6 +154,8 @@ def register_request_hooks(app: Flask) -> None:
         application_type_labels=APPLICATION_TYPE_LABELS,
         step_labels=STEP_LABELS,
     )
+
+    app.jinja_env.filters["unit"] = unit_label  # {{ lot.unit|unit }}: "cái" on a Vietnamese page
 
     from markupsafe import Markup
 

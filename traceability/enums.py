@@ -7,11 +7,12 @@ import enum
 import sqlalchemy as sa
 
 
-def enum_type(cls: type[enum.Enum]) -> sa.Enum:
+def enum_type(cls: type[enum.Enum], length: int = 32) -> sa.Enum:
+    """``length`` is the VARCHAR's: a column that was a plain string keeps its width, so no migration."""
     return sa.Enum(
         cls,
         native_enum=False,
-        length=32,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from traceability.units import NET_CONTENT_UNITS, Unit
+
 bp = Blueprint("openapi", __name__)
 
 
@@ -23,6 +25,7 @@ S, N, I, D = (  # noqa: E741
         "format": "date",
     },
 )
+UNIT = {"enum": [u.value for u in Unit]}
 ERRORS = {str(code): {"$ref": "#/components/responses/Error"} for code in (400, 401, 403, 404, 422)}
 IDEMPOTENCY = {
     "name": "Idempotency-Key",
@@ -94,7 +97,7 @@ PATHS = {
                 "inputs": {"type": "array", "items": {"type": "object", "properties": {"lot_code": S, "quantity": N}}},
                 "outputs": {
                     "type": "array",
-                    "items": {"type": "object", "properties": {"product_code": S, "quantity": N, "unit": S}},
+                    "items": {"type": "object", "properties": {"product_code": S, "quantity": N, "unit": UNIT}},
                 },
             },
         ),
@@ -108,7 +111,7 @@ PATHS = {
                 "product_code": S,
                 "units": I,
                 "net_content": N,
-                "net_unit": {"enum": ["g", "kg", "ml", "l"]},
+                "net_unit": {"enum": [u.value for u in NET_CONTENT_UNITS]},
                 "packed_on": D,
                 "serials": {"type": "boolean"},
             },

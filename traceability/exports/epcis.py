@@ -32,6 +32,7 @@ from traceability.extensions import db
 from traceability.farm.models import Plot
 from traceability.lots.lineage import reachable
 from traceability.lots.models import Lot, LotLink, Party, Recall, Sale, UnitSerial
+from traceability.units import Unit
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 EPCIS_KINDS = (
@@ -45,8 +46,6 @@ EPCIS_KINDS = (
 # Vietnam has kept UTC+7 without daylight saving since 1975: a fixed offset is exact.
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
 OFFSET = "+07:00"
-# UN/CEFACT Recommendation 20 codes; pieces are a count of items, which EPCIS writes with no uom.
-UOM = {"kg": "KGM", "g": "GRM", "l": "LTR", "ml": "MLT"}
 
 
 def number(value) -> int | float:
@@ -117,8 +116,9 @@ def _quantity(facts: Facts, lot: Lot, quantity=None, unit: str | None = None) ->
     element = {"epcClass": ids.lot_uri(facts.org, lot)}
     if quantity is not None:
         element["quantity"] = number(quantity)
-        if UOM.get(unit or lot.unit):
-            element["uom"] = UOM[unit or lot.unit]
+        uom = Unit(unit or lot.unit).uncefact  # pieces are a count of items: EPCIS writes no uom
+        if uom:
+            element["uom"] = uom
     return element
 
 

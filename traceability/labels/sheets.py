@@ -28,6 +28,7 @@ from traceability.lots.models import Lot, UnitSerial
 from traceability.pdf import render_pdf
 from traceability.provenance.services import valid_ocop
 from traceability.rules import load
+from traceability.units import Unit
 
 SIZES = {"50x30": (50, 30), "70x37": (70, 37), "100x70": (100, 70)}  # mm, width × height
 A4 = (210, 297)
@@ -46,7 +47,7 @@ def label_facts(lot: Lot, org: Organisation) -> dict:
     net = (
         f"{lot.net_content.normalize():f} {lot.net_unit}"
         if lot.net_content
-        else (f"{lot.quantity.normalize():f} {lot.unit}" if lot.unit != "piece" else None)
+        else (f"{lot.quantity.normalize():f} {lot.unit}" if lot.unit != Unit.PIECE else None)
     )
     return {
         "name": product.name_vi if product else None,

@@ -14,6 +14,7 @@ from traceability.forms import (
     text,
 )
 from traceability.lots.models import DISPOSAL_LABELS, PARTY_KIND_LABELS
+from traceability.units import NET_CONTENT_UNITS, unit_choices
 
 
 def _lot_code(label, *validators, **kwargs):
@@ -53,9 +54,7 @@ class PackingForm(Form):
         _l("Number of units"), [required_input(), NumberRange(min=1, max=100000)], render_kw={"inputmode": "numeric"}
     )
     net_content = LocalDecimalField(_l("Net content of one unit"), [required_input()])
-    net_unit = SelectField(
-        _l("Unit of the net content"), choices=choices([("g", "g"), ("ml", "ml"), ("kg", "kg"), ("l", "l")])
-    )
+    net_unit = SelectField(_l("Unit of the net content"), choices=choices(unit_choices(NET_CONTENT_UNITS)))
     packed_on = date_field(_l("Packing date"), required())
     serials = BooleanField(_l("A serial number on every unit"))
 
@@ -77,9 +76,7 @@ class ReceiveForm(Form):
     supplier_lot_code = text(_l("Supplier's lot code"), max_length=60)
     crop = text(_l("What was bought (crop)"), render_kw={"list": "crop-suggestions"})
     quantity = LocalDecimalField(_l("Quantity"), [required_input()])
-    unit = SelectField(
-        _l("Unit"), choices=choices([("kg", "kg"), ("g", "g"), ("l", "l"), ("ml", "ml"), ("piece", _l("piece"))])
-    )
+    unit = SelectField(_l("Unit"), choices=choices(unit_choices()))
     received_on = date_field(_l("Date received"), required())
 
 

@@ -12,6 +12,7 @@ from traceability.database import Archivable, Base, created_at, intpk, org_fk, s
 from traceability.enums import enum_type
 from traceability.farm.models import Planting, Plot
 from traceability.products.models import Product
+from traceability.units import Unit
 
 
 class LotKind(enum.StrEnum):
@@ -58,7 +59,7 @@ class Lot(Base):
     kind: Mapped[LotKind] = mapped_column(enum_type(LotKind))
     product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("products.id", ondelete="RESTRICT"))
     quantity: Mapped[Decimal] = mapped_column(sa.Numeric(14, 3))
-    unit: Mapped[str] = mapped_column(sa.String(10))
+    unit: Mapped[Unit] = mapped_column(enum_type(Unit, length=10))
     remaining_quantity: Mapped[Decimal] = mapped_column(sa.Numeric(14, 3))
     status: Mapped[LotStatus] = mapped_column(enum_type(LotStatus), default=LotStatus.ACTIVE)
     produced_on: Mapped[dt.date]
@@ -81,7 +82,7 @@ class Lot(Base):
 
     # Sale lots: units of a net content each (quantity counts the units).
     net_content: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 3))
-    net_unit: Mapped[str | None] = mapped_column(sa.String(10))
+    net_unit: Mapped[Unit | None] = mapped_column(enum_type(Unit, length=10))
 
     # Bought-in lots: who sold it to us and under what code.
     supplier_id: Mapped[int | None] = mapped_column(sa.ForeignKey("parties.id", ondelete="RESTRICT"))

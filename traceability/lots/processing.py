@@ -21,6 +21,7 @@ from traceability.lots.quantities import check_positive, convert, to_base
 from traceability.lots.services import lot_in_org, new_lot_code, take_from
 from traceability.products.models import Product
 from traceability.rules import fold, load
+from traceability.units import NET_CONTENT_UNITS, Unit, parse_unit
 
 SERIAL_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 SERIAL_LENGTH = 12  # 60 random bits: unguessable, and short enough for a label
@@ -132,7 +133,9 @@ def record_processing(
     made = []
     for item in outputs:
         product = product_in_org(org.id, item.product_code, "outputs")
-        unit = item.unit or product.unit.value
+        unit = parse_unit(item.unit) if item.unit else product.unit
+        if unit is None:
+            raise DomainError(_("Choose a unit from the list."), "outputs")
         made.append((product, check_positive(item.quantity, "outputs"), unit))
 
     ratio, expected = _mass_balance(org.id, taken.values(), made)
@@ -237,7 +240,7 @@ def pack(
     product_code: str,
     units: int,
     net_content: Decimal,
-    net_unit: str,
+    net_unit: Unit | str,
     packed_on: dt.date,
     serials: bool = False,
 ) -> Lot:
@@ -249,7 +252,8 @@ def pack(
     if units is None or not 1 <= units <= 100_000:
         raise DomainError(_("Between 1 and 100,000 units."), "units")
     check_positive(net_content, "net_content")
-    if net_unit not in ("g", "ml", "kg", "l"):
+    net_unit = parse_unit(net_unit, NET_CONTENT_UNITS)
+    if net_unit is None:
         raise DomainError(_("Net content is in g, kg, ml or l."), "net_unit")
     used = convert(net_content * units, net_unit, source.unit, "net_unit")
     take_from(source, used, "units")
@@ -276,7 +280,7 @@ def pack(
         kind=LotKind.SALE,
         product=product,
         quantity=Decimal(units),
-        unit="piece",
+        unit=Unit.PIECE,
         remaining_quantity=Decimal(units),
         produced_on=packed_on,
         expires_on=_expiry(product, packed_on),

@@ -7,27 +7,20 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from traceability.errors import DomainError
-
-BASE = {
-    "kg": ("kg", Decimal(1)),
-    "g": ("kg", Decimal("0.001")),
-    "l": ("l", Decimal(1)),
-    "ml": ("l", Decimal("0.001")),
-    "piece": ("piece", Decimal(1)),
-}
+from traceability.units import Unit
 
 
-def to_base(quantity: Decimal, unit: str) -> tuple[Decimal, str]:
-    base, factor = BASE[unit]
+def to_base(quantity: Decimal, unit: Unit | str) -> tuple[Decimal, Unit]:
+    base, factor = Unit(unit).base
     return quantity * factor, base
 
 
-def convert(quantity: Decimal, unit: str, into: str, field: str = "quantity") -> Decimal:
+def convert(quantity: Decimal, unit: Unit | str, into: Unit | str, field: str = "quantity") -> Decimal:
     """``quantity`` of ``unit`` expressed in ``into``; refused when the two do not measure the same thing."""
     value, base = to_base(quantity, unit)
-    target_base, factor = BASE[into]
+    target_base, factor = Unit(into).base
     if base != target_base:
-        raise DomainError(_("%(a)s cannot be measured in %(b)s.", a=unit, b=into), field)
+        raise DomainError(_("%(a)s cannot be measured in %(b)s.", a=Unit(unit).label, b=Unit(into).label), field)
     return value / factor
 
 

@@ -23,6 +23,7 @@ from traceability.quality.models import CertificateKind
 from traceability.quality.services import certificates_covering
 from traceability.registry import get_active_in_org
 from traceability.rules import fold, load
+from traceability.units import Unit
 
 LOT_CODE = re.compile(r"^[A-Z0-9-]{1,20}$")  # safe as a GS1 batch/lot (AI 10) and in a URL path
 
@@ -145,7 +146,7 @@ def record_harvest(
         payload={
             "lot_code": code,
             "quantity": quantity_kg,
-            "unit": "kg",
+            "unit": Unit.KG,
             "harvester": harvester,
             "grade": grade,
             "yield_flagged": flagged,
@@ -158,7 +159,7 @@ def record_harvest(
         code=code,
         kind=LotKind.HARVEST,
         quantity=quantity_kg,
-        unit="kg",
+        unit=Unit.KG,
         crop=planting.crop,
         remaining_quantity=quantity_kg,
         produced_on=harvested_on,

@@ -16,8 +16,9 @@ from traceability.events.services import record_event
 from traceability.extensions import db
 from traceability.lots.models import Lot, LotKind, Party, PartyKind, Sale
 from traceability.lots.processing import product_in_org
-from traceability.lots.quantities import BASE, check_positive
+from traceability.lots.quantities import check_positive
 from traceability.lots.services import lot_in_org, new_lot_code, take_from
+from traceability.units import Unit, parse_unit
 
 
 def party(org: Organisation, name: str | None, kind: PartyKind | str, field: str, **contact) -> Party:
@@ -55,7 +56,7 @@ def record_sale(
 ) -> Sale:
     lot = lot_in_org(org.id, lot_code)
     quantity = check_positive(quantity)
-    if lot.unit == "piece" and quantity != quantity.to_integral_value():
+    if lot.unit == Unit.PIECE and quantity != quantity.to_integral_value():
         raise DomainError(_("Sell whole units."), "quantity")
     buyer = party(org, buyer_name, buyer_kind, "buyer_name", phone=buyer_phone)
     take_from(lot, quantity)
@@ -94,14 +95,15 @@ def receive_lot(
     supplier_name: str,
     supplier_lot_code: str | None,
     quantity: Decimal,
-    unit: str,
+    unit: Unit | str,
     received_on: dt.date,
     crop: str | None = None,
     product_code: str | None = None,
     supplier_kind: PartyKind | str = PartyKind.FARMER,
 ) -> Lot:
     """A lot bought in: kept with the supplier and their own code, so the step back is recorded too."""
-    if unit not in BASE:
+    unit = parse_unit(unit)
+    if unit is None:
         raise DomainError(_("Choose a unit from the list."), "unit")
     if not crop and not product_code:
         raise DomainError(_("Say what was bought: a crop or one of your products."), "crop")

@@ -91,7 +91,7 @@ def local_raw_material_share(org: Organisation, product: Product, spec: dict) ->
         return any(f" {place} " in text for place in places if place)
 
     units = {lot.unit for lot, _q in raw}
-    unit = f" {units.pop()}" if len(units) == 1 else ""  # coconuts come in pieces, melons in kg
+    unit = f" {units.pop().label}" if len(units) == 1 else ""  # coconuts come in pieces, melons in kg
     total = sum(q for _lot, q in raw)
     own = sum(q for lot, q in raw if lot.planting_id)
     local_quantity = sum(q for lot, q in raw if local(lot))

@@ -3,7 +3,8 @@ from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
 from traceability.forms import Form, choices, required, strip_lines, text
-from traceability.products.models import PRODUCT_KIND_LABELS, UNIT_LABELS
+from traceability.products.models import PRODUCT_KIND_LABELS
+from traceability.units import unit_choices
 
 
 def _long_text(label):
@@ -15,7 +16,7 @@ class ProductForm(Form):
     name_vi = text(_l("Name in Vietnamese"), required(), max_length=255)
     name_en = text(_l("Name in English"), max_length=255)
     kind = SelectField(_l("Kind"), choices=choices(PRODUCT_KIND_LABELS.items()))
-    unit = SelectField(_l("Unit"), choices=choices(UNIT_LABELS.items()))
+    unit = SelectField(_l("Unit"), choices=choices(unit_choices()))
     gtin = text(
         _l("GTIN (barcode number, optional)"),
         max_length=20,

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from traceability.database import Archivable, Base, created_at, intpk, org_fk, str40, str255
 from traceability.enums import enum_type
+from traceability.units import Unit
 
 
 class ProductKind(enum.StrEnum):
@@ -16,23 +17,6 @@ class ProductKind(enum.StrEnum):
 
 
 PRODUCT_KIND_LABELS = {ProductKind.FRESH: _l("Fresh produce"), ProductKind.PROCESSED: _l("Processed product")}
-
-
-class Unit(enum.StrEnum):
-    KG = "kg"
-    G = "g"
-    L = "l"
-    ML = "ml"
-    PIECE = "piece"
-
-
-UNIT_LABELS = {
-    Unit.KG: _l("kg"),
-    Unit.G: _l("g"),
-    Unit.L: _l("litre"),
-    Unit.ML: _l("ml"),
-    Unit.PIECE: _l("piece"),
-}
 
 
 class Product(Archivable, Base):

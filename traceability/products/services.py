@@ -10,8 +10,9 @@ from traceability.accounts.models import Organisation
 from traceability.errors import DomainError
 from traceability.extensions import db
 from traceability.gs1 import normalise_gtin
-from traceability.products.models import Product, ProductKind, Unit
+from traceability.products.models import Product, ProductKind
 from traceability.registry import check_code
+from traceability.units import Unit
 
 # The story is formatted text from the producer, shown on public pages: only harmless markup survives.
 STORY_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "h3", "h4", "blockquote"}

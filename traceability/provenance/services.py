@@ -92,7 +92,7 @@ def provenance(lot: Lot) -> Provenance:
         late = bool(event and event.late)
         if x.kind is LotKind.HARVEST and x.planting_id:
             result.steps.append(
-                Step(x.produced_on, "harvest", x.code, f"{x.quantity.normalize():f}\u00a0{x.unit}", late)
+                Step(x.produced_on, "harvest", x.code, f"{x.quantity.normalize():f}\u00a0{x.unit.label}", late)
             )
         elif x.supplier_id:
             result.steps.append(Step(x.produced_on, "receiving", x.code, x.crop or "", late))
@@ -109,7 +109,7 @@ def provenance(lot: Lot) -> Provenance:
                     x.produced_on,
                     "packing",
                     x.label,
-                    f"{x.quantity.normalize():f}\u00a0×\u00a0{x.net_content.normalize():f}\u00a0{x.net_unit}",
+                    f"{x.quantity.normalize():f}\u00a0×\u00a0{x.net_content.normalize():f}\u00a0{x.net_unit.label}",
                     late,
                 )
             )
