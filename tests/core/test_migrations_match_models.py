@@ -1,5 +1,7 @@
 """Upgrading an empty database with the committed migrations gives exactly the models' schema."""
 
+from decimal import Decimal
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -83,3 +85,76 @@ def test_down_and_up_again_keeps_certificate_links(empty_database_url):
         assert counts() == before
         db.engine.dispose()
     assert before["certificate_households"] and before["certificate_products"] and before["lot_certificates"]
+
+
+def test_notes_stored_as_sentences_become_facts_and_back(empty_database_url):
+    """0008 reads the plausible most back from a stored yield note in either language, recomputes the
+    rest from the records, and drops the sentences; its downgrade writes them again, in Vietnamese."""
+    from flask_babel import force_locale
+    from flask_migrate import downgrade
+
+    from traceability import demo
+    from traceability.lots.models import Lot
+
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory)
+        demo.load()  # B3's season is more than its 1,000 m² can give; B2 was sprayed with chlorpyrifos
+        db.session.commit()
+        db.session.remove()
+        downgrade(directory=directory, revision="0007")
+        with db.engine.begin() as conn:
+            flagged, planting = conn.execute(sa.text("SELECT id, planting_id FROM lots WHERE yield_flagged")).one()
+            assert conn.execute(sa.text("SELECT yield_note FROM lots WHERE id = :id"), {"id": flagged}).scalar() == (
+                "Sản lượng thu hoạch của mùa vụ này (6.664 kg) vượt mức hợp lý 6.000 kg cho 1.000 m² Khổ qua (mướp đắng)."
+            )
+            banned = conn.execute(sa.text("SELECT non_conformity_note FROM plantings WHERE non_conformant")).scalar()
+            assert banned.startswith("Đã dùng hoạt chất bị cấm chlorpyrifos ethyl ngày ")
+            earlier = conn.execute(
+                sa.text("SELECT id FROM lots WHERE planting_id = :p AND id < :id ORDER BY id"),
+                {"p": planting, "id": flagged},
+            ).scalars()
+            second, third = list(earlier)[-2:]
+            # Rows as they were before 0008: written by a manager reading English, by one reading
+            # Vietnamese, and one no catalogue wrote.
+            notes = {
+                flagged: "This season's harvests (6,664 kg) exceed the plausible 6,250.5 kg for 1,000 m² of Khổ qua.",
+                third: "Sản lượng thu hoạch của mùa vụ này (5.000 kg) vượt mức hợp lý 4.999,5 kg cho 1.000 m² Khổ qua.",
+                second: "Quá nhiều.",
+            }
+            for lot_id, note in notes.items():
+                conn.execute(
+                    sa.text("UPDATE lots SET yield_flagged = :yes, yield_note = :note WHERE id = :id"),
+                    {"yes": True, "note": note, "id": lot_id},
+                )
+            season = {
+                lot_id: conn.execute(
+                    sa.text("SELECT sum(quantity) FROM lots WHERE planting_id = :p AND id <= :id"),
+                    {"p": planting, "id": lot_id},
+                ).scalar()
+                for lot_id in notes
+            }
+        upgrade(directory=directory)
+        facts = {
+            row.id: row[1:]
+            for row in db.session.execute(
+                sa.select(Lot.id, Lot.yield_season_kg, Lot.yield_area_m2, Lot.yield_max_kg).where(Lot.id.in_(notes))
+            )
+        }
+        assert facts == {
+            flagged: (Decimal(str(season[flagged])), 1000, Decimal("6250.5")),
+            third: (Decimal(str(season[third])), 1000, Decimal("4999.5")),
+            second: (Decimal(str(season[second])), 1000, None),  # unreadable: the rest still recomputed
+        }
+        with app.test_request_context(), force_locale("en"):
+            lot = db.session.get(Lot, flagged)
+            assert lot.yield_text() == (
+                "This season's harvests (6,664 kg) exceed the plausible 6,250.5 kg for 1,000 m² of Khổ qua (mướp đắng)."
+            )
+            assert (
+                "are more than 1,000 m² of Khổ qua (mướp đắng) can plausibly yield"
+                in db.session.get(Lot, second).yield_text()
+            )
+        db.session.remove()
+        db.engine.dispose()

@@ -5,12 +5,14 @@ import enum
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traceability.database import Archivable, Base, created_at, intpk, org_fk, str20, str120, str255
 from traceability.enums import enum_type
 from traceability.farm.models import Planting, Plot
+from traceability.i18n import format_number
 from traceability.products.models import Product
 from traceability.units import Unit
 
@@ -72,9 +74,13 @@ class Lot(Base):
     plot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plots.id", ondelete="RESTRICT"), index=True)
     harvester: Mapped[str120 | None]
     grade: Mapped[str | None] = mapped_column(sa.String(20))
-    # Accepted but to be reviewed: more than the plot could plausibly have grown.
+    # Accepted but to be reviewed: more than the plot could plausibly have grown. What was compared
+    # is kept as numbers (the season's harvests with this one, the area, the plausible most for it),
+    # so the note is worded when read, in the reader's language.
     yield_flagged: Mapped[bool] = mapped_column(default=False)
-    yield_note: Mapped[str | None] = mapped_column(sa.Text)
+    yield_season_kg: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 3))
+    yield_area_m2: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    yield_max_kg: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 3))
     # May the lot be sold as VietGAP? Decided at harvest from certificates and the planting's record.
     vietgap_claim: Mapped[bool] = mapped_column(default=False)
     # What the lot is when it has no product yet (a harvest lot's crop, a bought-in raw material).
@@ -103,6 +109,24 @@ class Lot(Base):
     @property
     def label(self) -> str:
         return self.product.name_vi if self.product else (self.crop or self.code)
+
+    def yield_text(self) -> str:
+        """Why the harvest is to be reviewed, in the language of the page or document."""
+        facts = {
+            "total": format_number(self.yield_season_kg),
+            "area": format_number(self.yield_area_m2),
+            "crop": self.crop or "",
+        }
+        if self.yield_max_kg is None:  # flagged before it was kept, and its old note unreadable (0008)
+            return _(
+                "This season's harvests (%(total)s kg) are more than %(area)s m² of %(crop)s can plausibly yield.",
+                **facts,
+            )
+        return _(
+            "This season's harvests (%(total)s kg) exceed the plausible %(ceiling)s kg for %(area)s m² of %(crop)s.",
+            ceiling=format_number(self.yield_max_kg),
+            **facts,
+        )
 
 
 class LotLink(Base):

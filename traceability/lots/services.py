@@ -130,7 +130,8 @@ def record_harvest(
         )
     check_phi(planting, harvested_on)
 
-    flagged, note = _yield_check(planting, quantity_kg)
+    season_kg, max_kg = _season_yield(planting, quantity_kg)
+    flagged = max_kg is not None and season_kg > max_kg
     certificates = certificates_covering(org.id, planting.plot, harvested_on)
     vietgap = (not planting.non_conformant) and any(c.kind is CertificateKind.VIETGAP for c in certificates)
     code = new_lot_code(org.id, f"{harvested_on:%y%m%d}-{planting.plot.code}")
@@ -169,7 +170,10 @@ def record_harvest(
         harvester=harvester,
         grade=grade,
         yield_flagged=flagged,
-        yield_note=note,
+        # Kept only when flagged: what the note says, as numbers.
+        yield_season_kg=season_kg if flagged else None,
+        yield_area_m2=planting.area_m2 if flagged else None,
+        yield_max_kg=max_kg if flagged else None,
         vietgap_claim=vietgap,
         certificates=certificates,
     )
@@ -178,23 +182,15 @@ def record_harvest(
     return lot
 
 
-def _yield_check(planting: Planting, quantity_kg: Decimal) -> tuple[bool, str | None]:
+def _season_yield(planting: Planting, quantity_kg: Decimal) -> tuple[Decimal, Decimal | None]:
+    """The season's harvests with this one, and the most its area can plausibly give (None: no figure
+    for the crop)."""
     limit = plausible_yield_kg_per_m2(planting.crop)
     if limit is None:
-        return False, None
+        return quantity_kg, None
     harvested = db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Lot.quantity), 0)).where(
             Lot.planting_id == planting.id, Lot.kind == LotKind.HARVEST
         )
     )
-    season_total = Decimal(harvested) + quantity_kg
-    ceiling = limit * planting.area_m2
-    if season_total <= ceiling:
-        return False, None
-    return True, _(
-        "This season's harvests (%(total)s kg) exceed the plausible %(ceiling)s kg for %(area)s m² of %(crop)s.",
-        total=format_number(season_total),
-        ceiling=format_number(ceiling),
-        area=format_number(planting.area_m2),
-        crop=planting.crop,
-    )
+    return Decimal(harvested) + quantity_kg, limit * planting.area_m2

@@ -11,12 +11,14 @@ import enum
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traceability.database import Archivable, Base, created_at, intpk, org_fk, str40, str120, str255
 from traceability.enums import enum_type
 from traceability.farm.models.registry import Household, Plot
+from traceability.i18n import format_date
 
 
 class PlantingStatus(enum.StrEnum):
@@ -52,14 +54,33 @@ class Planting(Base):
     status: Mapped[PlantingStatus] = mapped_column(enum_type(PlantingStatus), default=PlantingStatus.GROWING)
     # A banned active ingredient was applied: no harvest of this season may carry a VietGAP claim.
     non_conformant: Mapped[bool] = mapped_column(default=False)
-    non_conformity_note: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[created_at]
 
     plot: Mapped[Plot] = relationship()
     household: Mapped[Household | None] = relationship()
+    # What made the season non-conformant is on the applications themselves (``banned_ingredient``):
+    # the note is worded from them when read, in the reader's language, never stored as a sentence.
+    banned_applications: Mapped[list[InputApplication]] = relationship(
+        primaryjoin="and_(InputApplication.planting_id == Planting.id, InputApplication.banned_ingredient.is_not(None))",
+        order_by="InputApplication.id",
+        viewonly=True,
+    )
 
     def __repr__(self) -> str:
         return f"<Planting {self.id} {self.crop}>"
+
+    def non_conformity_text(self) -> str:
+        """Why the season cannot be sold as VietGAP (the latest banned application recorded), in the
+        language of the page or document."""
+        if not self.banned_applications:
+            return _("Not VietGAP: banned product used")
+        application = self.banned_applications[-1]
+        return _(
+            "Banned active ingredient %(active)s applied on %(date)s (%(product)s).",
+            active=application.banned_ingredient,
+            date=format_date(application.applied_on),
+            product=application.trade_name,
+        )
 
 
 class InputKind(enum.StrEnum):

@@ -240,14 +240,8 @@ def record_input_application(
     application.event_id = event.id
     if supersedes is not None:
         supersedes.superseded = True
-    if banned:
+    if banned:  # the application keeps the ingredient: the planting's note is worded from it when read
         planting.non_conformant = True
-        planting.non_conformity_note = _(
-            "Banned active ingredient %(active)s applied on %(date)s (%(product)s).",
-            active=banned,
-            date=facts.applied_on.strftime("%d/%m/%Y"),
-            product=facts.trade_name,
-        )
     db.session.add(application)
     db.session.flush()
     return application
