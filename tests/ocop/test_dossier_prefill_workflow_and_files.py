@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from PIL import Image
 
 from tests.conftest import login, needs_tool
@@ -139,18 +140,20 @@ def test_records_prefill_the_answers_they_can(coop):
     dossier = services.start_dossier(coop["org"], coop["manager"], product_id=coop["product"].id, criteria_set=SET1)
     answers = _answers(dossier)
     share = answers["A1.1"]
-    assert "75" in share.evidence and share.option_n == 3  # 300 of 400 kg local: 75–100 % → option 3
-    assert "VG-01" in answers["A1.2"].evidence and "2" in answers["A1.2"].evidence  # 2 of 3 plots certified
+    assert "75" in share.evidence_text() and share.option_n == 3  # 300 of 400 kg local: 75–100 % → option 3
+    assert (
+        "VG-01" in answers["A1.2"].evidence_text() and "2" in answers["A1.2"].evidence_text()
+    )  # 2 of 3 plots certified
     assert answers["A1.2"].option_n is not None
-    assert "66,7" in answers["A1.5"].evidence  # 2 of 3 sales (10 of 15 bags) under an invoice
-    assert answers["A3.1"].option_n is not None and "Hợp tác xã" in answers["A3.1"].evidence
-    assert "mã QR" in answers["A2.3"].evidence and answers["A2.3"].option_n is not None
-    assert "ATTP-9" in answers["C10.1"].evidence
+    assert "66,7" in answers["A1.5"].evidence_text()  # 2 of 3 sales (10 of 15 bags) under an invoice
+    assert answers["A3.1"].option_n is not None and "Hợp tác xã" in answers["A3.1"].evidence_text()
+    assert "mã QR" in answers["A2.3"].evidence_text() and answers["A2.3"].option_n is not None
+    assert "ATTP-9" in answers["C10.1"].evidence_text()
     story = answers["B5.1"]
-    assert "chưa có câu chuyện" in story.evidence
+    assert "chưa có câu chuyện" in story.evidence_text()
     coop["product"].story = "<p>Khổ qua <script>x</script>Tây Hoàng</p>"
     services.refresh_from_records(dossier)
-    assert "hiện trên trang truy xuất" in _answers(dossier)["B5.1"].evidence
+    assert "hiện trên trang truy xuất" in _answers(dossier)["B5.1"].evidence_text()
 
 
 def test_overriding_the_records_needs_a_reason_and_survives_a_refresh(coop):
@@ -285,6 +288,33 @@ def test_web_pages_and_permissions(app, client):
     assert client.get(f"/ocop/dossiers/{dossier_id}").status_code == 200
     assert client.post(f"/ocop/dossiers/{dossier_id}/part/A", data={"c-A1.1": "1"}).status_code == 403
     assert client.post(f"/ocop/dossiers/{dossier_id}/details", data={"plan": "x"}).status_code == 403
+
+
+LOCAL_EN = "75 % of the raw material of the last 12 months is local: 300 kg from the organisation's own plots"
+LOCAL_VI = "75 % nguyên liệu của 12 tháng qua là của địa phương: 300 kg từ ruộng của đơn vị"
+
+
+@needs_tool("pdftotext")
+def test_what_the_records_show_reads_in_the_readers_language(app, client):
+    """Refreshed by a manager reading English, the records' findings read in English on an English page,
+    in Vietnamese on a Vietnamese one and in the PDF the commune receives."""
+    with app.app_context():
+        coop = build_melon_coop()
+        with app.test_request_context("/?lang=en"), force_locale("en"):
+            dossier = services.start_dossier(
+                coop["org"], coop["manager"], product_id=coop["product"].id, criteria_set=SET1
+            )
+        db.session.commit()
+        dossier_id = dossier.id
+    login(client, "0911000001")
+    english = client.get(f"/ocop/dossiers/{dossier_id}/part/A?lang=en").get_data(as_text=True)
+    vietnamese = client.get(f"/ocop/dossiers/{dossier_id}/part/A?lang=vi").get_data(as_text=True)
+    assert LOCAL_EN.replace("'", "&#39;") in english and LOCAL_VI not in english
+    assert LOCAL_VI in vietnamese and "of the raw material" not in vietnamese
+    pdf = client.get(f"/ocop/dossiers/{dossier_id}/dossier.pdf?lang=en").data
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    text = " ".join(text.split())  # table cells break lines
+    assert LOCAL_VI in text and "of the raw material" not in text and "Registered as" not in text
 
 
 @needs_tool("pdftotext")

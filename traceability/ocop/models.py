@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from traceability.database import Base, created_at, intpk, org_fk, str40, str255
 from traceability.enums import enum_type
+from traceability.ocop.findings import describe
 from traceability.products.models import Product
 
 
@@ -98,10 +99,17 @@ class OcopAnswer(Base):
     criterion_id: Mapped[str] = mapped_column(sa.String(12))
     option_n: Mapped[int | None]
     suggested_n: Mapped[int | None]  # from the records, when they can answer
-    evidence: Mapped[str | None] = mapped_column(sa.Text)  # what the records show, or the producer's note
+    # What the records show, as facts (``findings``), for a criterion they answer; the producer's own
+    # note for one they cannot.
+    finding: Mapped[dict | None] = mapped_column(sa.JSON)
+    evidence: Mapped[str | None] = mapped_column(sa.Text)
     override_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     dossier: Mapped[OcopDossier] = relationship(back_populates="answers")
+
+    def evidence_text(self) -> str | None:
+        """What shows the answer, in the language of the page or the PDF."""
+        return describe(self.finding) if self.finding else self.evidence
 
 
 class OcopAttachment(Base):

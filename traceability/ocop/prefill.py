@@ -1,8 +1,8 @@
 """What the records can answer in an OCOP self-assessment, with the evidence shown beside the answer.
 
 Each finder looks at the organisation's own records for one product and returns a ``Finding``: a
-value on the criterion's scale (a share in %, or a named level) and a sentence saying what it was
-read from. Which option of a criteria set the value means is data (``prefill_map`` in the set's
+value on the criterion's scale (a share in %, or a named level) and the facts it was read from,
+worded when shown (``findings``). Which option of a criteria set the value means is data (``prefill_map`` in the set's
 JSON), so a new set or version maps it without code. The producer may always choose otherwise,
 giving a reason.
 """
@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from traceability.accounts.models import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
+from traceability.accounts.models import Organisation, OrganisationKind
 from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.farm.models import Plot, Village
-from traceability.i18n import format_date, format_number
 from traceability.lots.models import Lot, LotKind, LotLink, Party, Sale, UnitSerial
 from traceability.products.models import Product
 from traceability.quality.models import Certificate, CertificateKind
@@ -33,7 +31,12 @@ PERIOD_DAYS = 365  # the records of the last year stand for "the product's raw m
 @dataclass(frozen=True)
 class Finding:
     value: object  # a percentage (Decimal) or a level name, mapped to an option by the set's prefill_map
-    evidence: str
+    facts: dict  # what it was read from, JSON-ready: ``{"code": ..., ...}`` (see ``findings``)
+
+
+def _decimal(value: Decimal) -> str:
+    """A number kept in a finding: exact to four places, enough for any share or quantity shown."""
+    return f"{round(Decimal(value), 4).normalize():f}"
 
 
 def _since() -> dt.date:
@@ -91,7 +94,6 @@ def local_raw_material_share(org: Organisation, product: Product, spec: dict) ->
         return any(f" {place} " in text for place in places if place)
 
     units = {lot.unit for lot, _q in raw}
-    unit = f" {units.pop().label}" if len(units) == 1 else ""  # coconuts come in pieces, melons in kg
     total = sum(q for _lot, q in raw)
     own = sum(q for lot, q in raw if lot.planting_id)
     local_quantity = sum(q for lot, q in raw if local(lot))
@@ -99,17 +101,16 @@ def local_raw_material_share(org: Organisation, product: Product, spec: dict) ->
     place = org.province if spec.get("scope") == "province" else org.commune
     return Finding(
         share,
-        _(
-            "%(share)s %% of the raw material of the last 12 months is local: %(own)s from the "
-            "organisation's own plots and %(bought)s bought from suppliers in %(commune)s, "
-            "of %(total)s in all (%(n)s lots).",
-            share=format_number(share, 1),
-            own=format_number(own) + unit,
-            bought=format_number(local_quantity - own) + unit,
-            commune=place,
-            total=format_number(total) + unit,
-            n=len(raw),
-        ),
+        {
+            "code": "local_raw_material_share",
+            "share": _decimal(share),
+            "own": _decimal(own),
+            "bought": _decimal(local_quantity - own),
+            "total": _decimal(total),
+            "unit": str(units.pop()) if len(units) == 1 else None,  # coconuts come in pieces, melons in kg
+            "place": place,
+            "lots": len(raw),
+        },
     )
 
 
@@ -126,21 +127,21 @@ def certified_area(org: Organisation, product: Product, spec: dict) -> Finding:
         .options(selectinload(Certificate.plots), selectinload(Certificate.households))
     ).all()
     if not certificates:
-        return Finding("none", _("No valid VietGAP or organic certificate is recorded."))
+        return Finding("none", {"code": "no_certificate"})
     plots = db.session.scalars(sa.select(Plot).where(Plot.organisation_id == org.id, Plot.archived_at.is_(None))).all()
     covered = [p for p in plots if any(_covers(c, p) for c in certificates)]
     area = sum((p.area_m2 for p in covered), Decimal(0))
     return Finding(
         "national" if covered else "none",
-        _(
-            "%(certificates)s: %(n)s of %(total)s plots, %(area)s m² certified.",
-            certificates=", ".join(
-                f"{c.number} ({c.issuer}, {_('until')} {format_date(c.valid_to)})" for c in certificates
-            ),
-            n=len(covered),
-            total=len(plots),
-            area=format_number(area, 0),
-        ),
+        {
+            "code": "certified_area",
+            "certificates": [
+                {"number": c.number, "issuer": c.issuer, "valid_to": c.valid_to.isoformat()} for c in certificates
+            ],
+            "plots": len(covered),
+            "of_plots": len(plots),
+            "area_m2": _decimal(area),
+        },
     )
 
 
@@ -164,14 +165,7 @@ def linkage_contracts(org: Organisation, product: Product, spec: dict) -> Findin
     total = sum(q for q, _ref in rows)
     referenced = sum(q for q, ref in rows if ref)
     share = referenced / total * 100
-    return Finding(
-        share,
-        _(
-            "%(share)s %% of %(n)s sales of the last 12 months carry an invoice or contract reference.",
-            share=format_number(share, 1),
-            n=len(rows),
-        ),
-    )
+    return Finding(share, {"code": "linkage_contracts", "share": _decimal(share), "sales": len(rows)})
 
 
 LEGAL_FORMS = {
@@ -186,14 +180,7 @@ def legal_form(org: Organisation, product: Product, spec: dict) -> Finding | Non
     form = LEGAL_FORMS.get(org.kind)
     if form is None:
         return None
-    return Finding(
-        form,
-        _(
-            "Registered as: %(kind)s %(number)s.",
-            kind=ORGANISATION_KIND_LABELS[org.kind],
-            number=org.registration_number or "",
-        ),
-    )
+    return Finding(form, {"code": "legal_form", "kind": org.kind.value, "number": org.registration_number})
 
 
 def traceable_label(org: Organisation, product: Product, spec: dict) -> Finding:
@@ -208,24 +195,14 @@ def traceable_label(org: Organisation, product: Product, spec: dict) -> Finding:
         sa.select(sa.func.count()).select_from(Lot).where(Lot.product_id == product.id, Lot.kind == LotKind.SALE)
     )
     if not lots:
-        return Finding("none", _("No lot of this product is recorded yet: no label carries a traceability code."))
-    return Finding(
-        "traceable",
-        _(
-            "Every lot of this product has a QR code opening its public history "
-            "(%(lots)s lots, %(serials)s units with their own code).",
-            lots=lots,
-            serials=serials,
-        ),
-    )
+        return Finding("none", {"code": "no_sale_lot"})
+    return Finding("traceable", {"code": "traceable_label", "lots": lots, "serials": serials})
 
 
 def story_in_traceability(org: Organisation, product: Product, spec: dict) -> Finding:
     if product.story and product.story.strip():
-        return Finding("in_traceability", _("The product's story is shown on the public page of every lot."))
-    return Finding(
-        "none", _("The product has no story yet: write it in the dossier and it appears on the public pages.")
-    )
+        return Finding("in_traceability", {"code": "story_shown"})
+    return Finding("none", {"code": "no_story"})
 
 
 def _valid(org: Organisation, product: Product, kind: CertificateKind) -> list[Certificate]:
@@ -249,23 +226,16 @@ def _valid(org: Organisation, product: Product, kind: CertificateKind) -> list[C
 def quality_declaration(org: Organisation, product: Product, spec: dict) -> Finding:
     found = _valid(org, product, CertificateKind.DECLARATION)
     if not found:
-        return Finding("none", _("No product declaration is recorded among the certificates."))
-    return Finding(
-        "declared", _("Product declaration %(number)s (%(issuer)s).", number=found[0].number, issuer=found[0].issuer)
-    )
+        return Finding("none", {"code": "no_declaration"})
+    return Finding("declared", {"code": "declaration", "number": found[0].number, "issuer": found[0].issuer})
 
 
 def quality_assurance(org: Organisation, product: Product, spec: dict) -> Finding:
     found = _valid(org, product, CertificateKind.FOOD_SAFETY)
     if not found:
-        return Finding("none", _("No valid food-safety certificate is recorded."))
+        return Finding("none", {"code": "no_food_safety"})
     return Finding(
-        "food_safety",
-        _(
-            "Food-safety certificate %(number)s, valid until %(date)s.",
-            number=found[0].number,
-            date=format_date(found[0].valid_to),
-        ),
+        "food_safety", {"code": "food_safety", "number": found[0].number, "valid_to": found[0].valid_to.isoformat()}
     )
 
 

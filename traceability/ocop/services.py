@@ -13,6 +13,7 @@ from traceability.errors import DomainError, FieldErrors
 from traceability.extensions import db
 from traceability.ocop import prefill
 from traceability.ocop.criteria import CriteriaSet, get_set
+from traceability.ocop.findings import NOTHING
 from traceability.ocop.models import ApplicationType, DossierStatus, OcopAnswer, OcopAttachment, OcopDossier
 from traceability.ocop.scoring import Score, score
 from traceability.products.models import Product
@@ -80,11 +81,13 @@ def refresh_from_records(dossier: OcopDossier) -> None:
         if answer is None:
             answer = OcopAnswer(dossier_id=dossier.id, criterion_id=criterion.id)
             dossier.answers.append(answer)
+        # The records' facts, worded when shown; a criterion the records answer takes no note.
+        answer.evidence = None
         if finding is None:
-            answer.suggested_n, answer.evidence = None, _("The records hold nothing to answer this yet.")
+            answer.suggested_n, answer.finding = None, dict(NOTHING)
             continue
         answer.suggested_n = prefill.option_for(prefill_map, finding.value)
-        answer.evidence = finding.evidence
+        answer.finding = finding.facts
         # The records' answer replaces the option unless the producer chose otherwise with a reason;
         # when the records suggest nothing, the producer's own choice stays.
         if answer.suggested_n is not None and not answer.override_reason:
