@@ -315,6 +315,7 @@ def test_what_the_records_show_reads_in_the_readers_language(app, client):
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     text = " ".join(text.split())  # table cells break lines
     assert LOCAL_VI in text and "of the raw material" not in text and "Registered as" not in text
+    assert "Còn thiếu: kế hoạch sắp tới (Mẫu 02, phần IV)" in text and "the plan ahead" not in text
 
 
 @needs_tool("pdftotext")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from traceability.accounts.models import Membership, Organisation, Role
 from traceability.clock import local_today
@@ -20,7 +21,7 @@ from traceability.labels.qr import qr_png
 from traceability.lots.models import Lot, LotKind
 from traceability.ocop import services
 from traceability.ocop.models import OcopAttachment, OcopDossier, OcopTransition
-from traceability.pdf import render_pdf
+from traceability.pdf import PDF_LANGUAGE, render_pdf
 from traceability.products.models import Product
 
 
@@ -94,6 +95,12 @@ def _label_sample(org: Organisation, product: Product) -> dict | None:
     }
 
 
+def _in_vietnamese(build, *args):
+    """What a service words for the PDF (what the dossier still lacks), in the PDF's language."""
+    with force_locale(PDF_LANGUAGE):
+        return build(*args)
+
+
 def render_dossier_pdf(dossier: OcopDossier) -> bytes:
     org = db.session.get(Organisation, dossier.organisation_id)
     product = db.session.get(Product, dossier.product_id)
@@ -121,7 +128,7 @@ def render_dossier_pdf(dossier: OcopDossier) -> bytes:
         cs=criteria_set,
         answers=answers,
         result=services.dossier_score(dossier),
-        completeness=services.completeness(dossier),
+        completeness=_in_vietnamese(services.completeness, dossier),
         attachments=attachments,
         figures=production_figures(org, product),
         label=_label_sample(org, product),
