@@ -234,7 +234,7 @@ def test_ocop_findings_stored_as_sentences_become_facts_and_back(empty_database_
     ],
 )
 def test_0009_reads_old_sentences_in_either_language(finder, sentence, facts):
-    path = Path(__file__).resolve().parents[1] / "migrations/versions/0009_ocop_findings_as_facts.py"
+    path = Path(__file__).resolve().parents[2] / "migrations/versions/0009_ocop_findings_as_facts.py"
     spec = importlib.util.spec_from_file_location("migration_0009", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
