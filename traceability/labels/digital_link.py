@@ -4,6 +4,9 @@ Behaviour follows the GS1 Syntax Engine test vectors with its default (strict) o
 zero-suppressed GTINs, no convenience alphas (/gtin/), no unknown AIs. Not enforced: the
 dictionary's req=/ex= AI pairing rules, and linters that need external code lists (see
 ai_table). Element order of a parse result: primary key, path qualifiers, query attributes.
+
+Every URI the application prints or exports for a lot is built here: ``lot_uri`` (a product with a
+GTIN) and ``organisation_lot_uri`` (our own stem for the rest), chosen by ``label_uri``.
 """
 
 from __future__ import annotations
@@ -11,8 +14,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from flask import current_app
+
+from traceability.accounts.models import Organisation
 from traceability.gs1 import normalise_gtin
 from traceability.labels.ai_table import ai_value_error, lookup
+from traceability.lots.models import Lot
 
 CANONICAL_STEM = "https://id.gs1.org"
 UNRESERVED = re.compile(r"[A-Za-z0-9._~-]")
@@ -190,11 +197,46 @@ def regenerate(uri: str, stem: str | None = None) -> str:
     return build_uri(stem or CANONICAL_STEM, primary, qualifiers, attributes)
 
 
+def _lot_qualifiers(lot: str, serial: str | None) -> list[tuple[str, str]]:
+    return [("10", lot)] + ([("21", serial)] if serial else [])
+
+
 def lot_uri(base: str, gtin: str, lot: str, serial: str | None = None, expiry: date | None = None) -> str:
     """{base}/01/{gtin-14}/10/{lot}[/21/{serial}][?17=YYMMDD] for a label of one lot."""
     gtin14 = normalise_gtin(gtin)
     if gtin14 is None:
         raise DigitalLinkError(f"{gtin!r} is not a valid GTIN")
-    qualifiers = [("10", lot)] + ([("21", serial)] if serial else [])
     attributes = [("17", expiry.strftime("%y%m%d"))] if expiry else []
-    return build_uri(base, ("01", gtin14), qualifiers, attributes)
+    return build_uri(base, ("01", gtin14), _lot_qualifiers(lot, serial), attributes)
+
+
+def organisation_uri(base: str, org_code: str) -> str:
+    """{base}/o/{org}: the organisation's own stem, for what has no GS1 key."""
+    return f"{base.rstrip('/')}/o/{percent_encode(org_code)}"
+
+
+def organisation_lot_uri(base: str, org_code: str, product_code: str, lot: str, serial: str | None = None) -> str:
+    """{base}/o/{org}/p/{product}/10/{lot}[/21/{serial}] for a lot whose product has no GTIN.
+
+    Not a Digital Link (no primary key), but the same qualifiers with the same rules, so a label
+    keeps its form when the product gets a GTIN later.
+    """
+    qualifiers = _lot_qualifiers(lot, serial)
+    for ai, value in qualifiers:
+        if error := ai_value_error(ai, value):
+            raise DigitalLinkError(error)
+    stem = f"{organisation_uri(base, org_code)}/p/{percent_encode(product_code)}"
+    return stem + "".join(f"/{ai}/{percent_encode(value)}" for ai, value in qualifiers)
+
+
+NO_PRODUCT = "crop"  # the product segment of a lot without a product (a harvest of a crop)
+
+
+def label_uri(org: Organisation, lot: Lot, serial: str | None = None) -> str:
+    """What a lot's label (or one unit's, with its serial) carries, under ``PUBLIC_BASE_URL``; exports
+    and the public pages name the lot by the same URI."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    product = lot.product
+    if product is not None and product.gtin:
+        return lot_uri(base, product.gtin, lot.code, serial)
+    return organisation_lot_uri(base, org.code, product.code if product else NO_PRODUCT, lot.code, serial)
