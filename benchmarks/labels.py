@@ -65,7 +65,6 @@ LABEL_CODE = (
     "traceability/labels/*.py",
     "traceability/pdf.py",
     "templates/labels/*.html",
-    "traceability/exports/identifiers.py",
     "traceability/provenance/services.py",
 )
 CHILD_FLAG = "--_child"  # hidden: one measured print run in this (fresh) process

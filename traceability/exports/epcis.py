@@ -30,6 +30,7 @@ from traceability.events.models import Event, EventKind
 from traceability.exports import identifiers as ids
 from traceability.extensions import db
 from traceability.farm.models import Plot
+from traceability.labels.digital_link import label_uri
 from traceability.lots.lineage import reachable
 from traceability.lots.models import Lot, LotLink, Party, Recall, Sale, UnitSerial
 from traceability.units import Unit
@@ -113,7 +114,7 @@ def gather(org: Organisation, events: list[Event]) -> Facts:
 
 
 def _quantity(facts: Facts, lot: Lot, quantity=None, unit: str | None = None) -> dict:
-    element = {"epcClass": ids.lot_uri(facts.org, lot)}
+    element = {"epcClass": label_uri(facts.org, lot)}
     if quantity is not None:
         element["quantity"] = number(quantity)
         uom = Unit(unit or lot.unit).uncefact  # pieces are a count of items: EPCIS writes no uom
@@ -188,7 +189,7 @@ def _packing(event: Event, facts: Facts) -> dict:
         "disposition": "active",
     }
     if facts.serials.get(packed.id):
-        document["outputEPCList"] = [ids.serial_uri(facts.org, packed, s) for s in facts.serials[packed.id]]
+        document["outputEPCList"] = [label_uri(facts.org, packed, s) for s in facts.serials[packed.id]]
     return document
 
 

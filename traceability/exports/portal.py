@@ -18,6 +18,7 @@ from traceability.accounts.models import Organisation
 from traceability.events.models import Event
 from traceability.exports import identifiers as ids
 from traceability.extensions import db
+from traceability.labels.digital_link import label_uri
 from traceability.lots.lineage import trace_back
 from traceability.lots.models import Lot, UnitSerial
 
@@ -55,7 +56,7 @@ def _stages(org: Organisation, lot: Lot) -> list[dict]:
         stages.append(
             {
                 "stage": event.kind.value,
-                "product_trace_code": ids.lot_uri(org, made),
+                "product_trace_code": label_uri(org, made),
                 "location_trace_code": location,
                 "event_time": event.occurred_on.isoformat(),
                 "_order": (event.occurred_on, event.id, made.code),
@@ -78,7 +79,7 @@ def portal_record(lot: Lot) -> dict:
         "address": org.address,
         "stages": _stages(org, lot),
         "production_time": lot.produced_on.isoformat(),
-        "product_traceability_code": ids.lot_uri(org, lot),
+        "product_traceability_code": label_uri(org, lot),
         "serial_count": serials or None,
         "expiry_date": lot.expires_on.isoformat() if lot.expires_on else None,
         "standards_applied": standards,

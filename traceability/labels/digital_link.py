@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from urllib.parse import quote, quote_plus
 
 from flask import current_app
 
@@ -22,7 +23,6 @@ from traceability.labels.ai_table import ai_value_error, lookup
 from traceability.lots.models import Lot
 
 CANONICAL_STEM = "https://id.gs1.org"
-UNRESERVED = re.compile(r"[A-Za-z0-9._~-]")
 # Characters allowed anywhere in a URI (RFC 3986 reserved + unreserved + "%"); anything else
 # raw (space, < > { } \ ^ ` ", non-ASCII) makes the URI invalid.
 URI_CHARS = re.compile(r"^[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]*$")
@@ -37,16 +37,8 @@ class DigitalLinkError(ValueError):
 
 
 def percent_encode(value: str, query: bool = False) -> str:
-    """Only A–Z a–z 0–9 - . _ ~ stay literal; space is %20 in a path, + in a query."""
-    out = []
-    for ch in value:
-        if UNRESERVED.fullmatch(ch):
-            out.append(ch)
-        elif ch == " " and query:
-            out.append("+")
-        else:
-            out.extend(f"%{b:02X}" for b in ch.encode("utf-8"))
-    return "".join(out)
+    """Only A–Z a–z 0–9 - . _ ~ stay literal (UTF-8 bytes as %XX); space is %20 in a path, + in a query."""
+    return quote_plus(value, safe="") if query else quote(value, safe="")
 
 
 def percent_decode(value: str, query: bool = False) -> str:

@@ -20,10 +20,10 @@ from pypdf import PdfReader, PdfWriter
 
 from traceability.accounts.models import Organisation
 from traceability.errors import DomainError
-from traceability.exports.identifiers import lot_uri, serial_uri
 from traceability.extensions import db
 from traceability.i18n import format_date
 from traceability.labels import vector
+from traceability.labels.digital_link import label_uri
 from traceability.lots.models import Lot, UnitSerial
 from traceability.pdf import render_pdf
 from traceability.provenance.services import valid_ocop
@@ -160,8 +160,8 @@ def labels_for(org: Organisation, lot: Lot, per_unit: bool) -> list[Label]:
         ).all()
         if not serials:
             raise DomainError(_("This lot has no unit serials: print one QR per lot instead."))
-        return [Label(serial_uri(org, lot, s), s) for s in serials]
-    return [Label(lot_uri(org, lot), None)]
+        return [Label(label_uri(org, lot, s), s) for s in serials]
+    return [Label(label_uri(org, lot), None)]
 
 
 def parse_size(size: str) -> tuple[int, int]:

@@ -7,11 +7,11 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import undefer
 
 from traceability.accounts.forms import EmptyForm
-from traceability.exports.identifiers import lot_uri
 from traceability.extensions import db
 from traceability.jobs.models import Job, JobStatus
 from traceability.jobs.runner import retry
 from traceability.labels import services
+from traceability.labels.digital_link import label_uri
 from traceability.labels.qr import qr_png
 from traceability.lots.models import Lot
 from traceability.tenancy import MAX_ID, REGISTRY_EDITORS, get_scoped_or_404, org_required, scoped
@@ -26,7 +26,7 @@ bp = Blueprint("labels", __name__)
 def lot_qr(record_id: int):
     lot = get_scoped_or_404(Lot, record_id)
     return Response(
-        qr_png(lot_uri(g.org, lot)),
+        qr_png(label_uri(g.org, lot)),
         mimetype="image/png",
         headers={"Content-Disposition": f'attachment; filename="qr-{lot.code}.png"'},
     )

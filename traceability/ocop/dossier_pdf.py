@@ -14,9 +14,9 @@ from flask_babel import force_locale
 
 from traceability.accounts.models import Membership, Organisation, Role
 from traceability.clock import local_today
-from traceability.exports.identifiers import lot_uri
 from traceability.extensions import db
 from traceability.farm.models import Household, Plot
+from traceability.labels.digital_link import label_uri
 from traceability.labels.qr import qr_png
 from traceability.lots.models import Lot, LotKind
 from traceability.ocop import services
@@ -87,7 +87,7 @@ def _label_sample(org: Organisation, product: Product) -> dict | None:
     )
     if lot is None:
         return None
-    url = lot_uri(org, lot)
+    url = label_uri(org, lot)
     return {
         "lot": lot,
         "url": url,

@@ -21,8 +21,8 @@ from flask import current_app, g, render_template
 from flask_babel import force_locale
 
 from traceability.accounts.models import Organisation
-from traceability.exports.identifiers import lot_uri
 from traceability.extensions import db
+from traceability.labels.digital_link import label_uri
 from traceability.lots.models import Lot, UnitSerial
 from traceability.photos.models import Photo
 from traceability.provenance.services import provenance, schema_org
@@ -76,14 +76,16 @@ def export_site(
     base = current_app.config["PUBLIC_BASE_URL"]
     photo_ids: set[int] = set()
     for done, lot in enumerate(lots, 1):
-        url = lot_uri(orgs[lot.organisation_id], lot)
-        lot_path = unquote(urlsplit(url).path)
+        org = orgs[lot.organisation_id]
         p = provenance(lot)
         photo_ids.update(photo_id for photo_id, _caption in p.photos)
         units = db.session.scalars(
             sa.select(UnitSerial).where(UnitSerial.lot_id == lot.id).order_by(UnitSerial.id)
         ).all()
-        pages = [(lot_path, None, url)] + [(f"{lot_path}/21/{u.serial}", u, f"{url}/21/{u.serial}") for u in units]
+        # Each page sits at the path of the URI its label carries.
+        urls = [(None, label_uri(org, lot))] + [(u, label_uri(org, lot, u.serial)) for u in units]
+        pages = [(unquote(urlsplit(url).path), unit, url) for unit, url in urls]
+        lot_path = pages[0][0]
         with current_app.test_request_context(lot_path, base_url=base):
             for path, unit, page_url in pages:
                 _write(root, path, _render(path, "vi", p, unit, page_url))

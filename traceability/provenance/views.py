@@ -27,9 +27,9 @@ from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation
 from traceability.clock import local_today
-from traceability.exports.identifiers import lot_uri
 from traceability.extensions import db
 from traceability.gs1 import has_valid_check_digit
+from traceability.labels.digital_link import NO_PRODUCT, label_uri
 from traceability.lots.models import Lot, UnitSerial
 from traceability.photos.models import Photo
 from traceability.products.models import Product
@@ -70,7 +70,7 @@ def _wants_json() -> bool:
 
 def _linkset(lot: Lot) -> Response:
     """``?linkType=linkset``: what a GS1 resolver lists for this identifier (RFC 9264 linkset)."""
-    anchor = lot_uri(db.session.get(Organisation, lot.organisation_id), lot)
+    anchor = label_uri(db.session.get(Organisation, lot.organisation_id), lot)
     response = jsonify(
         {
             "linkset": [
@@ -105,7 +105,7 @@ def _render(lot: Lot, unit: UnitSerial | None, summary) -> tuple[Response, objec
                 scans=summary,
                 place_form=PlaceForm() if unit else None,
                 # From PUBLIC_BASE_URL, never the Host header: the page is cached.
-                schema=schema_org(p, lot_uri(p.organisation, lot)),
+                schema=schema_org(p, label_uri(p.organisation, lot)),
                 lang_links={"vi": "?lang=vi", "en": "?lang=en"},
             )
         )
@@ -210,7 +210,7 @@ def _lot_by_organisation(org_code: str, product_code: str, lot_code: str) -> Lot
         return None
     lot = find_lot(org, lot_code)
     # The product segment must be the lot's, as printed: no other spelling reaches (or floods the cache).
-    if lot is None or product_code != (lot.product.code if lot.product else "crop"):
+    if lot is None or product_code != (lot.product.code if lot.product else NO_PRODUCT):
         return None
     return lot
 
