@@ -1,13 +1,15 @@
 """The read side of the lot graph: trace back and trace forward.
 
-Each direction is one recursive SQL query over ``lot_links`` (the same on SQLite and PostgreSQL);
-what the page needs about the lots found is then read with a handful of ``IN (…)`` queries, never
-one query per lot. Recalls, labels, provenance pages and dossiers all read from here.
+Each direction is one recursive SQL query over ``lot_links`` (the same on SQLite and PostgreSQL),
+from one lot or from many at once (``walk``); what the page needs about the lots found is then read
+with a handful of ``IN (…)`` queries, never one query per lot. Recalls, labels, provenance pages,
+exports and OCOP (pre-fill, overview) all read from here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -20,21 +22,35 @@ from traceability.farm.models import InputApplication, Planting, Plot
 from traceability.lots.models import Lot, LotLink, Party, Sale
 
 
-def _walk(lot_id: int, forward: bool) -> sa.Select:
-    """(lot_id, depth) of every lot reachable from ``lot_id`` in one direction, itself at depth 0."""
+def walk(seeds: sa.Select | Iterable[int], *, forward: bool, per_seed: bool = False) -> sa.Select:
+    """Every lot reachable from the seeds in one direction, each seed itself at depth 0.
+
+    ``seeds`` is a list of lot ids or a select of one column of lot ids (which then runs inside the
+    same statement). Rows are ``(lot_id, depth)``, the nearest depth from any seed; with
+    ``per_seed`` they are ``(seed, lot_id, depth)``, keeping apart what each seed reaches (walk back
+    from every sale lot at once and still tell which sale lot reached a plot).
+    """
+    if not isinstance(seeds, sa.Select):
+        seeds = sa.select(Lot.id).where(Lot.id.in_(list(seeds)))
+    seed_id = next(iter(seeds.subquery("seeds").c))
     start, step = (
         (LotLink.input_lot_id, LotLink.output_lot_id) if forward else (LotLink.output_lot_id, LotLink.input_lot_id)
     )
-    seed = sa.select(sa.literal(lot_id).label("lot_id"), sa.literal(0).label("depth")).cte("lineage", recursive=True)
-    recursive = seed.union(
-        sa.select(step.label("lot_id"), (seed.c.depth + 1).label("depth")).join(seed, start == seed.c.lot_id)
+    first = [seed_id.label("seed")] if per_seed else []
+    found = sa.select(*first, seed_id.label("lot_id"), sa.literal(0).label("depth")).cte("lineage", recursive=True)
+    carried = [found.c.seed] if per_seed else []
+    # UNION (not UNION ALL) stops at rows already reached, so a diamond-shaped graph ends.
+    found = found.union(
+        sa.select(*carried, step.label("lot_id"), (found.c.depth + 1).label("depth")).join(
+            found, start == found.c.lot_id
+        )
     )
-    # UNION (not UNION ALL) stops at lots already reached, so a diamond-shaped graph ends.
-    return sa.select(recursive.c.lot_id, sa.func.min(recursive.c.depth).label("depth")).group_by(recursive.c.lot_id)
+    keys = [found.c.seed, found.c.lot_id] if per_seed else [found.c.lot_id]
+    return sa.select(*keys, sa.func.min(found.c.depth).label("depth")).group_by(*keys)
 
 
 def reachable(lot_id: int, forward: bool) -> dict[int, int]:
-    return {row.lot_id: row.depth for row in db.session.execute(_walk(lot_id, forward))}
+    return {row.lot_id: row.depth for row in db.session.execute(walk([lot_id], forward=forward))}
 
 
 class SaleRow(NamedTuple):
@@ -65,12 +81,12 @@ class Trace:
 
 def _lots_with_depth(lot_id: int, forward: bool) -> tuple[list[Lot], dict[int, int]]:
     """The recursive walk and the lots it reaches in one statement (no thousand-id IN list)."""
-    walk = _walk(lot_id, forward).subquery()
+    reached = walk([lot_id], forward=forward).subquery()
     rows = db.session.execute(
-        sa.select(Lot, walk.c.depth)
-        .join(walk, Lot.id == walk.c.lot_id)
+        sa.select(Lot, reached.c.depth)
+        .join(reached, Lot.id == reached.c.lot_id)
         .options(selectinload(Lot.product), selectinload(Lot.plot), selectinload(Lot.supplier))
-        .order_by(walk.c.depth, Lot.code)
+        .order_by(reached.c.depth, Lot.code)
     ).all()
     return [row[0] for row in rows], {row[0].id: row[1] for row in rows}
 
@@ -159,4 +175,4 @@ def sales_of(lot_ids) -> list[Sale]:
     ).all()
 
 
-__all__ = ["Trace", "reachable", "sales_of", "trace_back", "trace_forward"]
+__all__ = ["Trace", "reachable", "sales_of", "trace_back", "trace_forward", "walk"]

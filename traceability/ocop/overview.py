@@ -13,7 +13,8 @@ from sqlalchemy.orm import selectinload
 from traceability.accounts.models import Organisation
 from traceability.clock import local_today
 from traceability.extensions import db
-from traceability.lots.models import Lot, LotKind, LotLink
+from traceability.lots import lineage
+from traceability.lots.models import Lot, LotKind
 from traceability.ocop.criteria import all_sets
 from traceability.ocop.models import DossierStatus, OcopDossier
 from traceability.ocop.workflow import RERATING_WINDOW, is_overdue
@@ -50,14 +51,13 @@ class Overview:
 
 def _traceable_sale_lots(org_ids: list[int]) -> dict[int, tuple[int, int]]:
     """product id → (sale lots, sale lots whose lineage reaches a harvest from a plot), in one query."""
-    seed = (
-        sa.select(Lot.id.label("seed"), Lot.id.label("lot_id"))
-        .where(Lot.organisation_id.in_(org_ids), Lot.kind == LotKind.SALE)
-        .cte("back", recursive=True)
-    )
-    walk = seed.union(sa.select(seed.c.seed, LotLink.input_lot_id).join(seed, LotLink.output_lot_id == seed.c.lot_id))
+    back = lineage.walk(
+        sa.select(Lot.id).where(Lot.organisation_id.in_(org_ids), Lot.kind == LotKind.SALE),
+        forward=False,
+        per_seed=True,
+    ).subquery()
     reached_plot = (
-        sa.select(walk.c.seed).join(Lot, Lot.id == walk.c.lot_id).where(Lot.plot_id.is_not(None)).distinct().subquery()
+        sa.select(back.c.seed).join(Lot, Lot.id == back.c.lot_id).where(Lot.plot_id.is_not(None)).distinct().subquery()
     )
     rows = db.session.execute(
         sa.select(Lot.product_id, sa.func.count(), sa.func.count(reached_plot.c.seed))

@@ -20,6 +20,7 @@ from traceability.accounts.models import Organisation, OrganisationKind
 from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.farm.models import Plot, Village
+from traceability.lots import lineage
 from traceability.lots.models import Lot, LotKind, LotLink, Party, Sale, UnitSerial
 from traceability.products.models import Product
 from traceability.quality.models import Certificate, CertificateKind
@@ -46,20 +47,18 @@ def _since() -> dt.date:
 def _raw_material(org: Organisation, product: Product) -> list[tuple[Lot, Decimal]]:
     """The harvest and bought-in lots that went into the product's lots of the last year, with the
     quantity each gave (read from the links, so a harvest split between products counts once each)."""
-    seed = (
-        sa.select(Lot.id.label("lot_id"))
-        .where(Lot.organisation_id == org.id, Lot.product_id == product.id, Lot.produced_on >= _since())
-        .cte("made_from", recursive=True)
-    )
-    walk = seed.union(
-        sa.select(LotLink.input_lot_id.label("lot_id")).join(seed, LotLink.output_lot_id == seed.c.lot_id)
-    )
+    made_from = lineage.walk(
+        sa.select(Lot.id).where(
+            Lot.organisation_id == org.id, Lot.product_id == product.id, Lot.produced_on >= _since()
+        ),
+        forward=False,
+    ).subquery()
     rows = db.session.execute(
         sa.select(Lot, sa.func.sum(LotLink.quantity))
         .join(LotLink, LotLink.input_lot_id == Lot.id)
         .where(
-            Lot.id.in_(sa.select(walk.c.lot_id)),
-            LotLink.output_lot_id.in_(sa.select(walk.c.lot_id)),
+            Lot.id.in_(sa.select(made_from.c.lot_id)),
+            LotLink.output_lot_id.in_(sa.select(made_from.c.lot_id)),
             sa.or_(Lot.planting_id.is_not(None), Lot.supplier_id.is_not(None)),
         )
         .group_by(Lot.id)
