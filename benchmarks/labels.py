@@ -156,12 +156,10 @@ def make_app(url: str, instance: Path):
 
 def build(app, sizes: dict[str, int]) -> dict[str, int]:
     """One sale lot with per-unit serials for each named size; returns name → lot id."""
-    import sqlalchemy as sa
 
     from tests.factories import days_ago, make_harvest, make_org, make_planting, make_plot, make_user
     from traceability.accounts.models import Role
     from traceability.extensions import db
-    from traceability.lots.models import Lot
     from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
     from traceability.products import services as products
 
@@ -190,14 +188,13 @@ def build(app, sizes: dict[str, int]) -> dict[str, int]:
             usage_instructions="Pha nước ấm",
             storage_instructions="Nơi khô ráo, thoáng mát",
         )
-        run = record_processing(
+        (starch,) = record_processing(
             org,
             manager,
             processed_on=days_ago(2),
             inputs=[RunInput(harvest.code, harvest_kg)],
             outputs=[RunOutput("TBN", starch_kg)],
-        )
-        starch = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
+        ).outputs
         ids = {}
         for name, units in sizes.items():
             lot = pack(

@@ -12,7 +12,7 @@ from traceability.accounts import services as accounts
 from traceability.accounts.models import OrganisationKind, Role
 from traceability.extensions import db
 from traceability.farm import services as farm
-from traceability.lots.models import Lot, UnitSerial
+from traceability.lots.models import UnitSerial
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.products import services as products
 
@@ -182,14 +182,13 @@ def make_bagged_lot(inputs: int = 2, harvests: int = 1, units: int = 5) -> dict:
                 active="hữu cơ",
             )
         lots.append(make_harvest(org, manager, planting, days_ago_=10, kg="500"))
-    run = record_processing(
+    (starch,) = record_processing(
         org,
         manager,
         processed_on=days_ago(5),
         inputs=[RunInput(x.code, Decimal(500)) for x in lots],
         outputs=[RunOutput("TBN", Decimal(20 * harvests))],
-    )
-    starch = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
+    ).outputs
     bags = pack(
         org,
         manager,

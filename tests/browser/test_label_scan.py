@@ -69,14 +69,13 @@ def _build_sale_lot() -> tuple[int, int]:
         usage_instructions="Pha với nước ấm",
         storage_instructions="Nơi khô ráo",
     )
-    run = record_processing(
+    (starch,) = record_processing(
         org,
         manager,
         processed_on=days_ago(5),
         inputs=[RunInput(harvest.code, Decimal(1000))],
         outputs=[RunOutput("TBN", Decimal(40))],
-    )
-    starch = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
+    ).outputs
     sale_lot = pack(
         org,
         manager,

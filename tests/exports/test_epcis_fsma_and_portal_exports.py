@@ -12,7 +12,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import sqlalchemy as sa
 from flask import current_app
 from jsonschema import FormatChecker
 from jsonschema.validators import validator_for
@@ -26,7 +25,6 @@ from traceability.exports.portal import label_vi, portal_record, write_portal_cs
 from traceability.extensions import db
 from traceability.gs1 import check_digit
 from traceability.lots import recalls, trade
-from traceability.lots.models import Lot
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.lots.services import record_harvest
 from traceability.products import services as products
@@ -108,14 +106,13 @@ def chain(ctx):
         gtin=GTIN,
         shelf_life_days=365,
     )
-    record_processing(
+    (starch,) = record_processing(
         org,
         manager,
         processed_on=days_ago(2),
         inputs=[RunInput(a.code, Decimal(1000)), RunInput(b.code, Decimal(400))],
         outputs=[RunOutput("TBN", Decimal(56))],
-    )
-    starch = db.session.scalar(sa.select(Lot).where(Lot.product.has(code="TBN")))
+    ).outputs
     bags = pack(
         org,
         manager,

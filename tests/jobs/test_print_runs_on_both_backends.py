@@ -7,7 +7,6 @@ import time
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
 from pypdf import PdfReader
 
 from tests.conftest import login, make_app
@@ -43,16 +42,13 @@ def sale_lot(app):
             ingredients="Nghệ 100%",
             usage_instructions="Pha nước ấm",
         )
-        run = record_processing(
+        (starch,) = record_processing(
             org,
             manager,
             processed_on=days_ago(2),
             inputs=[RunInput(harvest.code, Decimal(1000))],
             outputs=[RunOutput("TBN", Decimal(40))],
-        )
-        from traceability.lots.models import Lot
-
-        starch = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
+        ).outputs
         lot = pack(
             org,
             manager,

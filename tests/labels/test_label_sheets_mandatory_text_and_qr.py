@@ -41,18 +41,14 @@ def bags(ctx):
         usage_instructions="Pha với nước ấm",
         storage_instructions="Nơi khô ráo",
     )
-    run = record_processing(
+    (starch,) = record_processing(
         org,
         manager,
         processed_on=days_ago(2),
         inputs=[RunInput(harvest.code, Decimal(1000))],
         outputs=[RunOutput("TBN", Decimal(40))],
-    )
-    starch = db.session.scalar(sa.select(UnitSerial.lot_id).limit(1))  # none yet
-    assert starch is None and run
-    from traceability.lots.models import Lot
-
-    starch = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
+    ).outputs
+    assert db.session.scalar(sa.select(UnitSerial.lot_id).limit(1)) is None  # no serials before packing
     sale_lot = pack(
         org,
         manager,

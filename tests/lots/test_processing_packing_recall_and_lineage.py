@@ -43,15 +43,21 @@ def run(org, manager, inputs, kg_out, reason=None):
 
 def test_partial_use_across_several_input_lots(turmeric):
     org, manager, (a, b, c) = turmeric
-    processing_run = run(org, manager, [(a, "1000"), (b, "400")], "56")  # 4 % of 1,400 kg
-    assert not processing_run.yield_flagged and processing_run.yield_ratio == Decimal("0.04")
+    processed = run(org, manager, [(a, "1000"), (b, "400")], "56")  # 4 % of 1,400 kg
+    assert not processed.run.yield_flagged and processed.run.yield_ratio == Decimal("0.04")
     assert (a.remaining_quantity, a.status, b.remaining_quantity, b.status) == (
         0,
         LotStatus.CONSUMED,
         600,
         LotStatus.ACTIVE,
     )
-    output = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
+    (output,) = processed.outputs
+    assert (output.kind.value, output.product.code, output.quantity, output.event_id) == (
+        "processed",
+        "TBN",
+        56,
+        processed.run.event_id,
+    )
     back = lineage.trace_back(output)
     assert {x.code for x in back.lots} == {output.code, a.code, b.code}
     assert sorted(link.quantity for link in back.links) == [400, 1000]
@@ -74,7 +80,7 @@ def test_mass_balance_outside_range_needs_a_reason_and_stays_flagged(turmeric):
         run(org, manager, [(a, "1000")], "90")  # 9 %: more starch than turmeric gives
     assert error.value.field == "reason"
     db.session.rollback()
-    flagged = run(org, manager, [(a, "1000")], "90", reason="Củ nghệ già, hàm lượng tinh bột cao")
+    flagged = run(org, manager, [(a, "1000")], "90", reason="Củ nghệ già, hàm lượng tinh bột cao").run
     assert flagged.yield_flagged and flagged.expected_max == Decimal("0.06")
 
 
@@ -95,8 +101,7 @@ def test_processing_needs_outputs_and_own_lots(turmeric, ctx):
 
 def test_packing_with_unguessable_unique_serials(turmeric):
     org, manager, (a, b, c) = turmeric
-    run(org, manager, [(a, "1000")], "40")
-    starch = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
+    (starch,) = run(org, manager, [(a, "1000")], "40").outputs
     sale_lot = pack(
         org,
         manager,
@@ -128,9 +133,8 @@ def test_packing_with_unguessable_unique_serials(turmeric):
 
 def test_two_level_recall_reaches_exactly_the_right_buyers(turmeric):
     org, manager, (a, b, c) = turmeric
-    run(org, manager, [(a, "1000"), (b, "200")], "48")  # a and b → starch S1
-    run(org, manager, [(c, "1000")], "40")  # c → starch S2, unrelated to a
-    s1, s2 = db.session.scalars(sa.select(Lot).where(Lot.kind == "processed").order_by(Lot.id)).all()
+    (s1,) = run(org, manager, [(a, "1000"), (b, "200")], "48").outputs  # a and b → starch S1
+    (s2,) = run(org, manager, [(c, "1000")], "40").outputs  # c → starch S2, unrelated to a
     packs1 = pack(
         org,
         manager,
@@ -224,8 +228,7 @@ def test_bought_in_lot_keeps_its_supplier(turmeric):
         received_on=days_ago(2),
     )
     assert (lot.supplier.name, lot.supplier_lot_code, lot.kind.value) == ("Hộ ông Tám", "T-0412", "harvest")
-    run(org, manager, [(lot, "500")], "20")
-    output = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
+    (output,) = run(org, manager, [(lot, "500")], "20").outputs
     assert lot.code in {x.code for x in lineage.trace_back(output).lots}
 
 
@@ -234,8 +237,7 @@ def test_each_direction_is_one_recursive_query(app, turmeric):
     from sqlalchemy import event
 
     org, manager, (a, b, c) = turmeric
-    run(org, manager, [(a, "1000")], "40")
-    starch = db.session.scalar(sa.select(Lot).where(Lot.kind == "processed"))
+    (starch,) = run(org, manager, [(a, "1000")], "40").outputs
     pack(
         org,
         manager,
@@ -255,6 +257,44 @@ def test_each_direction_is_one_recursive_query(app, turmeric):
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(depth) == 3 and sorted(depth.values()) == [0, 1, 2]
     assert len(statements) == 1 and "RECURSIVE" in statements[0].upper()
+
+
+def test_one_query_walks_from_many_lots_and_keeps_each_lots_own(app, turmeric):
+    """a splits into s1 and s2, which meet again in mix (a diamond); c gives other. Walking from
+    several lots is still one recursive query, and per seed it tells whose lineage each lot is in."""
+    org, manager, (a, b, c) = turmeric
+    processed = record_processing(
+        org,
+        manager,
+        processed_on=days_ago(2),
+        inputs=[RunInput(a.code, Decimal(1000))],
+        outputs=[RunOutput("TBN", Decimal(15)), RunOutput("TBN", Decimal(25))],
+    )
+    s1, s2 = processed.outputs
+    assert (s1.quantity, s2.quantity) == (15, 25)  # in the order of the outputs given
+    (mix,) = run(org, manager, [(s1, "15"), (s2, "25")], "40").outputs
+    (other,) = run(org, manager, [(c, "1000")], "40").outputs
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        back = db.session.execute(lineage.walk([mix.id, other.id], forward=False, per_seed=True)).all()
+        seeds = sa.select(Lot.id).where(Lot.id.in_([a.id, c.id]))
+        forward = db.session.execute(lineage.walk(seeds, forward=True)).all()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    assert sorted(back) == sorted(
+        [
+            (mix.id, mix.id, 0),
+            (mix.id, s1.id, 1),
+            (mix.id, s2.id, 1),
+            (mix.id, a.id, 2),  # reached along two paths, listed once
+            (other.id, other.id, 0),
+            (other.id, c.id, 1),
+        ]
+    )
+    assert dict(forward) == {a.id: 0, s1.id: 1, s2.id: 1, mix.id: 2, c.id: 0, other.id: 1} and len(forward) == 6
+    assert len(statements) == 2 and all("RECURSIVE" in s.upper() for s in statements)
 
 
 def test_trace_back_shows_only_what_was_applied_by_the_harvest(turmeric):
@@ -283,7 +323,7 @@ def test_a_managers_own_range_takes_precedence(turmeric):
         max_ratio=Decimal("0.10"),
         source="Nghệ đỏ Lai Hà",
     )
-    assert not run(org, manager, [(a, "1000")], "90").yield_flagged  # 9 %: inside the local range
+    assert not run(org, manager, [(a, "1000")], "90").run.yield_flagged  # 9 %: inside the local range
     with pytest.raises(DomainError):
         save_processing_yield(
             org,

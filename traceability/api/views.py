@@ -28,7 +28,6 @@ from traceability.extensions import csrf, db
 from traceability.farm.models import Planting
 from traceability.farm.services import save_plot, seasons
 from traceability.lots import lineage, recalls, trade
-from traceability.lots.models import Lot
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.lots.services import lot_in_org, record_harvest
 from traceability.products.models import Product
@@ -246,7 +245,7 @@ def create_harvest():
 @endpoint(REGISTRY_EDITORS)
 def create_processing_run():
     data = read.body()
-    run = record_processing(
+    processed = record_processing(
         g.org,
         g.api_user,
         processed_on=read.date(data, "processed_on", local_today()),
@@ -265,11 +264,10 @@ def create_processing_run():
         steps=[{"step": str(s)[:200]} for s in data.get("steps", []) if isinstance(s, str)][:50],
         reason=read.text(data, "reason", required=False, max_length=2000),
     )
-    outputs = db.session.scalars(sa.select(Lot).where(Lot.event_id == run.event_id)).all()
     return {
-        "yield_ratio": str(run.yield_ratio),
-        "yield_flagged": run.yield_flagged,
-        "outputs": [lot_json(x) for x in outputs],
+        "yield_ratio": str(processed.run.yield_ratio),
+        "yield_flagged": processed.run.yield_flagged,
+        "outputs": [lot_json(x) for x in processed.outputs],
     }, 201
 
 

@@ -222,7 +222,7 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
         sa.select(Lot).where(Lot.organisation_id == org.id, Lot.kind == "harvest").order_by(Lot.produced_on)
     ).all()[:2]
     with on(360):
-        run = record_processing(
+        processed = record_processing(
             org,
             user,
             processed_on=day(360),
@@ -230,7 +230,7 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
             outputs=[RunOutput("TBN", Decimal("200"), "kg")],
             steps=[{"step": "rửa, xay"}, {"step": "lọc, lắng 3 lần"}, {"step": "phơi khô"}],
         )
-    starch = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
+    (starch,) = processed.outputs
     with on(350):
         bags = pack(
             org,
@@ -287,7 +287,7 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
             )
     drying = picks[4]
     with recorded_as_of(_at(drying.produced_on + dt.timedelta(days=3))):
-        run = record_processing(
+        processed = record_processing(
             org,
             user,
             processed_on=drying.produced_on + dt.timedelta(days=3),
@@ -295,7 +295,7 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
             outputs=[RunOutput("KQ-SAY", (drying.quantity * Decimal("0.07")).quantize(1) * 1000, "g")],
             steps=[{"step": "rửa, thái lát 3 mm"}, {"step": "sấy 55 °C, 10 giờ"}],
         )
-    slices = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
+    (slices,) = processed.outputs
     with recorded_as_of(_at(slices.produced_on + dt.timedelta(days=1))):
         packs = pack(
             org,
@@ -378,14 +378,14 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
                 received_on=day(40),
             )
         with on(39):
-            run = record_processing(
+            processed = record_processing(
                 org,
                 user,
                 processed_on=day(39),
                 inputs=[RunInput(raw.code, raw.quantity)],
                 outputs=[RunOutput(product, Decimal(made[0]), made[1])],
             )
-        oil = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
+        (oil,) = processed.outputs
         with on(35):
             bottles = pack(
                 org,

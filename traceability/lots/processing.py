@@ -40,6 +40,14 @@ class RunOutput:
     unit: str | None = None
 
 
+@dataclass(frozen=True)
+class Processed:
+    """A recorded run and the lots it made, in the order of its outputs."""
+
+    run: ProcessingRun
+    outputs: list[Lot]
+
+
 def product_in_org(org_id: int, code: str | None, field: str = "product_code") -> Product:
     product = db.session.scalar(
         sa.select(Product).where(
@@ -119,7 +127,7 @@ def record_processing(
     outputs: list[RunOutput],
     steps: list[dict] | None = None,
     reason: str | None = None,
-) -> ProcessingRun:
+) -> Processed:
     if not inputs:
         raise DomainError(_("Name at least one input lot."), "inputs")
     if not outputs:
@@ -182,6 +190,7 @@ def record_processing(
     )
     db.session.add(run)
     total_out = sum(to_base(q, u)[0] for _p, q, u in made)
+    outputs = []
     for product, quantity, unit in made:
         output = Lot(
             organisation_id=org.id,
@@ -197,6 +206,7 @@ def record_processing(
         )
         db.session.add(output)
         db.session.flush()
+        outputs.append(output)
         share = to_base(quantity, unit)[0] / total_out
         for lot, used in taken.values():
             db.session.add(
@@ -209,7 +219,7 @@ def record_processing(
                 )
             )
     db.session.flush()
-    return run
+    return Processed(run, outputs)
 
 
 def _mass_balance(org_id, taken, made) -> tuple[Decimal, tuple[Decimal, Decimal, str] | None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -76,9 +75,9 @@ def processing_new():
             reason=form.reason.data,
         )
 
-    run = submit(form, action)
-    if run is not None:
-        output = db.session.scalar(sa.select(Lot).where(Lot.event_id == run.event_id))
+    processed = submit(form, action)
+    if processed is not None:
+        (output,) = processed.outputs
         flash(_("Processing recorded: lot %(code)s.", code=output.code), "success")
         return redirect(url_for("lots.lot_detail", record_id=output.id))
     return render_template("registry/form.html", form=form, title=_("Processing run"), cancel_url=url_for("lots.lots"))
