@@ -372,7 +372,13 @@ def test_recall_pages_and_reports(app, client):
     csv_text = client.get(f"{recall_url}/report.csv").data.decode("utf-8-sig")
     assert "Chợ Đông Ba" in csv_text and "0912000111" in csv_text
     book = openpyxl.load_workbook(io.BytesIO(client.get(f"{recall_url}/report.xlsx").data))
-    assert book.active["A2"].value == "Chợ Đông Ba" and book.active.freeze_panes == "A2"
+    sheet = book.active
+    assert sheet["A2"].value == "Chợ Đông Ba" and sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:J2"
+    assert (
+        sheet.title == "Thu hồi"
+        and [c.value for c in sheet[1]][:2] == ["buyer", "buyer_kind"]
+        and sheet["A1"].font.bold
+    )
     pdf = client.get(f"{recall_url}/report.pdf").data
     if shutil.which("pdftotext") or os.environ.get("CI"):  # in CI the tool must be there
         text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()

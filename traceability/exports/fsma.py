@@ -15,14 +15,11 @@ from __future__ import annotations
 import csv
 from typing import IO
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from traceability.accounts.models import Organisation
 from traceability.events.models import Event, EventKind
 from traceability.exports.epcis import Facts, gather, number
 from traceability.lots.models import Lot
+from traceability.spreadsheets import write_xlsx as write_sheet
 
 COLUMNS = [
     "traceability_lot_code",
@@ -156,18 +153,5 @@ def write_csv(rows: list[dict], fp: IO[str]) -> None:
 
 
 def write_xlsx(rows: list[dict], path_or_fp) -> None:
-    """One sheet, header bold and frozen, a filter on every column: sortable as the rule asks."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "FSMA 204 KDEs"
-    sheet.append(COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([row[c] for c in COLUMNS])
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    for index, name in enumerate(COLUMNS, start=1):
-        longest = max([len(name)] + [len(str(row[name])) for row in rows])
-        sheet.column_dimensions[get_column_letter(index)].width = min(longest + 2, 60)
-    workbook.save(path_or_fp)
+    """Sortable and filterable, as the rule asks."""
+    write_sheet(path_or_fp, "FSMA 204 KDEs", COLUMNS, ([row[c] for c in COLUMNS] for row in rows))

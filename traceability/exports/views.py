@@ -16,6 +16,7 @@ from traceability.exports.fsma import fsma_rows, write_csv, write_xlsx
 from traceability.exports.portal import portal_record, write_portal_csv
 from traceability.extensions import db
 from traceability.lots.models import Lot
+from traceability.spreadsheets import XLSX_MIMETYPE
 from traceability.tenancy import get_scoped_or_404, org_required, scoped
 
 bp = Blueprint("exports", __name__)
@@ -31,11 +32,7 @@ def _download(fmt: str, name: str, events, lots) -> Response:
         if fmt == "fsma.xlsx":
             buffer = io.BytesIO()
             write_xlsx(rows, buffer)
-            return _file(
-                buffer.getvalue(),
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                f"{name}-fsma.xlsx",
-            )
+            return _file(buffer.getvalue(), XLSX_MIMETYPE, f"{name}-fsma.xlsx")
         text = io.StringIO()
         write_csv(rows, text)
         return _file(text.getvalue().encode("utf-8-sig"), "text/csv", f"{name}-fsma.csv")

@@ -17,6 +17,7 @@ from traceability.lots.forms import CloseRecallForm, RecallForm, ReceiveForm, Sa
 from traceability.lots.models import Lot, Party, Recall
 from traceability.lots.views import bp
 from traceability.lots.views.processing import MANAGERS, active_lots
+from traceability.spreadsheets import XLSX_MIMETYPE, xlsx_bytes
 from traceability.tenancy import get_scoped_or_404, org_required, scoped
 from traceability.web import form_values, submit
 
@@ -131,23 +132,8 @@ def recall_spreadsheet(record_id: int, fmt: str):
         writer.writerows(_recall_rows(report))
         # A byte-order mark so spreadsheet programs read the Vietnamese letters as UTF-8.
         return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers=headers)
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Thu hồi"
-    sheet.append(RECALL_COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in _recall_rows(report):
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    buffer = io.BytesIO()
-    book.save(buffer)
     return Response(
-        buffer.getvalue(), headers=headers, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        xlsx_bytes("Thu hồi", RECALL_COLUMNS, _recall_rows(report)), headers=headers, mimetype=XLSX_MIMETYPE
     )
 
 
