@@ -65,7 +65,6 @@ def register_blueprints(app: Flask) -> None:
     from traceability.farm.views import bp as farm_bp
     from traceability.labels.views import bp as labels_bp
     from traceability.lots.views import bp as lots_bp
-    from traceability.ocop import api as _ocop_api  # noqa: F401  (adds the OCOP routes to API v1)
     from traceability.ocop.views import bp as ocop_bp
     from traceability.photos.views import bp as photos_bp
     from traceability.products.views import bp as products_bp

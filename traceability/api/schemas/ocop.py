@@ -1,0 +1,134 @@
+"""Bodies of the OCOP endpoints: the criteria sets as published, and scoring a set of answers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, Strict, StringConstraints
+
+from traceability.api.schemas.base import Schema, text
+from traceability.ocop.criteria import CriteriaSet
+from traceability.ocop.scoring import Score
+
+SetId = text(60)
+CriterionId = Annotated[str, StringConstraints(max_length=20)]
+OptionNumber = Annotated[int, Strict(), Field(ge=1, le=100)]
+Points = int | float
+
+
+class Published(Schema):
+    """A part of a criteria set file, passed on whole: the fields below and any notes beside them."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class OptionOut(Published):
+    n: int
+    text_vi: str
+    text_en: str = ""
+    points: Points
+    minimum_for: int | None = Field(None, description="The star level that needs at least this option.")
+
+
+class CriterionOut(Published):
+    id: str
+    name_vi: str
+    name_en: str = ""
+    max: Points
+    options: list[OptionOut]
+
+
+class SectionOut(Published):
+    id: str
+    name_vi: str
+    name_en: str = ""
+    max: Points
+    criteria: list[CriterionOut]
+
+
+class PartOut(Published):
+    id: str
+    name_vi: str
+    name_en: str = ""
+    max: Points
+    sections: list[SectionOut]
+
+
+class CriteriaSetOut(Published):
+    id: str
+    version: str
+    legal_basis: str
+    set_number: int
+    name_vi: str
+    name_en: str = ""
+    parts: list[PartOut]
+
+
+class CriteriaSetsOut(Schema):
+    criteria_sets: list[CriteriaSetOut] = Field(description="One entry per set and version.")
+
+
+class ScoreIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"set": "qd26-2026-set01", "answers": {"A1.1": 2}}]})
+
+    set: SetId
+    answers: dict[CriterionId, OptionNumber | None] = Field(
+        max_length=500,
+        description='Criterion id as printed → option number counting from 1, e.g. {"A1.1": 2}; null: not answered.',
+    )
+
+
+class MissingOut(Schema):
+    criterion: str
+    chosen: int | None
+    needed: int
+    needed_text_vi: str
+    needed_points: Points
+
+
+def _number(value: Decimal | None) -> Points | None:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+class ScoreOut(Schema):
+    set: str
+    version: str
+    legal_basis: str
+    parts: dict[str, Points]
+    total: Points
+    band_stars: int
+    minimum_level: int
+    stars: int
+    unanswered: list[str]
+    next_level: int | None
+    points_for_next: Points | None
+    missing_for_next: list[MissingOut]
+
+    @classmethod
+    def of(cls, criteria_set: CriteriaSet, result: Score) -> ScoreOut:
+        return cls(
+            set=criteria_set.id,
+            version=criteria_set.version,
+            legal_basis=criteria_set.legal_basis,
+            parts={part: _number(points) for part, points in result.parts.items()},
+            total=_number(result.total),
+            band_stars=result.band,
+            minimum_level=result.minimum_level,
+            stars=result.stars,
+            unanswered=[c.id for c in result.unanswered],
+            next_level=result.next_level,
+            points_for_next=_number(result.points_for_next),
+            missing_for_next=[
+                MissingOut(
+                    criterion=s.criterion.id,
+                    chosen=s.chosen.n if s.chosen else None,
+                    needed=s.needed.n,
+                    needed_text_vi=s.needed.text_vi,
+                    needed_points=s.needed.points,
+                )
+                for s in result.missing_for_next
+            ],
+        )
