@@ -1,207 +1,129 @@
-"""The OpenAPI 3 description of API v1, served at /api/v1/openapi.json (a test keeps it true)."""
+"""The OpenAPI 3.1 document of API v1, served at /api/v1/openapi.json: generated from the routes of the
+API blueprint and what each declares with ``@endpoint`` (its schemas, status and roles), so it says
+exactly what is served and enforced.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import re
 
-from traceability.units import NET_CONTENT_UNITS, Unit
+from flask import Blueprint, Flask, current_app, jsonify
+from pydantic.json_schema import models_json_schema
+from werkzeug.routing import Rule
+
+from traceability.api.endpoint import MAX_BODY, IdempotencyHeader, Operation
+from traceability.api.schemas.base import ErrorBody
 
 bp = Blueprint("openapi", __name__)
-
-
-def _body(required: list[str], properties: dict) -> dict:
-    return {
-        "required": True,
-        "content": {"application/json": {"schema": {"type": "object", "required": required, "properties": properties}}},
-    }
-
-
-S, N, I, D = (  # noqa: E741
-    {"type": "string"},
-    {"oneOf": [{"type": "number"}, {"type": "string"}]},
-    {"type": "integer"},
-    {  # noqa: E741
-        "type": "string",
-        "format": "date",
-    },
-)
-UNIT = {"enum": [u.value for u in Unit]}
-ERRORS = {str(code): {"$ref": "#/components/responses/Error"} for code in (400, 401, 403, 404, 422)}
-IDEMPOTENCY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "schema": S,
-    "description": "A retry with the same key and body returns the first answer instead of writing twice.",
+CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+REF = "#/components/schemas/{model}"
+PATH_PARAMETERS = {"code": "A lot's code, as printed on its label", "planting_id": "A planting's id"}
+ERRORS = {
+    "400": "The body, query or a header does not match its schema (bad_request); the field is named",
+    "401": "No valid token (unauthorized)",
+    "403": "The token's role does not allow this (forbidden)",
+    "404": "No such record in the token's organisation (not_found)",
+    "422": "A rule of the records is broken (invalid, or a more specific code); the field is named",
 }
-LOT = {"name": "code", "in": "path", "required": True, "schema": S}
-
-
-def _post(summary: str, body: dict, parameters=()) -> dict:
-    return {
-        "post": {
-            "summary": summary,
-            "parameters": [IDEMPOTENCY, *parameters],
-            "requestBody": body,
-            "responses": {"201": {"description": "Created"}, **ERRORS},
-        }
-    }
-
-
-PATHS = {
-    "/products": {
-        "get": {
-            "summary": "Products of the token's organisation",
-            "responses": {"200": {"description": "OK"}, **ERRORS},
-        }
-    },
-    "/plots": _post(
-        "Register a plot",
-        _body(
-            ["code", "name", "village_id", "area_m2", "crop"],
-            {"code": S, "name": S, "village_id": I, "area_m2": N, "crop": S, "household_id": I},
-        ),
-    ),
-    "/plantings": _post(
-        "Start a season on a plot",
-        _body(["plot_id", "sown_on"], {"plot_id": I, "sown_on": D, "crop": S, "variety": S, "area_m2": N}),
-    ),
-    "/plantings/{planting_id}/inputs": _post(
-        "Record a spray or fertiliser",
-        _body(
-            ["applied_on", "trade_name"],
-            {
-                "applied_on": D,
-                "trade_name": S,
-                "kind": {"enum": ["fertiliser", "plant_protection", "other"]},
-                "dose": N,
-                "dose_unit": S,
-                "active_ingredient": S,
-                "phi_days": I,
-            },
-        ),
-        [{"name": "planting_id", "in": "path", "required": True, "schema": I}],
-    ),
-    "/harvests": _post(
-        "Harvest a planting into a harvest lot (refused while a PHI runs)",
-        _body(["planting_id", "quantity_kg"], {"planting_id": I, "harvested_on": D, "quantity_kg": N, "grade": S}),
-    ),
-    "/processing-runs": _post(
-        "Process input lots into output lots (mass balance checked)",
-        _body(
-            ["inputs", "outputs"],
-            {
-                "processed_on": D,
-                "reason": S,
-                "steps": {"type": "array", "items": S},
-                "inputs": {"type": "array", "items": {"type": "object", "properties": {"lot_code": S, "quantity": N}}},
-                "outputs": {
-                    "type": "array",
-                    "items": {"type": "object", "properties": {"product_code": S, "quantity": N, "unit": UNIT}},
-                },
-            },
-        ),
-    ),
-    "/packings": _post(
-        "Pack part of a lot into a sale lot of units",
-        _body(
-            ["source_lot_code", "product_code", "units", "net_content", "net_unit"],
-            {
-                "source_lot_code": S,
-                "product_code": S,
-                "units": I,
-                "net_content": N,
-                "net_unit": {"enum": [u.value for u in NET_CONTENT_UNITS]},
-                "packed_on": D,
-                "serials": {"type": "boolean"},
-            },
-        ),
-    ),
-    "/sales": _post(
-        "Sell part of a lot to a buyer",
-        _body(
-            ["lot_code", "buyer_name", "quantity"],
-            {"lot_code": S, "buyer_name": S, "buyer_kind": S, "quantity": N, "sold_on": D, "invoice_ref": S},
-        ),
-    ),
-    "/lots/{code}/recall": _post(
-        "Recall a lot and everything made from it", _body(["reason"], {"reason": S, "opened_on": D}), [LOT]
-    ),
-    "/lots/{code}": {
-        "get": {"summary": "One lot", "parameters": [LOT], "responses": {"200": {"description": "OK"}, **ERRORS}}
-    },
-    "/lots/{code}/trace": {
-        "get": {
-            "summary": "Trace back or forward",
-            "parameters": [LOT, {"name": "direction", "in": "query", "schema": {"enum": ["back", "forward"]}}],
-            "responses": {"200": {"description": "OK"}, **ERRORS},
-        }
-    },
-    "/ocop/criteria-sets": {
-        "get": {
-            "summary": "OCOP criteria sets with their criteria, options, points and star "
-            "minimums (one entry per set and version)",
-            "responses": {"200": {"description": "OK"}, **ERRORS},
-        }
-    },
-    "/ocop/score": {
-        "post": {
-            "summary": "Score OCOP answers: part subtotals, total, band stars, stars awarded, what the next star needs",
-            "requestBody": _body(
-                ["set", "answers"],
-                {
-                    "set": S,
-                    "answers": {
-                        "type": "object",
-                        "additionalProperties": I,
-                        "description": 'Criterion id as printed → option number counting from 1, e.g. {"A1.1": 2}',
-                    },
-                },
-            ),
-            "responses": {"200": {"description": "OK"}, **ERRORS},
-        }
-    },
-}
-
-DOCUMENT = {
-    "openapi": "3.0.3",
-    "info": {
-        "title": "Traceability API",
-        "version": "1",
-        "description": "Bearer tokens (create one under your account, or `flask --app traceability users "
-        "token`). Quantities are decimals, dates YYYY-MM-DD, lots named by their code.",
-    },
-    "servers": [{"url": "/api/v1"}],
-    "security": [{"bearer": []}],
-    "paths": PATHS,
-    "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "responses": {
-            "Error": {
-                "description": "An error",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "error": {
-                                    "type": "object",
-                                    "properties": {
-                                        "code": S,
-                                        "message": S,
-                                        "field": {"type": "string", "nullable": True},
-                                    },
-                                }
-                            },
-                        }
-                    }
-                },
-            }
-        },
-    },
+INFO = {
+    "title": "Traceability API",
+    "version": "1",
+    "description": "Bearer tokens (create one under your account, or `flask --app traceability users token`). "
+    "Quantities are decimals (a JSON number or a string of digits; answers give strings), dates YYYY-MM-DD, "
+    "lots named by their code. Texts have their runs of whitespace collapsed and may not hold control "
+    f"characters. A body is one JSON object of at most {MAX_BODY // 1024} kB, 200 levels deep at most. "
+    'Errors are {"error": {"code", "message", "field"}}, the message in the user\'s language '
+    "(Vietnamese; ?lang=en for English).",
 }
 
 
 @bp.get("/api/v1/openapi.json")
 def openapi():
-    return jsonify(DOCUMENT)
+    if "openapi" not in current_app.extensions:
+        current_app.extensions["openapi"] = document(current_app)
+    return jsonify(current_app.extensions["openapi"])
+
+
+def api_operations(app: Flask) -> list[tuple[str, str, Rule, Operation]]:
+    """(path as OpenAPI writes it, method, endpoint, declaration) for every route of the API blueprint."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api."):
+            path = CONVERTER.sub(r"{\2}", rule.rule.removeprefix("/api/v1"))
+            operation = app.view_functions[rule.endpoint].operation
+            found += [(path, m.lower(), rule, operation) for m in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return sorted(found, key=lambda x: (x[0], x[1]))
+
+
+def document(app: Flask) -> dict:
+    operations = api_operations(app)
+    models = {(ErrorBody, "serialization"), (IdempotencyHeader, "validation")}
+    for _path, _method, _rule, op in operations:
+        models |= {(op.response, "serialization")}
+        models |= {(m, "validation") for m in (op.body, op.query) if m is not None}
+    refs, top = models_json_schema(sorted(models, key=lambda x: (x[0].__name__, x[1])), ref_template=REF)
+    schemas = top["$defs"]
+
+    def parameters(model, where: str) -> list[dict]:
+        definition = schemas[refs[(model, "validation")]["$ref"].rsplit("/", 1)[1]]
+        required = set(definition.get("required", ()))
+        return [
+            {"name": name, "in": where, "required": name in required, "schema": schema}
+            for name, schema in definition["properties"].items()
+        ]
+
+    paths: dict[str, dict] = {}
+    for path, method, rule, op in operations:
+        params = [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "description": PATH_PARAMETERS.get(name, name),
+                "schema": {"type": "integer", "minimum": 0} if converter == "int" else {"type": "string"},
+            }
+            for converter, name in CONVERTER.findall(rule.rule)
+        ]
+        if op.query is not None:
+            params += parameters(op.query, "query")
+        if method == "post":
+            params += [{**p, "required": False} for p in parameters(IdempotencyHeader, "header")]
+        errors = {"401"}
+        errors |= {"400"} if op.body or op.query or method == "post" else set()
+        errors |= {"403"} if op.roles is not None else set()
+        errors |= {"404"} if "{" in path else set()
+        errors |= {"422"} if method == "post" else set()
+        entry = {
+            "operationId": rule.endpoint.removeprefix("api."),
+            "summary": op.summary,
+            "parameters": params,
+            "responses": {
+                str(op.status): {
+                    "description": "Created" if op.status == 201 else "OK",
+                    "content": {"application/json": {"schema": refs[(op.response, "serialization")]}},
+                },
+                **{code: {"$ref": f"#/components/responses/E{code}"} for code in sorted(errors)},
+            },
+        }
+        if op.roles is not None:
+            entry["description"] = "Roles: " + ", ".join(sorted(r.value for r in op.roles)) + "."
+        if op.body is not None:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+            }
+        paths.setdefault(path, {})[method] = entry
+
+    error = {"application/json": {"schema": refs[(ErrorBody, "serialization")]}}
+    return {
+        "openapi": "3.1.0",
+        "info": INFO,
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": {f"E{code}": {"description": text, "content": error} for code, text in ERRORS.items()},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
