@@ -118,10 +118,18 @@ def test_a_unit_outside_the_list_is_refused_with_a_message(ctx):
 
 
 def test_the_api_document_lists_the_units_the_services_accept(client):
-    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    document = client.get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
 
-    def schema(path):
-        return paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    def resolve(schema):
+        if "$ref" in schema:
+            return resolve(schemas[schema["$ref"].rsplit("/", 1)[1]])
+        options = [x for x in schema.get("anyOf", ()) if x.get("type") != "null"]
+        return resolve(options[0]) if options else schema
 
-    assert schema("/packings")["net_unit"]["enum"] == ["g", "ml", "kg", "l"]
-    assert schema("/processing-runs")["outputs"]["items"]["properties"]["unit"]["enum"] == [u.value for u in Unit]
+    def body(path):
+        return resolve(document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"])
+
+    assert resolve(body("/packings")["properties"]["net_unit"])["enum"] == ["g", "ml", "kg", "l"]
+    output = resolve(body("/processing-runs")["properties"]["outputs"]["items"])
+    assert resolve(output["properties"]["unit"])["enum"] == [u.value for u in Unit]
