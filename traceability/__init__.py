@@ -10,13 +10,40 @@ import os
 from pathlib import Path
 
 from flask import Flask, abort, g, request
+from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import traceability.models  # noqa: F401  (every table known before anything touches the database)
+from traceability import cli, i18n, web
 from traceability import config as app_config
-from traceability import i18n, web
+from traceability.accounts.models import ORGANISATION_KIND_LABELS, ROLE_LABELS
+from traceability.accounts.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, can, load_current_organisation
+from traceability.accounts.views import bp as accounts_bp
+from traceability.api.openapi import bp as openapi_bp
+from traceability.api.views import bp as api_bp
+from traceability.dashboard.views import bp as dashboard_bp
+from traceability.diary.views import bp as diary_bp
+from traceability.errors import register_error_handlers
+from traceability.exports.views import bp as exports_bp
 from traceability.extensions import babel, csrf, db, login_manager, migrate
+from traceability.farm.models import INPUT_KIND_LABELS, PLANTING_STATUS_LABELS, VIETGAP_STATUS_LABELS
+from traceability.farm.views import bp as farm_bp
 from traceability.jobs.runner import EmbeddedWorker, register_handlers
 from traceability.labels.jobs import print_run
+from traceability.labels.views import bp as labels_bp
+from traceability.lots.models import DISPOSAL_LABELS, LOT_STATUS_LABELS, PARTY_KIND_LABELS
+from traceability.lots.views import bp as lots_bp
+from traceability.ocop.models import APPLICATION_TYPE_LABELS, DOSSIER_STATUS_LABELS, STEP_LABELS
+from traceability.ocop.views import bp as ocop_bp
+from traceability.photos.views import bp as photos_bp
+from traceability.products.models import PRODUCT_KIND_LABELS
+from traceability.products.services import sanitise_story
+from traceability.products.views import bp as products_bp
+from traceability.provenance.labels import JOURNEY_LABELS
+from traceability.provenance.views import bp as provenance_bp
+from traceability.quality.models import CERTIFICATE_KIND_LABELS, INSPECTION_SCOPE_LABELS, RESULT_LABELS
+from traceability.quality.views import bp as quality_bp
+from traceability.units import unit_label
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +57,6 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app_config.load(app, config)
-    import traceability.models  # noqa: F401  (every table known before anything touches the database)
 
     register_extensions(app)
     register_blueprints(app)
@@ -57,20 +83,6 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from traceability.accounts.views import bp as accounts_bp
-    from traceability.api.openapi import bp as openapi_bp
-    from traceability.api.views import bp as api_bp
-    from traceability.dashboard.views import bp as dashboard_bp
-    from traceability.exports.views import bp as exports_bp
-    from traceability.farm.views import bp as farm_bp
-    from traceability.labels.views import bp as labels_bp
-    from traceability.lots.views import bp as lots_bp
-    from traceability.ocop.views import bp as ocop_bp
-    from traceability.photos.views import bp as photos_bp
-    from traceability.products.views import bp as products_bp
-    from traceability.provenance.views import bp as provenance_bp
-    from traceability.quality.views import bp as quality_bp
-
     for blueprint in (
         accounts_bp,
         dashboard_bp,
@@ -85,30 +97,12 @@ def register_blueprints(app: Flask) -> None:
         provenance_bp,
         labels_bp,
         ocop_bp,
+        diary_bp,
     ):
         app.register_blueprint(blueprint)
 
 
 def register_request_hooks(app: Flask) -> None:
-    from traceability.accounts.models import ORGANISATION_KIND_LABELS, ROLE_LABELS
-    from traceability.errors import register_error_handlers
-    from traceability.farm.models import (
-        INPUT_KIND_LABELS,
-        PLANTING_STATUS_LABELS,
-        VIETGAP_STATUS_LABELS,
-    )
-    from traceability.lots.models import DISPOSAL_LABELS, LOT_STATUS_LABELS, PARTY_KIND_LABELS
-    from traceability.ocop.models import APPLICATION_TYPE_LABELS, DOSSIER_STATUS_LABELS, STEP_LABELS
-    from traceability.products.models import PRODUCT_KIND_LABELS
-    from traceability.provenance.labels import JOURNEY_LABELS
-    from traceability.quality.models import (
-        CERTIFICATE_KIND_LABELS,
-        INSPECTION_SCOPE_LABELS,
-        RESULT_LABELS,
-    )
-    from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, can, load_current_organisation
-    from traceability.units import unit_label
-
     @app.before_request
     def refuse_control_characters_in_paths():
         """A code in a URL with a NUL or another control character names no record; PostgreSQL would
@@ -156,10 +150,6 @@ def register_request_hooks(app: Flask) -> None:
 
     app.jinja_env.filters["unit"] = unit_label  # {{ lot.unit|unit }}: "cái" on a Vietnamese page
 
-    from markupsafe import Markup
-
-    from traceability.products.services import sanitise_story
-
     # Sanitised when saved and again when shown: a story written before a rule tightened stays safe.
     app.jinja_env.filters["story_html"] = lambda html: Markup(sanitise_story(html) or "")
 
@@ -182,6 +172,4 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from traceability.cli import register
-
-    register(app)
+    cli.register(app)

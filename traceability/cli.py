@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
+from traceability import demo
 from traceability.accounts import services as accounts
 from traceability.accounts.models import Organisation, OrganisationKind, Role, User
 from traceability.accounts.tokens import create_token
@@ -101,8 +102,6 @@ def _create_user(login: str, name: str, password: str) -> User:
 @with_appcontext
 def demo_command():
     """Create or upgrade the database and load the Quảng Thái demo data (once); print the logins."""
-    from traceability import demo
-
     upgrade_database()
     with writing():
         created = demo.load()

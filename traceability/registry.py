@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from traceability.accounts.forms import EmptyForm
+from traceability.accounts.tenancy import get_scoped_or_404, org_required, scoped
 from traceability.database import utcnow
 from traceability.errors import DomainError
 from traceability.extensions import db
-from traceability.tenancy import get_scoped_or_404, org_required, scoped
 from traceability.web import form_values, show_archived, submit
 
 RECORD_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")

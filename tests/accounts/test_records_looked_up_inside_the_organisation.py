@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import make_org, make_plot, make_village
+from traceability.accounts.tenancy import all_in_org, in_org
 from traceability.errors import DomainError
 from traceability.farm.models import Plot, Village
 from traceability.registry import set_archived
-from traceability.tenancy import all_in_org, in_org
 
 
 def test_a_record_is_found_only_in_its_own_organisation(ctx):

@@ -9,9 +9,9 @@ import pytest
 
 from tests.factories import make_org, make_planting, make_plot, make_product, make_user, make_village
 from traceability.accounts.models import Role
+from traceability.accounts.tenancy import MAX_ID
 from traceability.accounts.tokens import create_token
 from traceability.extensions import db
-from traceability.tenancy import MAX_ID
 
 
 @pytest.fixture

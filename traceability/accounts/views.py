@@ -20,10 +20,10 @@ from sqlalchemy.orm import contains_eager
 from traceability.accounts import services
 from traceability.accounts.forms import EmptyForm, LoginForm, MemberForm, OrganisationForm, TokenForm
 from traceability.accounts.models import ROLE_LABELS, ApiToken, Membership, Role, User
+from traceability.accounts.tenancy import accessible_organisations, org_required, role_in
 from traceability.accounts.tokens import create_token, revoke_token
 from traceability.extensions import db, login_manager
 from traceability.forms import choices
-from traceability.tenancy import accessible_organisations, org_required, role_in
 from traceability.web import add_error, attempt, form_values, safe_next, submit
 
 bp = Blueprint("accounts", __name__)

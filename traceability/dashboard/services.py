@@ -10,12 +10,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from traceability.accounts.models import Membership, Organisation
+from traceability.accounts.tenancy import jurisdiction_filter
 from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.farm.models import Household, InputApplication, Planting, Plot, VietGapStatus, Village
 from traceability.lots.models import Lot
 from traceability.products.models import Product
-from traceability.tenancy import jurisdiction_filter
 
 
 @dataclass

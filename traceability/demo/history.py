@@ -20,6 +20,9 @@ from traceability.extensions import db
 from traceability.farm.models import PlantingStatus, Plot
 from traceability.farm.services import seasons
 from traceability.lots import services as lots
+from traceability.lots import trade
+from traceability.lots.models import Lot
+from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.products.models import Product
 from traceability.quality import services as quality
 
@@ -204,10 +207,6 @@ def _turmeric(org: Organisation, manager: User) -> None:
 
 def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) -> None:
     """Processing, packing and sales for each producer, from the lots above or bought-in raw material."""
-    from traceability.lots import trade
-    from traceability.lots.models import Lot
-    from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
-
     today = local_today()
 
     def on(days_ago: int):

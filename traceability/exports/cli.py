@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from traceability.exports.fsma import fsma_rows, write_csv, write_xlsx
 from traceability.exports.portal import portal_record, write_portal_csv
 from traceability.extensions import db
 from traceability.lots.models import Lot
+from traceability.provenance.static_site import export_site as write_site
 
 export = AppGroup("export", help="Export traceability records: EPCIS 2.0, FSMA 204 spreadsheet, national portal.")
 
@@ -137,10 +139,6 @@ def export_portal(org, lot, start, end, output):
 @click.option("--org", "org_code", help="Only this organisation's lots (default: every organisation).")
 def export_site(output, org_code):
     """Every public provenance page as static HTML at the same paths, for any static host."""
-    from pathlib import Path
-
-    from traceability.provenance.static_site import export_site as write_site
-
     if org_code and db.session.scalar(sa.select(Organisation.id).where(Organisation.code == org_code)) is None:
         raise click.ClickException(f"No organisation with the code {org_code!r}.")
     with click.progressbar(length=1, label="Pages", file=None) as bar:

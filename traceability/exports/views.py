@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, g, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from traceability.accounts.tenancy import get_scoped_or_404, org_required, scoped
 from traceability.clock import local_today
 from traceability.exports.epcis import epcis_document, events_between, events_for_lot
 from traceability.exports.fsma import fsma_rows, write_csv, write_xlsx
@@ -17,7 +18,6 @@ from traceability.exports.portal import portal_record, write_portal_csv
 from traceability.extensions import db
 from traceability.lots.models import Lot
 from traceability.spreadsheets import XLSX_MIMETYPE
-from traceability.tenancy import get_scoped_or_404, org_required, scoped
 
 bp = Blueprint("exports", __name__)
 FORMATS = ("epcis.jsonld", "fsma.xlsx", "fsma.csv", "portal.json", "portal.csv")

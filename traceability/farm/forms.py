@@ -16,6 +16,9 @@ from traceability.forms import (
     text,
 )
 
+# Suggested in the crop fields (members may type another): the commune's crops.
+DEFAULT_CROPS = ("Khổ qua (mướp đắng)", "Nghệ", "Sả chanh", "Dừa", "Ớt", "Hành tăm (ném)")
+
 
 class VillageForm(Form):
     name = text(_l("Village name"), required())

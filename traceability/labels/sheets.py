@@ -26,7 +26,7 @@ from traceability.labels import vector
 from traceability.labels.digital_link import label_uri
 from traceability.lots.models import Lot, UnitSerial
 from traceability.pdf import render_pdf
-from traceability.provenance.services import valid_ocop
+from traceability.quality.services import valid_ocop
 from traceability.rules import load
 from traceability.units import Unit
 
@@ -279,6 +279,6 @@ def _sheet_pdf(org: Organisation, lot: Lot, facts: dict, count: int, size: str, 
         margin=MARGIN,
         lines=facts["lines"],
         vietgap=lot.vietgap_claim,
-        ocop=valid_ocop(lot),
+        ocop=valid_ocop(lot.organisation_id, lot.product_id),
         **_layout(width, height),
     )

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import undefer
 
 from traceability.accounts.forms import EmptyForm
+from traceability.accounts.tenancy import MAX_ID, REGISTRY_EDITORS, get_scoped_or_404, org_required, scoped
 from traceability.extensions import db
 from traceability.jobs.models import Job, JobStatus
 from traceability.jobs.runner import retry
@@ -14,7 +15,6 @@ from traceability.labels import services
 from traceability.labels.digital_link import label_uri
 from traceability.labels.qr import qr_png
 from traceability.lots.models import Lot
-from traceability.tenancy import MAX_ID, REGISTRY_EDITORS, get_scoped_or_404, org_required, scoped
 from traceability.web import attempt
 
 bp = Blueprint("labels", __name__)

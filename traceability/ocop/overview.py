@@ -11,16 +11,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from traceability.accounts.models import Organisation
+from traceability.accounts.tenancy import jurisdiction_filter
 from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.lots import lineage
 from traceability.lots.models import Lot, LotKind
 from traceability.ocop.criteria import all_sets
-from traceability.ocop.models import DossierStatus, OcopDossier
-from traceability.ocop.workflow import RERATING_WINDOW, is_overdue
+from traceability.ocop.models import DossierStatus, OcopDossier, OcopTransition
+from traceability.ocop.workflow import RERATING_WINDOW, is_overdue, rerating_window
 from traceability.products.models import Product
 from traceability.quality.models import Certificate, CertificateKind
-from traceability.tenancy import jurisdiction_filter
 
 EXPIRY_HORIZON_DAYS = 180
 
@@ -138,9 +138,6 @@ class Reminder:
 def producer_reminders(org_id: int) -> list[Reminder]:
     """For the producer's home page: dossiers sent back with comments, and OCOP certificates whose
     re-rating dossier is due within the next 180 days (filed 180 to 120 days before expiry)."""
-    from traceability.ocop.models import OcopTransition
-    from traceability.ocop.workflow import rerating_window
-
     today = local_today()
     reminders = []
     for dossier in db.session.scalars(

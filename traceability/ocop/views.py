@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from traceability.accounts.forms import EmptyForm
+from traceability.accounts.tenancy import REGISTRY_EDITORS, current_records, get_scoped_or_404, org_required, scoped
 from traceability.errors import FieldErrors
 from traceability.extensions import db
 from traceability.forms import choices, clean_text
@@ -23,7 +24,6 @@ from traceability.ocop.models import DOSSIER_STATUS_LABELS, OcopAttachment, Ocop
 from traceability.ocop.overview import bars
 from traceability.ocop.overview import overview as build
 from traceability.products.models import Product
-from traceability.tenancy import REGISTRY_EDITORS, current_records, get_scoped_or_404, org_required, scoped
 from traceability.web import attempt, form_values, submit
 
 bp = Blueprint("ocop", __name__, url_prefix="/ocop")

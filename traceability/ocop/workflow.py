@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from traceability.accounts.models import Membership, Organisation, OrganisationKind, Role, User
+from traceability.accounts.tenancy import jurisdiction_filter
 from traceability.clock import local_today
 from traceability.errors import DomainError
 from traceability.events.models import EventKind
@@ -23,7 +24,6 @@ from traceability.ocop.models import DossierStatus, OcopDossier, OcopTransition
 from traceability.ocop.services import completeness
 from traceability.quality.models import Certificate, CertificateKind
 from traceability.quality.services import save_certificate
-from traceability.tenancy import jurisdiction_filter
 
 REVIEW_WORKING_DAYS = 15  # QĐ 26/2026: the commune checks a dossier within 15 working days
 CERTIFICATE_MONTHS = 36

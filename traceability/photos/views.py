@@ -4,9 +4,9 @@ from flask import Blueprint, Response, abort
 from flask_login import login_required
 from sqlalchemy.orm import undefer
 
+from traceability.accounts.tenancy import MAX_ID, org_required, scoped
 from traceability.extensions import db
 from traceability.photos.models import Photo
-from traceability.tenancy import MAX_ID, org_required, scoped
 
 bp = Blueprint("photos", __name__)
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
+from traceability.accounts.tenancy import REGISTRY_EDITORS
 from traceability.products import services
 from traceability.products.forms import ProductForm
 from traceability.products.models import Product
 from traceability.registry import add_registry_routes
-from traceability.tenancy import REGISTRY_EDITORS
 
 bp = Blueprint("products", __name__)
 

@@ -26,7 +26,8 @@ from traceability.lots import lineage
 from traceability.lots.models import Lot, LotKind, LotLink, ProcessingRun
 from traceability.photos.models import Photo
 from traceability.products.models import Product
-from traceability.quality.models import Certificate, CertificateKind, Inspection, Result
+from traceability.quality.models import CertificateKind, Inspection, Result
+from traceability.quality.services import valid_ocop
 
 
 @dataclass
@@ -116,34 +117,13 @@ def provenance(lot: Lot) -> Provenance:
     _inspections(result, trace, plantings)
     _last_spray(result, trace, by_id)
     result.certificates = [c for c in lot.certificates if c.kind is not CertificateKind.OCOP]
-    result.ocop = valid_ocop(lot)
+    result.ocop = valid_ocop(lot.organisation_id, lot.product_id)
     result.steps.sort(key=lambda s: (s.day, s.kind != "planting"))
     _digest(result, lot_ids, trace)
     result.photos = db.session.execute(
         sa.select(Photo.id, Photo.caption).where(Photo.event_id.in_(event_ids)).order_by(Photo.id)
     ).all()
     return result
-
-
-def valid_ocop(lot: Lot) -> list[Certificate]:
-    """OCOP certificates of the lot's product valid today: the only ones a label or page may show."""
-    if lot.product_id is None:
-        return []
-    today = local_today()
-    return list(
-        db.session.scalars(
-            sa.select(Certificate)
-            .join(Certificate.products)
-            .where(
-                Certificate.organisation_id == lot.organisation_id,
-                Certificate.kind == CertificateKind.OCOP,
-                Product.id == lot.product_id,
-                Certificate.valid_from <= today,
-                Certificate.valid_to >= today,
-            )
-            .order_by(Certificate.stars.desc())
-        )
-    )
 
 
 def public_photo(photo_id: int) -> Photo | None:

@@ -26,6 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation
+from traceability.accounts.tenancy import MAX_ID
 from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.gs1 import has_valid_check_digit
@@ -37,7 +38,6 @@ from traceability.provenance import page_cache
 from traceability.provenance.forms import PlaceForm
 from traceability.provenance.services import as_json, find_lot, provenance, public_photo, schema_org
 from traceability.scans import services as scans
-from traceability.tenancy import MAX_ID
 
 bp = Blueprint("provenance", __name__)
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from traceability.accounts.models import Organisation, User
+from traceability.accounts.tenancy import all_in_org, in_org, of_org
 from traceability.clock import local_today
 from traceability.database import utcnow
 from traceability.errors import DomainError, FieldErrors
@@ -28,7 +29,6 @@ from traceability.quality.models import (
     Result,
 )
 from traceability.rules import load
-from traceability.tenancy import all_in_org, in_org, of_org
 
 CHECKLIST = "vietgap_tcvn_11892_1_2017"  # the checklist new inspections use
 CHECKLIST_FILES = {("vietgap-crops", "TCVN 11892-1:2017"): CHECKLIST}  # every version ever used stays here
@@ -291,3 +291,25 @@ def quality_alerts(org_id: int, today: dt.date) -> QualityAlerts:
     )
     due = last is None or last < today - dt.timedelta(days=365)
     return QualityAlerts(list(overdue), [(c, (c.valid_to - today).days) for c in expiring], last, due)
+
+
+def valid_ocop(org_id: int, product_id: int | None) -> list[Certificate]:
+    """OCOP certificates of the product valid today, most stars first: the only ones a label or a
+    public page may show."""
+    if product_id is None:
+        return []
+    today = local_today()
+    return list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .join(Certificate.products)
+            .where(
+                of_org(Certificate, org_id),
+                Certificate.kind == CertificateKind.OCOP,
+                Product.id == product_id,
+                Certificate.valid_from <= today,
+                Certificate.valid_to >= today,
+            )
+            .order_by(Certificate.stars.desc())
+        )
+    )

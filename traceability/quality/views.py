@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from traceability.accounts.forms import EmptyForm
 from traceability.accounts.models import Role
+from traceability.accounts.tenancy import REGISTRY_EDITORS, current_records, get_scoped_or_404, org_required, scoped
 from traceability.clock import local_today
 from traceability.errors import FieldErrors
 from traceability.extensions import db
@@ -25,7 +26,6 @@ from traceability.quality.forms import (
     NonConformityForm,
 )
 from traceability.quality.models import Certificate, Inspection, NonConformity, Result
-from traceability.tenancy import REGISTRY_EDITORS, current_records, get_scoped_or_404, org_required, scoped
 from traceability.web import attempt, form_values, submit
 
 bp = Blueprint("quality", __name__)

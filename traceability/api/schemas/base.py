@@ -20,9 +20,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from traceability.accounts.tenancy import MAX_ID
 from traceability.lots.services import LOT_CODE
 from traceability.registry import RECORD_CODE
-from traceability.tenancy import MAX_ID
 
 
 class Schema(BaseModel):

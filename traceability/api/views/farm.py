@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g
 from flask_babel import gettext as _
 
+from traceability.accounts.tenancy import MAX_ID, PLOT_EDITORS, REGISTRY_EDITORS, scoped
 from traceability.api.endpoint import bp, endpoint
 from traceability.api.errors import ApiError
 from traceability.api.schemas.base import Created
@@ -15,7 +16,6 @@ from traceability.extensions import db
 from traceability.farm.models import Planting
 from traceability.farm.services import save_plot, seasons
 from traceability.lots.services import record_harvest
-from traceability.tenancy import MAX_ID, PLOT_EDITORS, REGISTRY_EDITORS, scoped
 
 FIELD_WORKERS = PLOT_EDITORS
 

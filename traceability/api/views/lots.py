@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g
 from flask_babel import gettext as _
 
+from traceability.accounts.tenancy import REGISTRY_EDITORS, current_records
 from traceability.api.endpoint import bp, endpoint
 from traceability.api.errors import ApiError
 from traceability.api.schemas.lots import (
@@ -28,7 +29,6 @@ from traceability.lots import lineage, recalls, trade
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.lots.services import lot_in_org
 from traceability.products.models import Product
-from traceability.tenancy import REGISTRY_EDITORS, current_records
 
 
 def _lot(code: str):

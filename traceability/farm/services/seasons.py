@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from traceability.accounts.models import Organisation, User
 from traceability.accounts.services import household_of
+from traceability.accounts.tenancy import scoped
 from traceability.errors import DomainError
 from traceability.events.models import Event, EventKind
 from traceability.events.services import check_not_future, record_event
@@ -32,7 +33,6 @@ from traceability.farm.models import (
 from traceability.i18n import format_number
 from traceability.registry import get_active_in_org
 from traceability.rules import banned_ingredient, fold, load
-from traceability.tenancy import scoped
 
 
 def start_planting(

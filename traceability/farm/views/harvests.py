@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from traceability.accounts.tenancy import org_required
 from traceability.clock import local_today
 from traceability.farm.forms import HarvestForm
 from traceability.farm.services import seasons
@@ -16,7 +17,6 @@ from traceability.farm.views.seasons import FIELD_WORKERS, planting_label
 from traceability.forms import choices
 from traceability.lots import services
 from traceability.photos.services import attach_photo, read_upload
-from traceability.tenancy import org_required
 from traceability.web import form_values, submit
 
 

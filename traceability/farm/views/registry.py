@@ -5,17 +5,16 @@ from flask import g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
+from traceability.accounts.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, current_records
 from traceability.extensions import db
 from traceability.farm import services
-from traceability.farm.forms import HouseholdForm, PlotForm, VillageForm
+from traceability.farm.forms import DEFAULT_CROPS, HouseholdForm, PlotForm, VillageForm
 from traceability.farm.models import Household, Plot, Village
 from traceability.farm.views import bp
 from traceability.forms import choices
 from traceability.registry import add_registry_routes
-from traceability.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, current_records
 
 # Crops suggested in the plot form; any other crop can be typed.
-DEFAULT_CROPS = ("Khổ qua (mướp đắng)", "Nghệ", "Sả chanh", "Dừa", "Ớt", "Hành tăm (ném)")
 
 
 def _choices(model, label, *, empty: str | None = None):

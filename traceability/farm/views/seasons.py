@@ -11,11 +11,18 @@ from sqlalchemy.orm import joinedload
 
 from traceability.accounts.forms import EmptyForm
 from traceability.accounts.services import household_of
+from traceability.accounts.tenancy import (
+    PLOT_EDITORS,
+    REGISTRY_EDITORS,
+    get_scoped_or_404,
+    org_required,
+    scoped,
+)
 from traceability.clock import local_today
 from traceability.errors import DomainError
 from traceability.events.models import Event
 from traceability.extensions import db
-from traceability.farm.forms import OTHER_PRODUCT, InputForm, PermittedInputForm, PlantingForm
+from traceability.farm.forms import DEFAULT_CROPS, OTHER_PRODUCT, InputForm, PermittedInputForm, PlantingForm
 from traceability.farm.models import (
     InputApplication,
     PermittedInput,
@@ -24,18 +31,11 @@ from traceability.farm.models import (
 )
 from traceability.farm.services import seasons
 from traceability.farm.views import bp
-from traceability.farm.views.registry import DEFAULT_CROPS
 from traceability.forms import choices
+from traceability.lots.models import Lot
 from traceability.photos.models import Photo
 from traceability.photos.services import attach_photo, read_upload
 from traceability.registry import add_registry_routes
-from traceability.tenancy import (
-    PLOT_EDITORS,
-    REGISTRY_EDITORS,
-    get_scoped_or_404,
-    org_required,
-    scoped,
-)
 from traceability.web import form_values, submit
 
 FIELD_WORKERS = PLOT_EDITORS  # members, managers, admins record field work
@@ -84,8 +84,6 @@ def planting_new():
 @login_required
 @org_required()
 def planting_detail(record_id: int):
-    from traceability.lots.models import Lot
-
     planting = get_scoped_or_404(Planting, record_id)
     applications = db.session.scalars(
         sa.select(InputApplication)
@@ -284,17 +282,3 @@ def permitted_inputs_defaults():
         added = seasons.load_default_inputs(g.org)
         flash(_("%(n)s products added from the default list.", n=added), "success")
     return redirect(url_for(".permitted_inputs"))
-
-
-@bp.get("/plantings/<int:record_id>/diary.pdf")
-@login_required
-@org_required()
-def planting_diary(record_id: int):
-    """Nhật ký sản xuất: the season's whole record, as auditors ask for it."""
-    from traceability.farm.diary import diary_context
-    from traceability.pdf import render_pdf
-
-    planting = get_scoped_or_404(Planting, record_id)
-    pdf = render_pdf("farm/diary.html", **diary_context(planting))
-    filename = f"nhat-ky-{planting.plot.code}-{planting.sown_on:%Y%m%d}.pdf"
-    return pdf, 200, {"Content-Type": "application/pdf", "Content-Disposition": f'inline; filename="{filename}"'}

@@ -6,11 +6,11 @@ from flask import render_template
 from flask_login import login_required
 from sqlalchemy.orm import joinedload
 
+from traceability.accounts.tenancy import get_scoped_or_404, org_required, scoped
 from traceability.extensions import db
 from traceability.lots import lineage
 from traceability.lots.models import Lot, LotKind
 from traceability.lots.views import bp
-from traceability.tenancy import get_scoped_or_404, org_required, scoped
 
 
 @bp.get("/lots")

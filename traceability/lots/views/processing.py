@@ -8,9 +8,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
+from traceability.accounts.tenancy import REGISTRY_EDITORS, current_records, org_required, scoped
 from traceability.clock import local_today
 from traceability.extensions import db
-from traceability.farm.views.registry import DEFAULT_CROPS
+from traceability.farm.forms import DEFAULT_CROPS
 from traceability.forms import choices
 from traceability.lots.forms import PackingForm, ProcessingForm, ProcessingYieldForm
 from traceability.lots.models import Lot, LotKind, LotStatus, ProcessingYield
@@ -18,7 +19,6 @@ from traceability.lots.processing import RunInput, RunOutput, pack, record_proce
 from traceability.lots.views import bp
 from traceability.products.models import Product
 from traceability.registry import add_registry_routes
-from traceability.tenancy import REGISTRY_EDITORS, current_records, org_required, scoped
 from traceability.web import form_values, submit
 
 MANAGERS = REGISTRY_EDITORS  # managers and admins run processing, packing, sales and recalls

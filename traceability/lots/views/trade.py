@@ -9,16 +9,17 @@ from flask import Response, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from traceability.accounts.tenancy import get_scoped_or_404, org_required, scoped
 from traceability.clock import local_today
 from traceability.extensions import db
-from traceability.farm.views.registry import DEFAULT_CROPS
+from traceability.farm.forms import DEFAULT_CROPS
 from traceability.lots import lineage, recalls, trade
 from traceability.lots.forms import CloseRecallForm, RecallForm, ReceiveForm, SaleForm
 from traceability.lots.models import Lot, Party, Recall
 from traceability.lots.views import bp
 from traceability.lots.views.processing import MANAGERS, active_lots
+from traceability.pdf import render_pdf
 from traceability.spreadsheets import XLSX_MIMETYPE, xlsx_bytes
-from traceability.tenancy import get_scoped_or_404, org_required, scoped
 from traceability.web import form_values, submit
 
 
@@ -141,8 +142,6 @@ def recall_spreadsheet(record_id: int, fmt: str):
 @login_required
 @org_required()
 def recall_pdf(record_id: int):
-    from traceability.pdf import render_pdf
-
     report = recalls.recall_report(get_scoped_or_404(Recall, record_id))
     pdf = render_pdf("lots/recall_report.html", organisation=g.org, printed_on=local_today(), **report)
     return Response(

@@ -10,13 +10,11 @@ from traceability.clock import local_today
 from traceability.events.models import Event
 from traceability.extensions import db
 from traceability.farm.models import InputApplication, Planting
+from traceability.lots.models import Lot
+from traceability.quality.models import Inspection
 
 
 def diary_context(planting: Planting) -> dict:
-    # Imported here: quality and lots build on farm, not the other way round.
-    from traceability.lots.models import Lot
-    from traceability.quality.models import Inspection
-
     applications = db.session.scalars(
         sa.select(InputApplication)
         .where(InputApplication.planting_id == planting.id)
