@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from traceability.accounts.forms import EmptyForm
-from traceability.accounts.tenancy import get_scoped_or_404, org_required, scoped
+from traceability.accounts.tenancy import get_scoped_or_404, of_org, org_required, scoped
 from traceability.database import utcnow
 from traceability.errors import DomainError
 from traceability.extensions import db
@@ -27,21 +27,11 @@ def check_code(model, org_id: int, code: str, record_id: int | None, field: str 
             _("Use up to 40 letters, digits, dots, hyphens or underscores, without spaces or accents."), field
         )
     taken = db.session.scalar(
-        sa.select(model.id).where(model.organisation_id == org_id, model.code == code, model.id != (record_id or 0))
+        sa.select(model.id).where(of_org(model, org_id), model.code == code, model.id != (record_id or 0))
     )
     if taken:
         raise DomainError(_("The code %(code)s is already used in your organisation.", code=code), field)
     return code
-
-
-def get_active_in_org(model, org_id: int, record_id: int | None, field: str, message: str):
-    """A referenced record (a plot's village, …) must belong to the same organisation."""
-    if record_id is None:
-        return None
-    record = db.session.scalar(sa.select(model).where(model.id == record_id, model.organisation_id == org_id))
-    if record is None:
-        raise DomainError(message, field)
-    return record
 
 
 def set_archived(record, archived: bool) -> None:

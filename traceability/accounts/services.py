@@ -19,6 +19,7 @@ from traceability.accounts.models import (
     Role,
     User,
 )
+from traceability.accounts.tenancy import of_org
 from traceability.database import utcnow
 from traceability.errors import DomainError
 from traceability.extensions import db
@@ -108,9 +109,7 @@ def create_organisation(
 def add_membership(user: User, org: Organisation, role: Role) -> Membership:
     if role is Role.OFFICIAL and not org.kind.is_authority:
         raise DomainError(_("Officials belong to a commune or province authority."), "role")
-    existing = db.session.scalar(
-        sa.select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == org.id)
-    )
+    existing = db.session.scalar(sa.select(Membership).where(Membership.user_id == user.id, of_org(Membership, org.id)))
     if existing:
         existing.role = role
         return existing
@@ -212,5 +211,5 @@ def update_organisation(
 def household_of(user: User, org: Organisation) -> int | None:
     """The member household the user belongs to in this organisation (a team leader or manager has none)."""
     return db.session.scalar(
-        sa.select(Membership.household_id).where(Membership.user_id == user.id, Membership.organisation_id == org.id)
+        sa.select(Membership.household_id).where(Membership.user_id == user.id, of_org(Membership, org.id))
     )

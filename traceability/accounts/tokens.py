@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from traceability.accounts.models import ApiToken, Membership, Organisation, User
+from traceability.accounts.tenancy import of_org
 from traceability.database import utcnow
 from traceability.errors import DomainError
 from traceability.extensions import db
@@ -23,9 +24,7 @@ def _hash(token: str) -> str:
 def create_token(user: User, org: Organisation, name: str) -> tuple[ApiToken, str]:
     """Returns the row and the token itself, which is never shown again."""
     if (
-        db.session.scalar(
-            sa.select(Membership.id).where(Membership.user_id == user.id, Membership.organisation_id == org.id)
-        )
+        db.session.scalar(sa.select(Membership.id).where(Membership.user_id == user.id, of_org(Membership, org.id)))
         is None
     ):
         raise DomainError(_("This user is not a member of the organisation."))
@@ -52,9 +51,7 @@ def authenticate(token: str) -> ApiToken | None:
 def revoke_token(user: User, org: Organisation, token_id: int) -> ApiToken | None:
     """Revoke one of the user's own tokens in this organisation; None if there is no such token."""
     row = db.session.scalar(
-        sa.select(ApiToken).where(
-            ApiToken.id == token_id, ApiToken.user_id == user.id, ApiToken.organisation_id == org.id
-        )
+        sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id, of_org(ApiToken, org.id))
     )
     if row is not None:
         row.revoked_at = utcnow()

@@ -20,7 +20,7 @@ from sqlalchemy.orm import contains_eager
 from traceability.accounts import services
 from traceability.accounts.forms import EmptyForm, LoginForm, MemberForm, OrganisationForm, TokenForm
 from traceability.accounts.models import ROLE_LABELS, ApiToken, Membership, Role, User
-from traceability.accounts.tenancy import accessible_organisations, org_required, role_in
+from traceability.accounts.tenancy import accessible_organisations, of_org, org_required, role_in
 from traceability.accounts.tokens import create_token, revoke_token
 from traceability.extensions import db, login_manager
 from traceability.forms import choices
@@ -111,7 +111,7 @@ def members():
         return redirect(url_for(".members"))
     people = db.session.scalars(
         sa.select(Membership)
-        .where(Membership.organisation_id == g.org.id)
+        .where(of_org(Membership, g.org.id))
         .join(Membership.user)
         .options(contains_eager(Membership.user))
         .order_by(User.name)
@@ -152,7 +152,7 @@ def tokens():
         new_token = created[1]
     rows = db.session.scalars(
         sa.select(ApiToken)
-        .where(ApiToken.user_id == current_user.id, ApiToken.organisation_id == g.org.id, ApiToken.revoked_at.is_(None))
+        .where(ApiToken.user_id == current_user.id, of_org(ApiToken, g.org.id), ApiToken.revoked_at.is_(None))
         .order_by(ApiToken.created_at.desc())
     ).all()
     return render_template("accounts/tokens.html", form=form, rows=rows, new_token=new_token)

@@ -24,6 +24,7 @@ from pydantic import Field, StringConstraints, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from traceability.accounts.models import Membership
+from traceability.accounts.tenancy import of_org
 from traceability.accounts.tokens import authenticate
 from traceability.api.errors import ApiError, error, invalid_input, not_json
 from traceability.api.models import IdempotentRequest
@@ -62,9 +63,7 @@ def authenticate_token():
         return error(401, "unauthorized", _("Send a valid API token: Authorization: Bearer …"))
     g.token, g.api_user, g.org = token, token.user, token.organisation
     g.role = db.session.scalar(
-        sa.select(Membership.role).where(
-            Membership.user_id == token.user_id, Membership.organisation_id == token.organisation_id
-        )
+        sa.select(Membership.role).where(Membership.user_id == token.user_id, of_org(Membership, token.organisation_id))
     )
     if g.role is None:
         return error(401, "unauthorized", _("This token's user is no longer a member of the organisation."))

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from traceability.accounts.models import Membership, Organisation
-from traceability.accounts.tenancy import jurisdiction_filter
+from traceability.accounts.tenancy import jurisdiction_filter, of_org
 from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.farm.models import Household, InputApplication, Planting, Plot, VietGapStatus, Village
@@ -26,9 +26,7 @@ class NextStep:
 
 def _count(model, org_id: int, *conditions) -> int:
     return db.session.scalar(
-        sa.select(sa.func.count(model.id)).where(
-            model.organisation_id == org_id, model.archived_at.is_(None), *conditions
-        )
+        sa.select(sa.func.count(model.id)).where(of_org(model, org_id), model.archived_at.is_(None), *conditions)
     )
 
 
@@ -44,7 +42,7 @@ def registry_counts(org_id: int) -> dict[str, int]:
 def plot_area_by_vietgap(org_id: int) -> dict[VietGapStatus, tuple[int, float]]:
     rows = db.session.execute(
         sa.select(Plot.vietgap_status, sa.func.count(Plot.id), sa.func.coalesce(sa.func.sum(Plot.area_m2), 0))
-        .where(Plot.organisation_id == org_id, Plot.archived_at.is_(None))
+        .where(of_org(Plot, org_id), Plot.archived_at.is_(None))
         .group_by(Plot.vietgap_status)
     ).all()
     found = {status: (count, area) for status, count, area in rows}
@@ -76,7 +74,7 @@ def manager_next_steps(org_id: int, counts: dict[str, int]) -> list[NextStep]:
 
 
 def admin_next_steps(org_id: int) -> list[NextStep]:
-    people = db.session.scalar(sa.select(sa.func.count(Membership.id)).where(Membership.organisation_id == org_id))
+    people = db.session.scalar(sa.select(sa.func.count(Membership.id)).where(of_org(Membership, org_id)))
     if people <= 1:
         return [NextStep(_l("Add the people who will use the app: managers, members, inspectors."), "accounts.members")]
     return []
@@ -121,19 +119,19 @@ def field_flags(org_id: int) -> FieldFlags:
     return FieldFlags(
         db.session.scalars(
             sa.select(Planting)
-            .where(Planting.organisation_id == org_id, Planting.non_conformant.is_(True))
+            .where(of_org(Planting, org_id), Planting.non_conformant.is_(True))
             .options(joinedload(Planting.plot))
         ).all(),
         db.session.scalars(
             sa.select(Lot)
-            .where(Lot.organisation_id == org_id, Lot.yield_flagged.is_(True))
+            .where(of_org(Lot, org_id), Lot.yield_flagged.is_(True))
             .order_by(Lot.produced_on.desc())
             .limit(20)
         ).all(),
         db.session.scalars(
             sa.select(InputApplication)
             .where(
-                InputApplication.organisation_id == org_id,
+                of_org(InputApplication, org_id),
                 InputApplication.on_permitted_list.is_(False),
                 InputApplication.superseded.is_(False),
                 InputApplication.applied_on >= since,

@@ -13,6 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from traceability.accounts.models import Organisation, User
+from traceability.accounts.tenancy import of_org
 from traceability.clock import local_today
 from traceability.errors import DomainError
 from traceability.events.services import recorded_as_of
@@ -106,7 +107,7 @@ def load_history(coop: Organisation, manager: User, turmeric: Organisation, turm
     today = local_today()
     seasons.load_default_inputs(coop)
     seasons.load_default_inputs(turmeric)
-    plots = db.session.scalars(sa.select(Plot).where(Plot.organisation_id == coop.id).order_by(Plot.code)).all()
+    plots = db.session.scalars(sa.select(Plot).where(of_org(Plot, coop.id)).order_by(Plot.code)).all()
     certified = [p for p in plots if p.vietgap_status.value == "certified"]
     with recorded_as_of(_at(today - dt.timedelta(days=640))):
         quality.save_certificate(
@@ -176,7 +177,7 @@ def _inspection(org, inspector, plots, day):
 
 def _turmeric(org: Organisation, manager: User) -> None:
     today = local_today()
-    plot = db.session.scalar(sa.select(Plot).where(Plot.organisation_id == org.id))
+    plot = db.session.scalar(sa.select(Plot).where(of_org(Plot, org.id)))
     for sown_days_ago, harvest_days_ago, finished in ((650, 370, True), (285, 8, False)):
         sown = today - dt.timedelta(days=sown_days_ago)
         with recorded_as_of(_at(sown)):
@@ -218,7 +219,7 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
     # Turmeric: last year's lift becomes starch, bagged and sold.
     org, user = orgs["nghe-lai-ha"], managers["nghe-lai-ha"]
     lifted = db.session.scalars(
-        sa.select(Lot).where(Lot.organisation_id == org.id, Lot.kind == "harvest").order_by(Lot.produced_on)
+        sa.select(Lot).where(of_org(Lot, org.id), Lot.kind == "harvest").order_by(Lot.produced_on)
     ).all()[:2]
     with on(360):
         processed = record_processing(
@@ -269,7 +270,7 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
     org, user = orgs["tay-hoang"], managers["tay-hoang"]
     picks = db.session.scalars(
         sa.select(Lot)
-        .where(Lot.organisation_id == org.id, Lot.kind == "harvest", Lot.produced_on <= day(60))
+        .where(of_org(Lot, org.id), Lot.kind == "harvest", Lot.produced_on <= day(60))
         .order_by(Lot.produced_on.desc())
         .limit(6)
     ).all()
@@ -346,7 +347,7 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
     # The turmeric starch was rated OCOP 3 stars last year: its labels and page show the stars.
     org, user = orgs["nghe-lai-ha"], managers["nghe-lai-ha"]
     with on(400):
-        tbn = db.session.scalar(sa.select(Product).where(Product.organisation_id == org.id, Product.code == "TBN"))
+        tbn = db.session.scalar(sa.select(Product).where(of_org(Product, org.id), Product.code == "TBN"))
         quality.save_certificate(
             org,
             user,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from PIL import Image, ImageDraw
 
 from traceability.accounts.models import Organisation, User
+from traceability.accounts.tenancy import of_org
 from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.ocop import services
@@ -63,7 +64,7 @@ def _registration_scan() -> bytes:
 
 
 def load_dossier(coop: Organisation, manager: User) -> None:
-    product = db.session.scalar(sa.select(Product).where(Product.organisation_id == coop.id, Product.code == "KQ-TUOI"))
+    product = db.session.scalar(sa.select(Product).where(of_org(Product, coop.id), Product.code == "KQ-TUOI"))
     set_story(product, STORY)
     dossier = services.start_dossier(coop, manager, product_id=product.id, criteria_set="qd26-2026-set01")
     for criterion_id, option in ANSWERS.items():

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from traceability.accounts.models import Organisation
+from traceability.accounts.tenancy import of_org
 from traceability.clock import local_today
 from traceability.events.models import Event
 from traceability.extensions import db
@@ -37,7 +38,7 @@ def diary_context(planting: Planting) -> dict:
         db.session.scalars(
             sa.select(Inspection)
             .where(
-                Inspection.organisation_id == planting.organisation_id,
+                of_org(Inspection, planting.organisation_id),
                 sa.or_(*scope),
                 Inspection.inspected_on.between(planting.sown_on, season_end),
             )

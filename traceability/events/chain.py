@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from traceability.accounts.models import Organisation
+from traceability.accounts.tenancy import of_org
 from traceability.events.models import Event
 from traceability.extensions import db
 
@@ -53,9 +54,7 @@ def lock_chain(org_id: int) -> None:
 
 
 def last_hash(org_id: int) -> str:
-    value = db.session.scalar(
-        sa.select(Event.hash).where(Event.organisation_id == org_id).order_by(Event.id.desc()).limit(1)
-    )
+    value = db.session.scalar(sa.select(Event.hash).where(of_org(Event, org_id)).order_by(Event.id.desc()).limit(1))
     return value or GENESIS
 
 
@@ -78,7 +77,7 @@ def verify(org_id: int | None = None, batch: int = 2000) -> Verification:
         prev, after = GENESIS, 0
         while True:
             events = db.session.scalars(
-                sa.select(Event).where(Event.organisation_id == oid, Event.id > after).order_by(Event.id).limit(batch)
+                sa.select(Event).where(of_org(Event, oid), Event.id > after).order_by(Event.id).limit(batch)
             ).all()
             if not events:
                 break

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from traceability.accounts.models import Organisation
+from traceability.accounts.tenancy import of_org
 from traceability.exports.epcis import epcis_document, events_between, events_for_lot
 from traceability.exports.fsma import fsma_rows, write_csv, write_xlsx
 from traceability.exports.portal import portal_record, write_portal_csv
@@ -51,9 +52,7 @@ def _selection(org_code: str, lot_code: str | None, start: str | None, end: str 
     if org is None:
         raise click.ClickException(f"No organisation with the code {org_code!r}.")
     if lot_code:
-        lot = db.session.scalar(
-            sa.select(Lot).where(Lot.organisation_id == org.id, Lot.code == lot_code.strip().upper())
-        )
+        lot = db.session.scalar(sa.select(Lot).where(of_org(Lot, org.id), Lot.code == lot_code.strip().upper()))
         if lot is None:
             raise click.ClickException(f"No lot {lot_code!r} in organisation {org.code}.")
         return org, lot, None, None
@@ -115,7 +114,7 @@ def export_portal(org, lot, start, end, output):
         [lot]
         if lot is not None
         else db.session.scalars(
-            sa.select(Lot).where(Lot.organisation_id == org.id, Lot.produced_on.between(start, end)).order_by(Lot.code)
+            sa.select(Lot).where(of_org(Lot, org.id), Lot.produced_on.between(start, end)).order_by(Lot.code)
         ).all()
     )
     records = [portal_record(x) for x in lots]

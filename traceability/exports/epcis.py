@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from traceability.accounts.models import Organisation
+from traceability.accounts.tenancy import of_org
 from traceability.events.models import Event, EventKind
 from traceability.exports import identifiers as ids
 from traceability.extensions import db
@@ -87,7 +88,7 @@ def gather(org: Organisation, events: list[Event]) -> Facts:
     lots = (
         db.session.scalars(
             sa.select(Lot)
-            .where(Lot.organisation_id == org.id, sa.or_(Lot.event_id.in_(event_ids), Lot.code.in_(sorted(codes))))
+            .where(of_org(Lot, org.id), sa.or_(Lot.event_id.in_(event_ids), Lot.code.in_(sorted(codes))))
             .options(joinedload(Lot.product), joinedload(Lot.plot).joinedload(Plot.village), joinedload(Lot.planting))
         )
         .unique()
@@ -105,10 +106,7 @@ def gather(org: Organisation, events: list[Event]) -> Facts:
     party_ids = {(e.payload or {}).get(k) for e in events for k in ("buyer_id", "supplier_id")} - {None}
     if party_ids:
         facts.parties = {
-            p.id: p
-            for p in db.session.scalars(
-                sa.select(Party).where(Party.organisation_id == org.id, Party.id.in_(party_ids))
-            )
+            p.id: p for p in db.session.scalars(sa.select(Party).where(of_org(Party, org.id), Party.id.in_(party_ids)))
         }
     return facts
 
@@ -263,7 +261,7 @@ def events_for_lot(org: Organisation, lot: Lot) -> list[Event]:
     return list(
         db.session.scalars(
             sa.select(Event)
-            .where(Event.organisation_id == org.id, Event.kind.in_(EPCIS_KINDS), Event.id.in_(touching))
+            .where(of_org(Event, org.id), Event.kind.in_(EPCIS_KINDS), Event.id.in_(touching))
             .order_by(Event.id)
         )
     )
@@ -274,7 +272,7 @@ def events_between(org: Organisation, start: dt.date, end: dt.date) -> list[Even
     return list(
         db.session.scalars(
             sa.select(Event)
-            .where(Event.organisation_id == org.id, Event.kind.in_(EPCIS_KINDS), Event.occurred_on.between(start, end))
+            .where(of_org(Event, org.id), Event.kind.in_(EPCIS_KINDS), Event.occurred_on.between(start, end))
             .order_by(Event.id)
         )
     )

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation, User
+from traceability.accounts.tenancy import in_org, of_org
 from traceability.errors import DomainError
 from traceability.events.models import EventKind
 from traceability.events.services import record_event
@@ -48,22 +49,25 @@ class Processed:
     outputs: list[Lot]
 
 
-def product_in_org(org_id: int, code: str | None, field: str = "product_code") -> Product:
-    product = db.session.scalar(
-        sa.select(Product).where(
-            Product.organisation_id == org_id, Product.code == (code or "").strip(), Product.archived_at.is_(None)
-        )
+def product_in_org(org: Organisation | int, code: str | None, field: str = "product_code") -> Product:
+    """A current product of this organisation by its code."""
+    code = (code or "").strip()
+    return in_org(
+        Product,
+        org,
+        code,
+        by="code",
+        field=field,
+        active=True,
+        message=_("There is no product %(code)s in your organisation.", code=code),
     )
-    if product is None:
-        raise DomainError(_("There is no product %(code)s in your organisation.", code=code or ""), field)
-    return product
 
 
 def expected_yield(org_id: int, input_name: str, product: Product) -> tuple[Decimal, Decimal, str] | None:
     """The organisation's own range first, then the defaults in ``rules/processing_yields.json``."""
     row = db.session.scalar(
         sa.select(ProcessingYield).where(
-            ProcessingYield.organisation_id == org_id,
+            of_org(ProcessingYield, org_id),
             ProcessingYield.output_product_id == product.id,
             ProcessingYield.input_name == input_name,
             ProcessingYield.archived_at.is_(None),
@@ -88,16 +92,14 @@ def save_processing_yield(
     source: str | None = None,
 ) -> ProcessingYield:
     """A manager's own expected range, which takes precedence over the defaults."""
-    product = db.session.scalar(
-        sa.select(Product).where(Product.id == output_product_id, Product.organisation_id == org.id)
-    )
+    product = db.session.scalar(sa.select(Product).where(Product.id == output_product_id, of_org(Product, org.id)))
     if product is None:
         raise DomainError(_("Choose a product from the list."), "output_product_id")
     if min_ratio is None or max_ratio is None or min_ratio <= 0 or max_ratio < min_ratio:
         raise DomainError(_("Give a lowest and a highest yield, the lowest more than 0."), "max_ratio")
     clash = db.session.scalar(
         sa.select(ProcessingYield.id).where(
-            ProcessingYield.organisation_id == org.id,
+            of_org(ProcessingYield, org.id),
             ProcessingYield.input_name == input_name,
             ProcessingYield.output_product_id == product.id,
             ProcessingYield.id != (row.id if row else 0),

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation, User
+from traceability.accounts.tenancy import of_org
 from traceability.errors import DomainError
 from traceability.events.models import EventKind
 from traceability.events.services import record_event
@@ -40,7 +41,7 @@ def open_recall(org: Organisation, user: User, *, lot_code: str, reason: str, op
     # Every lot made from it, already recalled or not, now carries this recall's notice.
     db.session.execute(
         sa.update(Lot)
-        .where(Lot.id.in_(list(affected)), Lot.organisation_id == org.id)
+        .where(Lot.id.in_(list(affected)), of_org(Lot, org.id))
         .values(status=LotStatus.RECALLED, recall_id=recall.id)
         .execution_options(synchronize_session=False)
     )

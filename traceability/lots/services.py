@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation, User
+from traceability.accounts.tenancy import in_org, of_org
 from traceability.errors import DomainError
 from traceability.events.models import EventKind
 from traceability.events.services import record_event
@@ -21,21 +22,18 @@ from traceability.i18n import format_number
 from traceability.lots.models import LOT_STATUS_LABELS, Lot, LotKind, LotStatus
 from traceability.quality.models import CertificateKind
 from traceability.quality.services import certificates_covering
-from traceability.registry import get_active_in_org
 from traceability.rules import fold, load
 from traceability.units import Unit
 
 LOT_CODE = re.compile(r"^[A-Z0-9-]{1,20}$")  # safe as a GS1 batch/lot (AI 10) and in a URL path
 
 
-def lot_in_org(org_id: int, code: str | None, field: str = "lot_code") -> Lot:
-    """A lot of this organisation by its code; another organisation's lot is simply unknown."""
-    lot = db.session.scalar(
-        sa.select(Lot).where(Lot.organisation_id == org_id, Lot.code == (code or "").strip().upper())
+def lot_in_org(org: Organisation | int, code: str | None, field: str = "lot_code") -> Lot:
+    """A lot of this organisation by its code, as printed (a phone may send it in lower case)."""
+    code = (code or "").strip().upper()
+    return in_org(
+        Lot, org, code, by="code", field=field, message=_("There is no lot %(code)s in your organisation.", code=code)
     )
-    if lot is None:
-        raise DomainError(_("There is no lot %(code)s in your organisation.", code=code or ""), field)
-    return lot
 
 
 def take_from(lot: Lot, quantity: Decimal, field: str = "quantity") -> Lot:
@@ -87,9 +85,7 @@ def plausible_yield_kg_per_m2(crop: str) -> Decimal | None:
 def new_lot_code(org_id: int, prefix: str) -> str:
     """``{prefix}-{n}``, the first free number in the organisation; at most 20 characters."""
     prefix = re.sub(r"[^A-Z0-9-]", "", prefix.upper())[:16].strip("-") or "LOT"
-    taken = set(
-        db.session.scalars(sa.select(Lot.code).where(Lot.organisation_id == org_id, Lot.code.like(f"{prefix}-%")))
-    )
+    taken = set(db.session.scalars(sa.select(Lot.code).where(of_org(Lot, org_id), Lot.code.like(f"{prefix}-%"))))
     n = 1
     while f"{prefix}-{n}" in taken:
         n += 1
@@ -114,9 +110,7 @@ def record_harvest(
     Refused while a pre-harvest interval runs. Accepted but flagged when the season's harvests
     exceed what the planted area can plausibly yield: outside produce must not pass as VietGAP.
     """
-    planting = get_active_in_org(Planting, org.id, planting_id, "planting_id", _("Choose a planting from the list."))
-    if planting is None:
-        raise DomainError(_("Choose a planting from the list."), "planting_id")
+    planting = in_org(Planting, org, planting_id, field="planting_id", message=_("Choose a planting from the list."))
     if planting.status is not PlantingStatus.GROWING:
         raise DomainError(_("This season is closed: no more harvests can be recorded on it."), "planting_id")
     if quantity_kg is None or quantity_kg <= 0:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation, User
 from traceability.accounts.services import normalise_phone
+from traceability.accounts.tenancy import of_org
 from traceability.errors import DomainError
 from traceability.events.models import EventKind
 from traceability.events.services import record_event
@@ -32,7 +33,7 @@ def party(org: Organisation, name: str | None, kind: PartyKind | str, field: str
                 _("This is not a Vietnamese phone number (10 digits starting with 0)."),
                 field.replace("_name", "_phone"),
             )
-    found = db.session.scalar(sa.select(Party).where(Party.organisation_id == org.id, Party.name == name))
+    found = db.session.scalar(sa.select(Party).where(of_org(Party, org.id), Party.name == name))
     if found is None:
         found = Party(
             organisation_id=org.id, name=name, kind=PartyKind(kind), **{k: v for k, v in contact.items() if v}

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from traceability.accounts.models import Membership, Organisation, Role
+from traceability.accounts.tenancy import of_org
 from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.farm.models import Household, Plot
@@ -39,30 +40,30 @@ def production_figures(org: Organisation, product: Product) -> dict:
     members = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Membership)
-        .where(Membership.organisation_id == org.id, Membership.role != Role.OFFICIAL)
+        .where(of_org(Membership, org.id), Membership.role != Role.OFFICIAL)
     )
     households = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Household)
-        .where(Household.organisation_id == org.id, Household.archived_at.is_(None))
+        .where(of_org(Household, org.id), Household.archived_at.is_(None))
     )
     area = db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Plot.area_m2), 0)).where(
-            Plot.organisation_id == org.id, Plot.archived_at.is_(None)
+            of_org(Plot, org.id), Plot.archived_at.is_(None)
         )
     )
     year = sa.extract("year", Lot.produced_on)
     harvested = dict(
         db.session.execute(
             sa.select(year, sa.func.sum(Lot.quantity))
-            .where(Lot.organisation_id == org.id, Lot.kind == LotKind.HARVEST)
+            .where(of_org(Lot, org.id), Lot.kind == LotKind.HARVEST)
             .group_by(year)
         ).all()
     )
     made, packed = {}, {}
     for y, kind, quantity in db.session.execute(
         sa.select(year, Lot.kind, sa.func.sum(Lot.quantity))
-        .where(Lot.organisation_id == org.id, Lot.product_id == product.id)
+        .where(of_org(Lot, org.id), Lot.product_id == product.id)
         .group_by(year, Lot.kind)
     ):
         target = packed if kind is LotKind.SALE else made

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from traceability.accounts.models import Organisation
-from traceability.accounts.tenancy import jurisdiction_filter
+from traceability.accounts.tenancy import jurisdiction_filter, of_org
 from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.lots import lineage
@@ -141,9 +141,7 @@ def producer_reminders(org_id: int) -> list[Reminder]:
     today = local_today()
     reminders = []
     for dossier in db.session.scalars(
-        sa.select(OcopDossier).where(
-            OcopDossier.organisation_id == org_id, OcopDossier.status == DossierStatus.RETURNED
-        )
+        sa.select(OcopDossier).where(of_org(OcopDossier, org_id), OcopDossier.status == DossierStatus.RETURNED)
     ):
         comment = db.session.scalar(
             sa.select(OcopTransition.comment)
@@ -154,7 +152,7 @@ def producer_reminders(org_id: int) -> list[Reminder]:
         reminders.append(Reminder("returned", dossier=dossier, comment=comment))
     for certificate in db.session.scalars(
         sa.select(Certificate).where(
-            Certificate.organisation_id == org_id,
+            of_org(Certificate, org_id),
             Certificate.kind == CertificateKind.OCOP,
             Certificate.valid_to >= today,
         )

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from traceability.accounts.models import Organisation, OrganisationKind
+from traceability.accounts.tenancy import of_org
 from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.farm.models import Plot, Village
@@ -48,9 +49,7 @@ def _raw_material(org: Organisation, product: Product) -> list[tuple[Lot, Decima
     """The harvest and bought-in lots that went into the product's lots of the last year, with the
     quantity each gave (read from the links, so a harvest split between products counts once each)."""
     made_from = lineage.walk(
-        sa.select(Lot.id).where(
-            Lot.organisation_id == org.id, Lot.product_id == product.id, Lot.produced_on >= _since()
-        ),
+        sa.select(Lot.id).where(of_org(Lot, org.id), Lot.product_id == product.id, Lot.produced_on >= _since()),
         forward=False,
     ).subquery()
     rows = db.session.execute(
@@ -74,7 +73,7 @@ def local_raw_material_share(org: Organisation, product: Product, spec: dict) ->
         return None
     # Set 1 asks what was grown in the commune; sets 7 and 20 what came from the province (data: scope).
     places = {fold(org.commune)} | {
-        fold(name) for name in db.session.scalars(sa.select(Village.name).where(Village.organisation_id == org.id))
+        fold(name) for name in db.session.scalars(sa.select(Village.name).where(of_org(Village, org.id)))
     }
     if spec.get("scope") == "province":
         places.add(fold(org.province))
@@ -118,7 +117,7 @@ def certified_area(org: Organisation, product: Product, spec: dict) -> Finding:
     certificates = db.session.scalars(
         sa.select(Certificate)
         .where(
-            Certificate.organisation_id == org.id,
+            of_org(Certificate, org.id),
             Certificate.kind.in_([CertificateKind.VIETGAP, CertificateKind.ORGANIC]),
             Certificate.valid_from <= today,
             Certificate.valid_to >= today,
@@ -127,7 +126,7 @@ def certified_area(org: Organisation, product: Product, spec: dict) -> Finding:
     ).all()
     if not certificates:
         return Finding("none", {"code": "no_certificate"})
-    plots = db.session.scalars(sa.select(Plot).where(Plot.organisation_id == org.id, Plot.archived_at.is_(None))).all()
+    plots = db.session.scalars(sa.select(Plot).where(of_org(Plot, org.id), Plot.archived_at.is_(None))).all()
     covered = [p for p in plots if any(_covers(c, p) for c in certificates)]
     area = sum((p.area_m2 for p in covered), Decimal(0))
     return Finding(
@@ -157,7 +156,7 @@ def linkage_contracts(org: Organisation, product: Product, spec: dict) -> Findin
     rows = db.session.execute(
         sa.select(Sale.quantity, Sale.invoice_ref)
         .join(Lot, Lot.id == Sale.lot_id)
-        .where(Lot.organisation_id == org.id, Lot.product_id == product.id, Sale.sold_on >= _since())
+        .where(of_org(Lot, org.id), Lot.product_id == product.id, Sale.sold_on >= _since())
     ).all()
     if not rows:
         return None
@@ -211,7 +210,7 @@ def _valid(org: Organisation, product: Product, kind: CertificateKind) -> list[C
         for c in db.session.scalars(
             sa.select(Certificate)
             .where(
-                Certificate.organisation_id == org.id,
+                of_org(Certificate, org.id),
                 Certificate.kind == kind,
                 Certificate.valid_from <= today,
                 Certificate.valid_to >= today,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation, User
+from traceability.accounts.tenancy import of_org
 from traceability.errors import DomainError, FieldErrors
 from traceability.extensions import db
 from traceability.ocop import prefill
@@ -32,7 +33,7 @@ def criteria_set_of(dossier: OcopDossier) -> CriteriaSet:
 def start_dossier(
     org: Organisation, user: User, *, product_id: int, criteria_set: str, application_type: str = ApplicationType.FIRST
 ) -> OcopDossier:
-    product = db.session.scalar(sa.select(Product).where(Product.id == product_id, Product.organisation_id == org.id))
+    product = db.session.scalar(sa.select(Product).where(Product.id == product_id, of_org(Product, org.id)))
     if product is None:
         raise DomainError(_("Choose from the list."), "product_id")
     if get_set(criteria_set) is None:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from traceability.accounts.models import Membership, Organisation, OrganisationKind, Role, User
-from traceability.accounts.tenancy import jurisdiction_filter
+from traceability.accounts.tenancy import jurisdiction_filter, of_org
 from traceability.clock import local_today
 from traceability.errors import DomainError
 from traceability.events.models import EventKind
@@ -105,9 +105,7 @@ def _may_act(user: User, producer: Organisation, actor: str) -> bool:
     if actor == "producer":
         return (
             db.session.scalar(
-                sa.select(Membership.role).where(
-                    Membership.user_id == user.id, Membership.organisation_id == producer.id
-                )
+                sa.select(Membership.role).where(Membership.user_id == user.id, of_org(Membership, producer.id))
             )
             in PRODUCER_EDITORS
         )

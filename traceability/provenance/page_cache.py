@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
+from traceability.accounts.tenancy import of_org
 from traceability.events.models import Event
 from traceability.extensions import db
 
@@ -67,6 +68,6 @@ class PageCache:
 def organisation_version(organisation_id: int, today) -> tuple:
     """What a lot page depends on that can change: the organisation's latest event, and the day."""
     latest = db.session.scalar(
-        sa.select(Event.id).where(Event.organisation_id == organisation_id).order_by(Event.id.desc()).limit(1)
+        sa.select(Event.id).where(of_org(Event, organisation_id)).order_by(Event.id.desc()).limit(1)
     )
     return latest, today

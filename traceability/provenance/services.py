@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from traceability.accounts.models import Organisation
+from traceability.accounts.tenancy import of_org
 from traceability.clock import local_today
 from traceability.events.models import Event
 from traceability.extensions import db
@@ -62,7 +63,7 @@ def find_lot(
     if gtin is not None:
         query = query.join(Product, Product.id == Lot.product_id).where(Product.gtin == gtin)
     else:
-        query = query.where(Lot.organisation_id == org.id)
+        query = query.where(of_org(Lot, org.id))
     return db.session.scalar(query)
 
 
@@ -144,7 +145,7 @@ def _inspections(result: Provenance, trace, plantings) -> None:
     for inspection in db.session.scalars(
         sa.select(Inspection)
         .where(
-            Inspection.organisation_id == result.organisation.id,
+            of_org(Inspection, result.organisation.id),
             Inspection.signed_off_at.is_not(None),
             sa.or_(*conditions),
             Inspection.inspected_on.between(first - dt.timedelta(days=365), last),
@@ -192,9 +193,7 @@ def _digest(result: Provenance, lot_ids, trace) -> None:
     result.event_count = len(hashes)
     # A recall or a certificate is an event of the organisation, not of the lot: its latest event
     # bounds every change to the page. Dates shown relative to today (expiry) turn with the day.
-    latest = db.session.scalar(
-        sa.select(sa.func.max(Event.recorded_at)).where(Event.organisation_id == result.organisation.id)
-    )
+    latest = db.session.scalar(sa.select(sa.func.max(Event.recorded_at)).where(of_org(Event, result.organisation.id)))
     midnight = dt.datetime.combine(local_today(), dt.time(), tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
     midnight = midnight.astimezone(dt.UTC).replace(tzinfo=None)
     result.last_modified = max(latest or midnight, midnight).replace(microsecond=0, tzinfo=dt.UTC)

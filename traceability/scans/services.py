@@ -21,6 +21,7 @@ from itertools import combinations
 import sqlalchemy as sa
 from flask import current_app
 
+from traceability.accounts.tenancy import of_org
 from traceability.clock import local_date, local_today
 from traceability.database import utcnow
 from traceability.extensions import db
@@ -191,9 +192,7 @@ class SuspiciousSerial:
 def suspicious_serials(org_id: int, limit: int = 50) -> list[SuspiciousSerial]:
     """Serials of the organisation whose scans look like a copied code, most scanned first."""
     config = current_app.config
-    counts = (
-        sa.select(UnitScan.unit_serial_id).where(UnitScan.organisation_id == org_id).group_by(UnitScan.unit_serial_id)
-    )
+    counts = sa.select(UnitScan.unit_serial_id).where(of_org(UnitScan, org_id)).group_by(UnitScan.unit_serial_id)
     over = counts.having(sa.func.count() > config["SCAN_ALERT_COUNT"])
     several_places = counts.where(UnitScan.province.is_not(None)).having(
         sa.func.count(sa.distinct(UnitScan.province)) > 1

@@ -58,7 +58,9 @@ OptionalName = text(120, optional=True)
 Note = text(2000, optional=True)
 RecordCode = text(40, RECORD_CODE.pattern)  # plots and products: the registry's code rule
 ProductCode = text(40)
-LotCode = text(20, LOT_CODE.pattern)  # safe as a GS1 batch/lot (AI 10) and in a URL path
+# Safe as a GS1 batch/lot (AI 10) and in a URL path; written in capitals, as printed on the label, but
+# a phone or a partner's system may send it in lower case, as the web forms and the lot URLs accept.
+LotCode = Annotated[text(20, LOT_CODE.pattern), BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)]
 
 # Ids are 32-bit. Strict: a JSON integer, not "5", 5.0 or true.
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]

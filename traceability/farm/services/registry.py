@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation
 from traceability.accounts.services import normalise_phone
+from traceability.accounts.tenancy import in_org, of_org
 from traceability.errors import DomainError
 from traceability.extensions import db
 from traceability.farm.models import Household, Plot, VietGapStatus, Village
-from traceability.registry import check_code, get_active_in_org
+from traceability.registry import check_code
 
 
 def save_village(
@@ -20,9 +21,7 @@ def save_village(
 ) -> Village:
     village = village or Village(organisation_id=org.id)
     duplicate = db.session.scalar(
-        sa.select(Village.id).where(
-            Village.organisation_id == org.id, Village.name == name, Village.id != (village.id or 0)
-        )
+        sa.select(Village.id).where(of_org(Village, org.id), Village.name == name, Village.id != (village.id or 0))
     )
     if duplicate:
         raise DomainError(_("A village with this name already exists."), "name")
@@ -35,10 +34,9 @@ def save_village(
 
 
 def _village(org: Organisation, village_id: int | None) -> Village:
-    village = get_active_in_org(Village, org.id, village_id, "village_id", _("Choose a village from the list."))
-    if village is None:
-        raise DomainError(_("Choose a village from the list."), "village_id")
-    return village
+    return in_org(
+        Village, org, village_id, field="village_id", active=True, message=_("Choose a village from the list.")
+    )
 
 
 def save_household(
@@ -75,8 +73,14 @@ def save_plot(
 ) -> Plot:
     code = check_code(Plot, org.id, code, plot.id if plot else None)
     village = _village(org, village_id)
-    household = get_active_in_org(
-        Household, org.id, household_id, "household_id", _("Choose a household from the list.")
+    household = in_org(
+        Household,
+        org,
+        household_id,
+        field="household_id",
+        active=True,
+        required=False,
+        message=_("Choose a household from the list."),
     )
     if area_m2 is None or area_m2 <= 0:
         raise DomainError(_("The area must be more than 0 m²."), "area_m2")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from traceability.accounts.models import Organisation, User
 from traceability.accounts.services import household_of
-from traceability.accounts.tenancy import scoped
+from traceability.accounts.tenancy import in_org, of_org, scoped
 from traceability.errors import DomainError
 from traceability.events.models import Event, EventKind
 from traceability.events.services import check_not_future, record_event
@@ -31,7 +31,6 @@ from traceability.farm.models import (
     Plot,
 )
 from traceability.i18n import format_number
-from traceability.registry import get_active_in_org
 from traceability.rules import banned_ingredient, fold, load
 
 
@@ -50,9 +49,7 @@ def start_planting(
     expected_harvest_to: dt.date | None = None,
     for_household: Household | None = None,
 ) -> Planting:
-    plot = get_active_in_org(Plot, org.id, plot_id, "plot_id", _("Choose a plot from the list."))
-    if plot is None or plot.archived:
-        raise DomainError(_("Choose a plot from the list."), "plot_id")
+    plot = in_org(Plot, org, plot_id, field="plot_id", active=True, message=_("Choose a plot from the list."))
     check_not_future(sown_on, "sown_on")
     area = area_m2 if area_m2 is not None else plot.area_m2
     if area <= 0 or area > plot.area_m2:
@@ -132,7 +129,7 @@ def find_permitted(org_id: int, trade_name: str) -> PermittedInput | None:
     """The list entry for a trade name, compared without case, accents or spacing differences."""
     wanted = fold(trade_name)
     for entry in db.session.scalars(
-        sa.select(PermittedInput).where(PermittedInput.organisation_id == org_id, PermittedInput.archived_at.is_(None))
+        sa.select(PermittedInput).where(of_org(PermittedInput, org_id), PermittedInput.archived_at.is_(None))
     ):
         if fold(entry.trade_name) == wanted:
             return entry
@@ -170,11 +167,9 @@ def record_input_application(
     A product missing from the organisation's list is recorded and flagged. A banned active
     ingredient is recorded too — the record must stay true — and makes the planting non-conformant.
     """
-    planting = get_active_in_org(
-        Planting, org.id, facts.planting_id, "planting_id", _("Choose a planting from the list.")
+    planting = in_org(
+        Planting, org, facts.planting_id, field="planting_id", message=_("Choose a planting from the list.")
     )
-    if planting is None:
-        raise DomainError(_("Choose a planting from the list."), "planting_id")
     if facts.applied_on < planting.sown_on:
         raise DomainError(
             _("This date is before the season was sown (%(date)s).", date=planting.sown_on.strftime("%d/%m/%Y")),
@@ -308,9 +303,7 @@ def load_default_inputs(org: Organisation) -> int:
     """Fill an empty permitted list from the defaults in ``rules/default_inputs.json``."""
     existing = {
         fold(name)
-        for name in db.session.scalars(
-            sa.select(PermittedInput.trade_name).where(PermittedInput.organisation_id == org.id)
-        )
+        for name in db.session.scalars(sa.select(PermittedInput.trade_name).where(of_org(PermittedInput, org.id)))
     }
     data = load("default_inputs")
     added = 0

@@ -5,7 +5,7 @@ from flask import g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from traceability.accounts.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, current_records
+from traceability.accounts.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, current_records, of_org
 from traceability.extensions import db
 from traceability.farm import services
 from traceability.farm.forms import DEFAULT_CROPS, HouseholdForm, PlotForm, VillageForm
@@ -32,7 +32,7 @@ def _setup_plot_form(form: PlotForm) -> None:
     form.household_id.choices = _choices(Household, Household.name, empty=_l("None (cooperative plot)"))
     usage = db.session.execute(
         sa.select(Plot.crop, Plot.village_id, sa.func.count(Plot.id).label("n"))
-        .where(Plot.organisation_id == g.org.id, Plot.archived_at.is_(None))
+        .where(of_org(Plot, g.org.id), Plot.archived_at.is_(None))
         .group_by(Plot.crop, Plot.village_id)
         .order_by(sa.desc("n"))
     ).all()

@@ -15,6 +15,7 @@ from traceability.accounts.tenancy import (
     PLOT_EDITORS,
     REGISTRY_EDITORS,
     get_scoped_or_404,
+    of_org,
     org_required,
     scoped,
 )
@@ -154,7 +155,7 @@ def _setup_input_form(form: InputForm, planting_id: int | None) -> None:
         last = db.session.scalar(
             sa.select(InputApplication.trade_name)
             .join(Event, Event.id == InputApplication.event_id)
-            .where(Event.recorded_by_id == current_user.id, InputApplication.organisation_id == g.org.id)
+            .where(Event.recorded_by_id == current_user.id, of_org(InputApplication, g.org.id))
             .order_by(Event.id.desc())
             .limit(1)
         )
