@@ -10,7 +10,7 @@ from tests.factories import days_ago, make_org, make_planting, make_plot, make_u
 from traceability.accounts.models import Role
 from traceability.accounts.tokens import create_token
 from traceability.extensions import db
-from traceability.farm.services import seasons
+from traceability.farm.services import permitted
 from traceability.lots.models import Lot, Sale
 from traceability.products import services as products
 
@@ -24,7 +24,7 @@ def api(app, client):
         village = make_village(org, "Lai Hà")
         plot = make_plot(org, village, code="N1", area="3000")
         planting = make_planting(org, manager, plot, sown_days_ago=280, crop="Nghệ")
-        seasons.load_default_inputs(org)
+        permitted.load_default_inputs(org)
         products.save_product(
             org,
             None,

@@ -17,7 +17,7 @@ from tests.factories import (
 )
 from traceability.accounts.models import Membership, Role
 from traceability.extensions import db
-from traceability.farm.services import seasons
+from traceability.farm.services import permitted
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +34,7 @@ def member_plot(app):
         plot = make_plot(org, village, household, code="A3", area="2000")
         plot.name = "Ruộng A3"
         make_planting(org, manager, plot, sown_days_ago=45)
-        seasons.load_default_inputs(org)
+        permitted.load_default_inputs(org)
         db.session.commit()
 
 

@@ -11,7 +11,7 @@ from tests.conftest import login, needs_tool
 from tests.factories import days_ago, make_household, make_org, make_planting, make_plot, make_user, make_village
 from traceability.accounts.models import Role
 from traceability.extensions import db
-from traceability.farm.services import seasons
+from traceability.farm.services import permitted
 from traceability.lots.models import Lot
 
 BANNED_EN = "Banned active ingredient chlorpyrifos ethyl applied on {date} (TB Dietray 700WP)."
@@ -30,7 +30,7 @@ def recorded_in_english(app, client):
         village = make_village(org, "Tây Hoàng")
         plot = make_plot(org, village, make_household(org, village, "Trần Thị Bé"), code="A3", area="1500")
         planting_id = make_planting(org, manager, plot, sown_days_ago=60).id
-        seasons.load_default_inputs(org)
+        permitted.load_default_inputs(org)
         db.session.commit()
     login(client, "0911111111")
     sprayed = days_ago(30)

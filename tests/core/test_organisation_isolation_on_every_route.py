@@ -35,12 +35,12 @@ from traceability.farm.models import (
     Plot,
     Village,
 )
-from traceability.farm.services import seasons
+from traceability.farm.services import permitted as permitted_list
 from traceability.jobs.models import Job, JobStatus
 from traceability.jobs.runner import enqueue
 from traceability.lots import recalls
 from traceability.lots.models import Lot, ProcessingYield, Recall
-from traceability.lots.processing import save_processing_yield
+from traceability.lots.yields import save_processing_yield
 from traceability.ocop import services as ocop
 from traceability.ocop.attachments import attach
 from traceability.ocop.models import OcopAttachment, OcopDossier
@@ -91,7 +91,9 @@ def two_orgs(app):
         planting = make_planting(a, admin_a, plot)
         spray = make_spray(a, admin_a, planting, applied_days_ago=30)
         lot = make_harvest(a, admin_a, planting)
-        permitted = seasons.save_permitted_input(a, None, trade_name="Bí Mật 1EC", kind="plant_protection", phi_days=3)
+        permitted = permitted_list.save_permitted_input(
+            a, None, trade_name="Bí Mật 1EC", kind="plant_protection", phi_days=3
+        )
         inspection = make_inspection(a, admin_a, plot)
         quality.record_results(inspection, {"VG-PPP-1": ("fail", "Bí Mật")})
         nc = quality.add_non_conformity(

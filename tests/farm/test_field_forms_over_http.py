@@ -24,7 +24,7 @@ from traceability.accounts.models import Role
 from traceability.events.models import Event
 from traceability.extensions import db
 from traceability.farm.models import InputApplication
-from traceability.farm.services import seasons
+from traceability.farm.services import permitted
 from traceability.photos.models import Photo
 
 
@@ -37,7 +37,7 @@ def field(app, client):
         household = make_household(org, village, "Trần Thị Bé")
         plot = make_plot(org, village, household, code="A3", area="1500")
         planting = make_planting(org, manager, plot, sown_days_ago=50)
-        seasons.load_default_inputs(org)
+        permitted.load_default_inputs(org)
         db.session.commit()
         ids = {"planting": planting.id, "org": org.id}
     login(client, "0911111111")

@@ -20,7 +20,7 @@ from traceability.accounts.models import Role
 from traceability.errors import DomainError
 from traceability.events.models import Event, EventKind
 from traceability.extensions import db
-from traceability.farm.services import seasons
+from traceability.farm.services import permitted, seasons
 from traceability.lots import services as lots
 from traceability.lots.models import Lot
 from traceability.quality import services as quality
@@ -34,7 +34,7 @@ def farm(ctx):
     household = make_household(org, village, "Nguyễn Văn An")
     plot = make_plot(org, village, household, code="A3", area="1000")
     planting = make_planting(org, manager, plot, sown_days_ago=60)
-    seasons.load_default_inputs(org)
+    permitted.load_default_inputs(org)
     return org, manager, planting
 
 

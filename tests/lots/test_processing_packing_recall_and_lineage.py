@@ -309,7 +309,7 @@ def test_trace_back_shows_only_what_was_applied_by_the_harvest(turmeric):
 
 
 def test_a_managers_own_range_takes_precedence(turmeric):
-    from traceability.lots.processing import save_processing_yield
+    from traceability.lots.yields import save_processing_yield
     from traceability.products.models import Product
 
     org, manager, (a, b, c) = turmeric

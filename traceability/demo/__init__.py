@@ -1,7 +1,8 @@
 """Demo data: Quảng Thái commune, the Tây Hoàng bitter-melon cooperative and the commune's producers.
 
 ``flask --app traceability demo`` calls ``load``: the registry first (``registry.py``), then two
-seasons of field history and each producer's processing and sales (``history.py``), then the
+seasons of field history (``history.py``), each producer's processing and sales (``value_chains.py``),
+then the
 cooperative's OCOP dossier in progress (``ocop.py``).
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from traceability.accounts.models import Organisation
-from traceability.demo import history, ocop, registry
+from traceability.demo import history, ocop, registry, value_chains
 from traceability.demo.registry import DEMO_LOGINS, DEMO_PASSWORD
 from traceability.extensions import db
 
@@ -25,6 +26,6 @@ def load() -> bool:
     coop, manager = orgs["tay-hoang"], users["0900000002"]
     history.load_history(coop, manager, orgs["nghe-lai-ha"], users["0900000011"])
     managers = {org: users[login] for login, role, org in DEMO_LOGINS if role == "manager"}
-    history.load_value_chains(orgs, managers)
+    value_chains.load_value_chains(orgs, managers)
     ocop.load_dossier(coop, manager)
     return True

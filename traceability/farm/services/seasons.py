@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from traceability.accounts.models import Organisation, User
 from traceability.accounts.services import household_of
-from traceability.accounts.tenancy import in_org, of_org, scoped
+from traceability.accounts.tenancy import in_org, scoped
 from traceability.errors import DomainError
 from traceability.events.models import Event, EventKind
 from traceability.events.services import check_not_future, record_event
@@ -25,13 +25,13 @@ from traceability.farm.models import (
     Household,
     InputApplication,
     InputKind,
-    PermittedInput,
     Planting,
     PlantingStatus,
     Plot,
 )
+from traceability.farm.services.permitted import find_permitted
 from traceability.i18n import format_number
-from traceability.rules import banned_ingredient, fold, load
+from traceability.rules import banned_ingredient
 
 
 def start_planting(
@@ -123,17 +123,6 @@ def end_planting(
     )
     planting.status = status
     return planting
-
-
-def find_permitted(org_id: int, trade_name: str) -> PermittedInput | None:
-    """The list entry for a trade name, compared without case, accents or spacing differences."""
-    wanted = fold(trade_name)
-    for entry in db.session.scalars(
-        sa.select(PermittedInput).where(of_org(PermittedInput, org_id), PermittedInput.archived_at.is_(None))
-    ):
-        if fold(entry.trade_name) == wanted:
-            return entry
-    return None
 
 
 @dataclass
@@ -297,60 +286,6 @@ def check_phi(planting: Planting, harvest_on: dt.date) -> None:
             ),
             "harvested_on",
         )
-
-
-def load_default_inputs(org: Organisation) -> int:
-    """Fill an empty permitted list from the defaults in ``rules/default_inputs.json``."""
-    existing = {
-        fold(name)
-        for name in db.session.scalars(sa.select(PermittedInput.trade_name).where(of_org(PermittedInput, org.id)))
-    }
-    data = load("default_inputs")
-    added = 0
-    for spec in data["inputs"]:
-        if fold(spec["trade_name"]) in existing:
-            continue
-        db.session.add(
-            PermittedInput(
-                organisation_id=org.id,
-                source=spec.get("source") or data["legal_basis"],
-                **{k: v for k, v in spec.items() if k != "source"},
-            )
-        )
-        added += 1
-    db.session.flush()
-    return added
-
-
-def save_permitted_input(
-    org: Organisation,
-    entry: PermittedInput | None,
-    *,
-    trade_name: str,
-    kind: InputKind | str,
-    active_ingredient: str | None = None,
-    phi_days: int | None = None,
-    dose_unit: str | None = None,
-    source: str | None = None,
-) -> PermittedInput:
-    kind = InputKind(kind)
-    if kind is InputKind.PLANT_PROTECTION and phi_days is None:
-        raise DomainError(_("Give the pre-harvest interval (days) printed on the product's label."), "phi_days")
-    banned = banned_ingredient(active_ingredient) or banned_ingredient(trade_name)
-    if banned:
-        raise DomainError(
-            _("%(active)s is banned in Vietnam: it cannot be on the permitted list.", active=banned),
-            "active_ingredient",
-        )
-    same = find_permitted(org.id, trade_name)
-    if same is not None and same is not entry:
-        raise DomainError(_("This product is already on the list."), "trade_name")
-    entry = entry or PermittedInput(organisation_id=org.id)
-    entry.trade_name, entry.kind, entry.active_ingredient = trade_name, kind, active_ingredient
-    entry.phi_days, entry.dose_unit, entry.source = phi_days, dose_unit, source
-    db.session.add(entry)
-    db.session.flush()
-    return entry
 
 
 def growing_plantings(org: Organisation, user: User) -> list[Planting]:

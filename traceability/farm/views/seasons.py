@@ -30,7 +30,7 @@ from traceability.farm.models import (
     Planting,
     Plot,
 )
-from traceability.farm.services import seasons
+from traceability.farm.services import permitted, seasons
 from traceability.farm.views import bp
 from traceability.forms import choices
 from traceability.lots.models import Lot
@@ -268,7 +268,7 @@ add_registry_routes(
     plural="permitted_inputs",
     model=PermittedInput,
     form_class=PermittedInputForm,
-    save=seasons.save_permitted_input,
+    save=permitted.save_permitted_input,
     editors=REGISTRY_EDITORS,
     order_by=(PermittedInput.kind, PermittedInput.trade_name),
     titles={"list": _l("Permitted products"), "new": _l("New permitted product"), "edit": _l("Edit permitted product")},
@@ -280,6 +280,6 @@ add_registry_routes(
 @org_required(edit=REGISTRY_EDITORS)
 def permitted_inputs_defaults():
     if EmptyForm().validate_on_submit():
-        added = seasons.load_default_inputs(g.org)
+        added = permitted.load_default_inputs(g.org)
         flash(_("%(n)s products added from the default list.", n=added), "success")
     return redirect(url_for(".permitted_inputs"))

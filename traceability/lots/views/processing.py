@@ -15,8 +15,9 @@ from traceability.farm.forms import DEFAULT_CROPS
 from traceability.forms import choices
 from traceability.lots.forms import PackingForm, ProcessingForm, ProcessingYieldForm
 from traceability.lots.models import Lot, LotKind, LotStatus, ProcessingYield
-from traceability.lots.processing import RunInput, RunOutput, pack, record_processing, save_processing_yield
+from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.lots.views import bp
+from traceability.lots.yields import save_processing_yield
 from traceability.products.models import Product
 from traceability.registry import add_registry_routes
 from traceability.web import form_values, submit
