@@ -40,7 +40,18 @@ def set_archived(record, archived: bool) -> None:
 
 
 def add_registry_routes(
-    bp, *, plural: str, model, form_class, save, editors, titles: dict, order_by, load_options=(), setup_form=None
+    bp,
+    *,
+    plural: str,
+    model,
+    form_class,
+    save,
+    editors,
+    titles: dict,
+    order_by,
+    load_options=(),
+    setup_form=None,
+    list_context=None,
 ) -> None:
     """List, create, edit and archive/restore routes for one registry model on ``bp``.
 
@@ -48,6 +59,7 @@ def add_registry_routes(
     ``{bp.name}/{plural}.html`` for the list (extending ``registry/list.html``) and
     ``registry/form.html`` for both forms. Every
     query is scoped to the current organisation; another organisation's record answers 404.
+    ``list_context()`` adds what else the list page shows.
     """
 
     def list_view():
@@ -60,6 +72,7 @@ def add_registry_routes(
             archived=archived,
             title=titles["list"],
             endpoint=f"{bp.name}.{plural}",
+            **(list_context() if list_context else {}),
             editors=editors,
         )
 

@@ -72,3 +72,8 @@ def save_processing_yield(
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def default_yields() -> dict:
+    """The defaults that apply where the organisation has no range of its own, with their basis."""
+    return load("processing_yields")

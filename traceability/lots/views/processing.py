@@ -17,7 +17,7 @@ from traceability.lots.forms import PackingForm, ProcessingForm, ProcessingYield
 from traceability.lots.models import Lot, LotKind, LotStatus, ProcessingYield
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.lots.views import bp
-from traceability.lots.yields import save_processing_yield
+from traceability.lots.yields import default_yields, save_processing_yield
 from traceability.products.models import Product
 from traceability.registry import add_registry_routes
 from traceability.web import form_values, submit
@@ -118,6 +118,7 @@ add_registry_routes(
     order_by=(ProcessingYield.input_name,),
     load_options=(joinedload(ProcessingYield.output_product),),
     setup_form=_setup_yield_form,
+    list_context=lambda: {"defaults": default_yields()},
     titles={
         "list": _l("Expected processing yields"),
         "new": _l("New expected yield"),
