@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from tests.conftest import login
 from tests.factories import days_ago, make_harvest, make_org, make_planting, make_plot, make_user
 from traceability.accounts.models import Role
+from traceability.accounts.tokens import create_token
 from traceability.events import chain
 from traceability.events.models import Event
 from traceability.extensions import db
@@ -64,3 +65,42 @@ def test_parallel_sales_never_oversell(app):
         assert len(prevs) == len(set(prevs))
         assert chain.verify(org_id).ok
         assert sold + lot.remaining_quantity == Decimal(100)
+
+
+def test_simultaneous_retries_of_one_api_sale_write_it_once(app):
+    """A phone on a weak signal resends the same sale many times at once: one sale is written and
+    every answer is that sale's (the request's one commit stores the answer with the records)."""
+    with app.app_context():
+        org = make_org("tay-hoang")
+        manager = make_user(org, Role.MANAGER, login="0911111111")
+        planting = make_planting(org, manager, make_plot(org, code="A3", area="2000"))
+        lot = make_harvest(org, manager, planting, kg="100")
+        _row, token = create_token(manager, org, "phone")
+        db.session.commit()
+        code = lot.code
+
+    barrier = threading.Barrier(THREADS)
+    answers: list[tuple[int, dict]] = []
+
+    def resend() -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(
+            "/api/v1/sales",
+            json={"lot_code": code, "buyer_name": "Siêu thị Huế", "quantity": 15},
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "sale-0001"},
+        )
+        answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=resend) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert {status for status, _body in answers} == {201}
+    assert len({str(body) for _status, body in answers}) == 1
+    with app.app_context():
+        lot = db.session.scalar(sa.select(Lot).where(Lot.code == code))
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Sale).where(Sale.lot_id == lot.id)) == 1
+        assert lot.remaining_quantity == 85
