@@ -46,9 +46,10 @@ def init_app(app: Flask) -> None:
 
 
 def back() -> str:
-    """The page the request came from, if it is on this site; the home page otherwise."""
+    """The page the request came from, if it is on this site and not the page that just refused
+    (a reload of a refused page must not redirect to itself for ever); the home page otherwise."""
     referrer = urlsplit(request.referrer or "")
-    if referrer.netloc == request.host and referrer.path.startswith("/"):
+    if referrer.netloc == request.host and referrer.path.startswith("/") and referrer.path != request.path:
         return referrer.path + (f"?{referrer.query}" if referrer.query else "")
     return url_for("dashboard.index")
 

@@ -91,6 +91,8 @@ def test_a_rule_broken_by_a_button_is_flashed_on_the_page_it_came_from(app, clie
     assert routes == []
     other_site = client.post("/_t/rule", headers={"Referer": "http://evil.example/x"})
     assert other_site.headers["Location"] == "/"
+    itself = client.post("/_t/rule", headers={"Referer": "http://localhost/_t/rule"})
+    assert itself.headers["Location"] == "/"  # never a redirect to the page that refused
 
 
 def test_attempt_undoes_only_the_refused_action(app, client, routes):
