@@ -21,6 +21,16 @@ def after_commit(callback: Callable[[], object]) -> None:
     db.session.info.setdefault(_CALLBACKS, []).append(callback)
 
 
+def pending() -> int:
+    """How many callbacks wait for the commit: a mark to undo back to (``forget_since``)."""
+    return len(db.session.info.get(_CALLBACKS, ()))
+
+
+def forget_since(mark: int) -> None:
+    """Drop the callbacks registered after ``mark``: the work that registered them was rolled back."""
+    del db.session.info.get(_CALLBACKS, [])[mark:]
+
+
 def commit() -> None:
     """Commit the session, then run what waited for it."""
     db.session.commit()

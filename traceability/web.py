@@ -61,6 +61,7 @@ def clash() -> DomainError:
 def attempt(action: Callable[[], T]) -> tuple[T | None, DomainError | None]:
     """Run a service call in a savepoint and flush it. A broken rule undoes what the call did (unless
     the error says its changes must stay, as a failed login's count does) and is returned, not raised."""
+    mark = transactions.pending()
     savepoint = db.session.begin_nested()
     try:
         result = action()
@@ -70,9 +71,11 @@ def attempt(action: Callable[[], T]) -> tuple[T | None, DomainError | None]:
             savepoint.commit()
         else:
             savepoint.rollback()
+            transactions.forget_since(mark)
         return None, error
     except IntegrityError:
         savepoint.rollback()
+        transactions.forget_since(mark)
         return None, clash()
     savepoint.commit()
     return result, None

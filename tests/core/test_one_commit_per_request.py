@@ -61,6 +61,7 @@ def routes(app):
 
         def refused():
             make_org(name="undone with its savepoint")
+            transactions.after_commit(lambda: ran.append("never: its action was refused"))
             raise DomainError("No.")
 
         _result, error = attempt(refused)
@@ -98,6 +99,7 @@ def test_a_rule_broken_by_a_button_is_flashed_on_the_page_it_came_from(app, clie
 def test_attempt_undoes_only_the_refused_action(app, client, routes):
     assert client.post("/_t/attempt").get_json() == {"error": "No."}
     assert _names(app) == ["kept before a refused action"]
+    assert routes == ["kept before a refused action"]
 
 
 def test_only_the_transactions_module_commits():

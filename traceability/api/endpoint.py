@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from pydantic import Field, StringConstraints, ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from traceability import transactions
 from traceability.accounts.models import Membership
 from traceability.accounts.tenancy import of_org
 from traceability.accounts.tokens import authenticate
@@ -147,6 +148,7 @@ def _idempotent(key: str, call, status: int):
     earlier = _earlier(key)
     if earlier is not None:
         return _replay(earlier, fingerprint)
+    mark = transactions.pending()
     savepoint = db.session.begin_nested()
     payload = call()
     db.session.add(
@@ -162,6 +164,7 @@ def _idempotent(key: str, call, status: int):
         savepoint.commit()
     except IntegrityError:  # the same retry raced this one and won: undo ours, answer as it did
         savepoint.rollback()
+        transactions.forget_since(mark)
         return _replay(_earlier(key), fingerprint)
     return jsonify(payload), status
 
