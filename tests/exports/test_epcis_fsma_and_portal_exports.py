@@ -28,7 +28,7 @@ from traceability.lots import recalls, trade
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.lots.services import record_harvest
 from traceability.products import services as products
-from traceability.quality import services as quality
+from traceability.quality.certificates import save_certificate
 
 EPCIS_DIR = Path(__file__).resolve().parents[1] / "data" / "epcis"  # GS1's schema and examples (see its README)
 SCHEMA = EPCIS_DIR / "EPCIS-JSON-Schema.json"
@@ -72,7 +72,7 @@ def chain(ctx):
     manager = make_user(org)
     village = make_village(org, "Thôn Lai Hà")
     plot = make_plot(org, village, make_household(org, village, name="Hộ bà Năm"), code="N1", area="3000")
-    quality.save_certificate(
+    save_certificate(
         org,
         manager,
         kind="vietgap",

@@ -23,7 +23,7 @@ from traceability.extensions import db
 from traceability.farm.services import permitted, seasons
 from traceability.lots import services as lots
 from traceability.lots.models import Lot
-from traceability.quality import services as quality
+from traceability.quality.certificates import save_certificate
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def test_listed_product_fills_phi_and_unlisted_is_flagged(farm):
 
 def test_banned_active_is_recorded_and_taints_the_season(farm):
     org, manager, planting = farm
-    quality.save_certificate(
+    save_certificate(
         org,
         manager,
         kind="vietgap",
@@ -138,7 +138,7 @@ def test_banned_active_is_recorded_and_taints_the_season(farm):
 
 def test_certified_plot_gives_a_vietgap_lot_with_its_certificates(farm):
     org, manager, planting = farm
-    quality.save_certificate(
+    save_certificate(
         org,
         manager,
         kind="vietgap",
@@ -148,7 +148,7 @@ def test_certified_plot_gives_a_vietgap_lot_with_its_certificates(farm):
         valid_to=days_ago(-100),
         household_ids=[planting.household_id],
     )
-    quality.save_certificate(
+    save_certificate(
         org,
         manager,
         kind="vietgap",

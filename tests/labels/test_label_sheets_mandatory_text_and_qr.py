@@ -153,7 +153,7 @@ def _pdf_text(pdf: bytes, tmp_path, *args) -> str:
 @needs_poppler
 def test_ocop_stars_only_while_a_valid_certificate_exists(bags, tmp_path):
     from tests.factories import make_user as user
-    from traceability.quality.services import save_certificate
+    from traceability.quality.certificates import save_certificate
 
     org, lot, product = bags
     assert "OCOP" not in _pdf_text(render_sheet(org, lot, size="70x37"), tmp_path)
@@ -175,7 +175,7 @@ def test_ocop_stars_only_while_a_valid_certificate_exists(bags, tmp_path):
 
 
 def test_ocop_certificate_needs_its_stars(bags):
-    from traceability.quality.services import save_certificate
+    from traceability.quality.certificates import save_certificate
 
     org, _lot, product = bags
     with pytest.raises(DomainError, match="1 to 5|1 đến 5") as error:

@@ -24,8 +24,8 @@ from traceability.ocop import services, workflow
 from traceability.ocop.attachments import attach
 from traceability.ocop.models import DossierStatus, OcopDossier, OcopTransition
 from traceability.products import services as products
+from traceability.quality.certificates import save_certificate
 from traceability.quality.models import Certificate, CertificateKind
-from traceability.quality.services import save_certificate
 
 SET1 = "qd26-2026-set01"
 

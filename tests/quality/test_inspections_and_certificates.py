@@ -9,6 +9,7 @@ from traceability.accounts.models import Role
 from traceability.errors import DomainError
 from traceability.extensions import db
 from traceability.quality import services as quality
+from traceability.quality.certificates import save_certificate
 from traceability.quality.models import Result
 
 
@@ -88,7 +89,7 @@ def test_overdue_actions_and_inspection_due_on_the_dashboard(setup):
 def test_certificate_expiry_warnings(setup, days_left, warned):
     org, inspector = setup
     today = days_ago(0)
-    quality.save_certificate(
+    save_certificate(
         org,
         inspector,
         kind="vietgap",
@@ -107,7 +108,7 @@ def test_certificate_scope_stays_in_the_organisation(setup):
     org, inspector = setup
     foreign = make_plot(make_org("other"))
     with pytest.raises(DomainError) as error:
-        quality.save_certificate(
+        save_certificate(
             org,
             inspector,
             kind="vietgap",

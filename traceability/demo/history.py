@@ -22,6 +22,7 @@ from traceability.farm.models import PlantingStatus, Plot
 from traceability.farm.services import permitted, seasons
 from traceability.lots import services as lots
 from traceability.quality import services as quality
+from traceability.quality.certificates import save_certificate
 
 # (days after sowing, trade name, dose, unit) for a bitter-melon season; PHIs come from the list.
 MELON_INPUTS = [
@@ -106,7 +107,7 @@ def load_history(coop: Organisation, manager: User, turmeric: Organisation, turm
     plots = db.session.scalars(sa.select(Plot).where(of_org(Plot, coop.id)).order_by(Plot.code)).all()
     certified = [p for p in plots if p.vietgap_status.value == "certified"]
     with recorded_as_of(recorded_at(today - dt.timedelta(days=640))):
-        quality.save_certificate(
+        save_certificate(
             coop,
             manager,
             kind="vietgap",
@@ -116,7 +117,7 @@ def load_history(coop: Organisation, manager: User, turmeric: Organisation, turm
             valid_to=today + dt.timedelta(days=75),
             household_ids=sorted({p.household_id for p in certified}),
         )
-        quality.save_certificate(
+        save_certificate(
             coop,
             manager,
             kind="food_safety",

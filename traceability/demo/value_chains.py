@@ -18,7 +18,7 @@ from traceability.lots import trade
 from traceability.lots.models import Lot
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.products.models import Product
-from traceability.quality import services as quality
+from traceability.quality.certificates import save_certificate
 
 
 def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) -> None:
@@ -163,7 +163,7 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
     org, user = orgs["nghe-lai-ha"], managers["nghe-lai-ha"]
     with on(400):
         tbn = db.session.scalar(sa.select(Product).where(of_org(Product, org.id), Product.code == "TBN"))
-        quality.save_certificate(
+        save_certificate(
             org,
             user,
             kind="ocop",

@@ -26,7 +26,7 @@ from traceability.labels import vector
 from traceability.labels.digital_link import label_uri
 from traceability.lots.models import Lot, UnitSerial
 from traceability.pdf import render_pdf
-from traceability.quality.services import valid_ocop
+from traceability.quality.certificates import valid_ocop
 from traceability.rules import load
 from traceability.units import Unit
 

@@ -20,8 +20,8 @@ from traceability.farm.models import Household, Planting, PlantingStatus
 from traceability.farm.services.seasons import check_phi
 from traceability.i18n import format_number
 from traceability.lots.models import LOT_STATUS_LABELS, Lot, LotKind, LotStatus
+from traceability.quality.certificates import certificates_covering
 from traceability.quality.models import CertificateKind
-from traceability.quality.services import certificates_covering
 from traceability.rules import fold, load
 from traceability.units import Unit
 

@@ -22,8 +22,8 @@ from traceability.events.services import record_event
 from traceability.extensions import db
 from traceability.ocop.models import DossierStatus, OcopDossier, OcopTransition
 from traceability.ocop.services import completeness
+from traceability.quality.certificates import save_certificate
 from traceability.quality.models import Certificate, CertificateKind
-from traceability.quality.services import save_certificate
 
 REVIEW_WORKING_DAYS = 15  # QĐ 26/2026: the commune checks a dossier within 15 working days
 CERTIFICATE_MONTHS = 36

@@ -27,8 +27,8 @@ from traceability.lots import lineage
 from traceability.lots.models import Lot, LotKind, LotLink, ProcessingRun
 from traceability.photos.models import Photo
 from traceability.products.models import Product
+from traceability.quality.certificates import valid_ocop
 from traceability.quality.models import CertificateKind, Inspection, Result
-from traceability.quality.services import valid_ocop
 
 
 @dataclass

@@ -19,6 +19,7 @@ from traceability.forms import choices
 from traceability.photos.services import attach_photo, read_upload
 from traceability.products.models import Product
 from traceability.quality import services
+from traceability.quality.certificates import save_certificate
 from traceability.quality.forms import (
     CertificateForm,
     CloseNonConformityForm,
@@ -211,7 +212,7 @@ def certificate_new():
     form.plot_ids.choices = choices(_options(Plot, Plot.code))
     form.household_ids.choices = choices(_options(Household, Household.name))
     form.product_ids.choices = choices(_options(Product, Product.code))
-    certificate = submit(form, lambda: services.save_certificate(g.org, current_user, **form_values(form)))
+    certificate = submit(form, lambda: save_certificate(g.org, current_user, **form_values(form)))
     if certificate is not None:
         flash(_("Saved."), "success")
         return redirect(url_for(".certificates"))
