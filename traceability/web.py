@@ -34,7 +34,7 @@ def init_app(app: Flask) -> None:
         except IntegrityError:
             # Two requests raced past the service's checks; the database's constraint caught the later one.
             transactions.rollback()
-            return render_error(409, None)
+            return app.make_response(render_error(409, None))
         return response
 
     @app.errorhandler(DomainError)

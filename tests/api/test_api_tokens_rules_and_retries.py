@@ -213,3 +213,12 @@ def test_tokens_page_and_cli(app, client, runner):
     page = client.post("/tokens", data={"name": "Máy tính bảng"}).get_data(as_text=True)
     token = re.search(r'<code class="token">(tx_[^<]+)</code>', page).group(1)
     assert client.get("/api/v1/products", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["", "  ", None])
+def test_a_sale_without_a_buyer_kind_is_to_a_trader(api, kind):
+    harvest = api("POST", "/harvests", {"planting_id": api.ids["planting"], "quantity_kg": "100"})
+    sale = api(
+        "POST", "/sales", {"lot_code": harvest.json["code"], "buyer_name": "Chị Lan", "quantity": 5, "buyer_kind": kind}
+    )
+    assert sale.status_code == 201, sale.json

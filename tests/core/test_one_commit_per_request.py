@@ -55,6 +55,15 @@ def routes(app):
         write("dropped by a broken rule")
         raise DomainError("A rule was broken.")
 
+    @app.post("/_t/clash")
+    def t_clash():
+        # Staged, not flushed: the duplicate code is found only by the request's commit.
+        taken = db.session.scalar(sa.select(Organisation).limit(1))
+        db.session.add(
+            Organisation(code=taken.code, name="copy", kind=taken.kind, commune=taken.commune, province=taken.province)
+        )
+        return redirect("/")
+
     @app.post("/_t/attempt")
     def t_attempt():
         write("kept before a refused action")
@@ -111,3 +120,13 @@ def test_only_the_transactions_module_commits():
         if re.search(r"(?<!transactions)(?<!savepoint)\.commit\(\)", line)
     ]
     assert offenders == []
+
+
+def test_a_clash_found_by_the_commit_is_a_409_page(app, client, routes):
+    with app.app_context():
+        make_org("only-once", name="only once")
+        db.session.commit()
+    response = client.post("/_t/clash")
+    assert response.status_code == 409
+    assert "text/html" in response.content_type
+    assert _names(app) == ["only once"]

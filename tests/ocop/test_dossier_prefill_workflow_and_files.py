@@ -374,6 +374,9 @@ def test_api_lists_the_sets_and_scores_answers(app, client):
     assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "A1.1"
     assert client.post("/api/v1/ocop/score", json={"set": "nope", "answers": {}}, headers=headers).status_code == 422
     assert client.post("/api/v1/ocop/score", json={"set": SET1, "answers": [1]}, headers=headers).status_code == 400
+    # A blank cell of a scoring sheet is "not answered", as null is.
+    blank = client.post("/api/v1/ocop/score", json={"set": SET1, "answers": {**best, "A1.1": ""}}, headers=headers)
+    assert blank.status_code == 200 and blank.get_json()["parts"]["A"] < 40
 
 
 def test_officials_overview_draws_charts_and_expiries(app, client):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import undefer
 
@@ -58,7 +59,8 @@ def print_run_new(record_id: int):
     """A print run of any length: queued, then followed on its own page."""
     lot = get_scoped_or_404(Lot, record_id)
     if not EmptyForm().validate_on_submit():
-        abort(400)
+        flash(_("Choose a label size and a number of copies."), "error")
+        return redirect(url_for("lots.lot_detail", record_id=lot.id))
     job, error = attempt(
         lambda: services.request_print_run(
             g.org,

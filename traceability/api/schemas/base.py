@@ -41,6 +41,11 @@ def _collapse(value: Any) -> Any:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def blank_as(default: Any) -> BeforeValidator:
+    """A blank text or null counts as not given: ``default`` then (the old API accepted both)."""
+    return BeforeValidator(lambda v: default if v is None or (isinstance(v, str) and not v.strip()) else v)
+
+
 def _printable(value: str) -> str:
     if _CONTROL.search(value):  # no database keeps a NUL in text; the others have no place in a record
         raise PydanticCustomError("text_control", "control character")

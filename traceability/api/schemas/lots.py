@@ -6,7 +6,7 @@ Answers show public facts only: no buyer contact details, no household phones.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -24,6 +24,7 @@ from traceability.api.schemas.base import (
     ProductCode,
     Quantity,
     Schema,
+    blank_as,
     text,
 )
 from traceability.lots.lineage import Trace
@@ -160,7 +161,7 @@ class SaleIn(Schema):
 
     lot_code: LotCode
     buyer_name: Name
-    buyer_kind: PartyKind = PartyKind.TRADER
+    buyer_kind: Annotated[PartyKind, blank_as(PartyKind.TRADER)] = PartyKind.TRADER
     quantity: Quantity = Field(description="In the lot's unit: whole units for a sale lot.")
     sold_on: Day | None = Field(None, description=TODAY)
     invoice_ref: InvoiceRef = None

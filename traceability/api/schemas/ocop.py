@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, Strict, StringConstraints
 
-from traceability.api.schemas.base import Schema, text
+from traceability.api.schemas.base import Schema, blank_as, text
 from traceability.ocop.criteria import CriteriaSet
 from traceability.ocop.scoring import Score
 
@@ -73,9 +73,9 @@ class ScoreIn(Schema):
     model_config = ConfigDict(json_schema_extra={"examples": [{"set": "qd26-2026-set01", "answers": {"A1.1": 2}}]})
 
     set: SetId
-    answers: dict[CriterionId, OptionNumber | None] = Field(
+    answers: dict[CriterionId, Annotated[OptionNumber | None, blank_as(None)]] = Field(
         max_length=500,
-        description='Criterion id as printed → option number counting from 1, e.g. {"A1.1": 2}; null: not answered.',
+        description='Criterion id as printed → option number counting from 1, e.g. {"A1.1": 2}; null or "": not answered.',
     )
 
 
