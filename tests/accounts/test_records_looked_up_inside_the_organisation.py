@@ -33,9 +33,16 @@ def test_by_code_and_active(ctx):
         in_org(Village, org, village.id, field="village_id", active=True, message="Choose a village from the list.")
 
 
-@pytest.mark.parametrize("key", [0, -1, 2**31, 10**20, "1", 1.5])
+def test_an_id_as_a_form_posts_it(ctx):
+    org = make_org()
+    plot = make_plot(org)
+    assert in_org(Plot, org, str(plot.id)) is plot
+
+
+@pytest.mark.parametrize("key", [0, -1, 2**31, 10**20, "0", "-1", "1.0", "١", "9" * 30, 1.5, True])
 def test_odd_ids_are_not_found(ctx, key):
     org = make_org()
+    make_plot(org)  # id 1 exists: True must not find it
     with pytest.raises(DomainError):
         in_org(Plot, org, key, field="plot_id")
 

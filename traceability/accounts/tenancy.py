@@ -165,7 +165,9 @@ def in_org(
             return None
         raise DomainError(message or _("Choose from the list."), field)
     column = getattr(model, by)
-    if by == "id" and (not isinstance(key, int) or not 0 < key <= MAX_ID):
+    if by == "id" and isinstance(key, str) and key.isascii() and key.isdigit() and len(key) < 12:
+        key = int(key)  # an id as a form posts it
+    if by == "id" and (not isinstance(key, int) or isinstance(key, bool) or not 0 < key <= MAX_ID):
         record = None
     else:
         query = scoped(model, org).where(column == key)
