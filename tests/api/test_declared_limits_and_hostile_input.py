@@ -4,6 +4,7 @@
 import copy
 import json
 import re
+import uuid
 
 import pytest
 
@@ -63,7 +64,8 @@ def _sample(document, schema):
     if kind == "array":
         return [_sample(document, branch["items"])] * max(branch.get("minItems", 0), 1)
     if kind == "string":
-        return "2026-01-01" if branch.get("format") == "date" else "A"
+        formats = {"date": "2026-01-01", "date-time": "2026-01-01T08:00:00+07:00", "uuid": str(uuid.uuid4())}
+        return formats.get(branch.get("format"), "A")
     if kind == "boolean":
         return False
     return branch.get("minimum", 1)
@@ -162,7 +164,11 @@ def test_every_declared_limit_answers_400_one_past_it_and_not_at_it(api):
                         refused = api(method.upper(), route, body, **{parameter["name"]: beyond})
                     else:
                         refused = api(method.upper(), f"{route}?{parameter['name']}={beyond}", body)
-                    assert refused.status_code == 400 and refused.json["error"]["field"] == parameter["name"]
+                    assert refused.status_code == 400 and refused.json["error"]["field"] == parameter["name"], (
+                        route,
+                        beyond,
+                        refused.json,
+                    )
                     checked += 1
     assert checked >= 80  # the walk found the limits: it cannot pass by finding none
 

@@ -17,12 +17,20 @@ from traceability.api.schemas.base import ErrorBody
 bp = Blueprint("openapi", __name__)
 CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 REF = "#/components/schemas/{model}"
-PATH_PARAMETERS = {"code": "A lot's code, as printed on its label", "planting_id": "A planting's id"}
+PATH_PARAMETERS = {
+    "code": "A lot's code, as printed on its label",
+    "planting_id": "A planting's id",
+    "planting": "A planting's id, or the uuid the phone that started it gave it",
+    "record": "The uuid a phone gave the record",
+    "photo": "The uuid the phone gave the photo: sending it again is harmless",
+}
 ERRORS = {
     "400": "The body, query or a header does not match its schema (bad_request); the field is named",
     "401": "No valid token (unauthorized)",
     "403": "The token's role does not allow this (forbidden)",
     "404": "No such record in the token's organisation (not_found)",
+    "409": "Another write was already received under this uuid or Idempotency-Key (conflict); "
+    "the stored answer is in error.stored",
     "422": "A rule of the records is broken (invalid, or a more specific code); the field is named",
 }
 INFO = {
@@ -30,7 +38,8 @@ INFO = {
     "version": "1",
     "description": "Bearer tokens (create one under your account, or `flask --app traceability users token`). "
     "Quantities are decimals (a JSON number or a string of digits; answers give strings), dates YYYY-MM-DD, "
-    "lots named by their code. Texts have their runs of whitespace collapsed and may not hold control "
+    "lots named by their code. A field record made on a phone carries the `uuid` the phone gave it and its "
+    "`saved_at`: sent again it is answered as the first time, with nothing written. Texts have their runs of whitespace collapsed and may not hold control "
     f"characters. A body is one JSON object of at most {MAX_BODY // 1024} kB, 200 levels deep at most. "
     'Errors are {"error": {"code", "message", "field"}}, the message in the user\'s language '
     "(Vietnamese; ?lang=en for English).",
@@ -86,13 +95,14 @@ def document(app: Flask) -> dict:
         ]
         if op.query is not None:
             params += parameters(op.query, "query")
-        if method == "post":
+        writes = method in ("post", "put")
+        if writes:
             params += [{**p, "required": False} for p in parameters(IdempotencyHeader, "header")]
         errors = {"401"}
-        errors |= {"400"} if op.body or op.query or method == "post" else set()
+        errors |= {"400"} if op.body or op.query or writes else set()
         errors |= {"403"} if op.roles is not None else set()
         errors |= {"404"} if "{" in path else set()
-        errors |= {"422"} if method == "post" else set()
+        errors |= {"409", "422"} if writes else set()
         entry = {
             "operationId": rule.endpoint.removeprefix("api."),
             "summary": op.summary,
@@ -111,6 +121,14 @@ def document(app: Flask) -> dict:
             entry["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+            }
+        if op.raw_body is not None:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {
+                    kind: {"schema": {"type": "string", "contentMediaType": kind}}
+                    for kind in (op.raw_body, "image/png", "image/webp")
+                },
             }
         paths.setdefault(path, {})[method] = entry
 

@@ -36,6 +36,13 @@ def canonical_content(event: Event) -> str:
         "planting_id": event.planting_id,
         "payload": event.payload,
     }
+    # Added after the first events were chained: present only when set, so earlier hashes still verify.
+    if event.uuid is not None:
+        content["uuid"] = event.uuid
+    if event.saved_at is not None:
+        content["saved_at"] = event.saved_at.isoformat(timespec="microseconds")
+    if event.clock_suspect:
+        content["clock_suspect"] = True
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -59,7 +59,12 @@ class Event(Base):
 
     __tablename__ = "events"
     # The organisation's latest event, read on every public page view, in one index probe.
-    __table_args__ = (sa.Index("ix_events_organisation_id_id", "organisation_id", "id"),)
+    # A record made on a phone keeps the UUID the phone gave it, unique in its organisation: a
+    # resend finds it instead of appending the same deed twice.
+    __table_args__ = (
+        sa.Index("ix_events_organisation_id_id", "organisation_id", "id"),
+        sa.Index("uq_events_organisation_id_uuid", "organisation_id", "uuid", unique=True),
+    )
 
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
@@ -67,6 +72,12 @@ class Event(Base):
     occurred_on: Mapped[dt.date]
     recorded_at: Mapped[created_at]
     recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    # Captured offline: the record's UUID and when it was saved on the phone (naive UTC, as the
+    # phone's clock said). ``recorded_at`` stays the server's receipt.
+    uuid: Mapped[str | None] = mapped_column(sa.String(36))
+    saved_at: Mapped[dt.datetime | None]
+    # The phone's clock was in the future or before the deed's own day: its time is shown, not trusted.
+    clock_suspect: Mapped[bool] = mapped_column(default=False)
     # Assisted entry: a manager or team leader records for a member household.
     for_household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"))
     # Recorded more than LATE_ENTRY_DAYS after it happened; decided once, at recording, and kept.

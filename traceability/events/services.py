@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import datetime as dt
 import enum
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ from flask_babel import gettext as _
 
 from traceability.accounts.models import Organisation, User
 from traceability.accounts.services import household_of
-from traceability.clock import local_today
+from traceability.clock import local_date, local_today
 from traceability.database import utcnow
 from traceability.errors import DomainError
 from traceability.events import chain
@@ -31,6 +32,19 @@ def check_not_future(day: dt.date, field: str = "occurred_on") -> None:
         raise DomainError(_("This date is in the future. Record what has already happened."), field)
 
 
+# A phone's clock may run a little ahead of the server's without being wrong.
+CLOCK_TOLERANCE = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """How a record made on a phone was captured: the UUID the phone gave it and when it was saved
+    there (naive UTC). The save time is when the deed was recorded in the field."""
+
+    uuid: str | None = None
+    saved_at: dt.datetime | None = None
+
+
 def record_event(
     org: Organisation,
     kind: EventKind,
@@ -44,8 +58,10 @@ def record_event(
     supersedes: Event | None = None,
     reason: str | None = None,
     date_field: str = "occurred_on",
+    capture: Capture | None = None,
 ) -> Event:
     check_not_future(occurred_on, date_field)
+    capture = capture or Capture()
     recorded_at = _history_time.get()
     if supersedes is not None:
         if supersedes.organisation_id != org.id:
@@ -57,7 +73,13 @@ def record_event(
     if for_household is not None and household_of(recorded_by, org) == for_household.id:
         for_household = None  # entered by a member of the household itself: not an assisted entry
     late_after = current_app.config["LATE_ENTRY_DAYS"]
-    recorded_on = recorded_at.date() if recorded_at else local_today()
+    received_at = recorded_at or utcnow()
+    suspect = capture.saved_at is not None and not _plausible(capture.saved_at, received_at, occurred_on)
+    # Lateness is judged from when the member saved it in the field, unless the phone's clock is not to be trusted.
+    if capture.saved_at is not None and not suspect:
+        recorded_on = local_date(capture.saved_at)
+    else:
+        recorded_on = recorded_at.date() if recorded_at else local_today()
     event = Event(  # ids, not relationships: the hash below must see exactly what will be stored
         organisation_id=org.id,
         kind=kind,
@@ -70,14 +92,22 @@ def record_event(
         supersedes_id=supersedes.id if supersedes else None,
         reason=reason,
         late=(recorded_on - occurred_on).days > late_after,
+        uuid=capture.uuid,
+        saved_at=capture.saved_at,
+        clock_suspect=suspect,
     )
-    event.recorded_at = recorded_at or utcnow()
+    event.recorded_at = received_at
     chain.lock_chain(org.id)
     event.prev_hash = chain.last_hash(org.id)
     event.hash = chain.digest(event, event.prev_hash)
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def _plausible(saved_at: dt.datetime, received_at: dt.datetime, occurred_on: dt.date) -> bool:
+    """A save time after its receipt, or before the day the deed happened, is a wrong phone clock."""
+    return saved_at <= received_at + CLOCK_TOLERANCE and local_date(saved_at) >= occurred_on
 
 
 _history_time: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("history_time", default=None)

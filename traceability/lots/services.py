@@ -14,10 +14,10 @@ from traceability.accounts.models import Organisation, User
 from traceability.accounts.tenancy import in_org, of_org
 from traceability.errors import DomainError
 from traceability.events.models import EventKind
-from traceability.events.services import record_event
+from traceability.events.services import Capture, record_event
 from traceability.extensions import db
 from traceability.farm.models import Household, Planting, PlantingStatus
-from traceability.farm.services.seasons import check_phi
+from traceability.farm.services.seasons import check_phi, check_records_for
 from traceability.i18n import format_number
 from traceability.lots.models import LOT_STATUS_LABELS, Lot, LotKind, LotStatus
 from traceability.quality.certificates import certificates_covering
@@ -104,6 +104,7 @@ def record_harvest(
     harvester: str | None = None,
     grade: str | None = None,
     for_household: Household | None = None,
+    capture: Capture | None = None,
 ) -> Lot:
     """Harvest a planting into a new harvest lot.
 
@@ -111,6 +112,7 @@ def record_harvest(
     exceed what the planted area can plausibly yield: outside produce must not pass as VietGAP.
     """
     planting = in_org(Planting, org, planting_id, field="planting_id", message=_("Choose a planting from the list."))
+    check_records_for(org, user, planting.household_id, "planting_id")
     if planting.status is not PlantingStatus.GROWING:
         raise DomainError(_("This season is closed: no more harvests can be recorded on it."), "planting_id")
     if quantity_kg is None or quantity_kg <= 0:
@@ -148,6 +150,7 @@ def record_harvest(
             "vietgap_claim": vietgap,
             "certificates": [c.number for c in certificates],
         },
+        capture=capture,
     )
     lot = Lot(
         organisation_id=org.id,

@@ -13,6 +13,7 @@ class Photo(Base):
     """
 
     __tablename__ = "photos"
+    __table_args__ = (sa.Index("uq_photos_organisation_id_uuid", "organisation_id", "uuid", unique=True),)
 
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
@@ -24,4 +25,5 @@ class Photo(Base):
     height: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
     caption: Mapped[str | None] = mapped_column(sa.String(255))
+    uuid: Mapped[str | None] = mapped_column(sa.String(36))  # given on the phone that took it
     created_at: Mapped[created_at]

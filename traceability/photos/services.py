@@ -28,6 +28,7 @@ def attach_photo(
     event_id: int | None,
     caption: str | None = None,
     field: str = "photo",
+    uuid: str | None = None,
 ) -> Photo:
     try:
         processed = process_photo(data)
@@ -44,6 +45,7 @@ def attach_photo(
         height=processed.height,
         sha256=processed.sha256,
         caption=caption,
+        uuid=uuid,
     )
     db.session.add(photo)
     db.session.flush()

@@ -6,9 +6,11 @@ import datetime as dt
 import re
 from decimal import Decimal
 from typing import Annotated, Any
+from uuid import UUID
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -21,6 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from traceability.accounts.tenancy import MAX_ID
+from traceability.events.services import Capture
 from traceability.lots.services import LOT_CODE
 from traceability.registry import RECORD_CODE
 
@@ -120,6 +123,38 @@ Amount = Annotated[
     WithJsonSchema({"type": "string", "pattern": _DECIMAL_TEXT.pattern, "examples": ["2500", "0.75"]}),
 ]
 Gtin = Annotated[str, StringConstraints(pattern=r"^\d{14}$")]  # GTIN-14, shorter ones zero-padded
+
+
+def _plausible_year(value: dt.datetime) -> dt.datetime:
+    if not 2000 <= value.year <= 2100:
+        raise PydanticCustomError("datetime_range", "outside 2000-2100")
+    return value
+
+
+SavedAt = Annotated[AwareDatetime, AfterValidator(_plausible_year)]
+
+
+class Captured(Schema):
+    """A record that may have been made on a phone, offline: its identity and when it was saved there."""
+
+    uuid: UUID | None = Field(
+        None,
+        description="Given by the phone when the record was first saved. The same record sent again "
+        "is answered as the first time (nothing written); other content under the same UUID is 409.",
+    )
+    saved_at: SavedAt | None = Field(
+        None,
+        description="When it was saved on the phone (ISO 8601 with its offset): the time it was recorded in the "
+        "field, from which lateness is judged. A time after its receipt or before the deed's own day is flagged.",
+    )
+
+    def capture(self) -> Capture:
+        saved = self.saved_at.astimezone(dt.UTC).replace(tzinfo=None) if self.saved_at else None
+        return Capture(str(self.uuid) if self.uuid else None, saved)
+
+    def facts(self) -> dict:
+        """The record's own fields, for its service."""
+        return self.model_dump(exclude={"uuid", "saved_at"})
 
 
 class Created(Schema):

@@ -1,23 +1,47 @@
-"""Field records through the API: plots, plantings, sprays and fertilisers, harvests."""
+"""Field records through the API: plots, plantings, sprays and fertilisers, harvests, their photos, and
+the lists a phone records them from. A member's phone sends here what it saved offline (``static/js``)."""
 
 from __future__ import annotations
 
-from flask import g
+from uuid import UUID
+
+import sqlalchemy as sa
+from flask import g, request
 from flask_babel import gettext as _
 
-from traceability.accounts.tenancy import MAX_ID, PLOT_EDITORS, REGISTRY_EDITORS, scoped
+from traceability.accounts.tenancy import MAX_ID, PLOT_EDITORS, REGISTRY_EDITORS, of_org, scoped
 from traceability.api.endpoint import bp, endpoint
 from traceability.api.errors import ApiError
 from traceability.api.schemas.base import Created
-from traceability.api.schemas.farm import HarvestIn, InputIn, InputOut, PlantingIn, PlantingOut, PlotIn
+from traceability.api.schemas.farm import (
+    FieldListsOut,
+    HarvestIn,
+    InputIn,
+    InputOut,
+    PhotoOut,
+    PlantingIn,
+    PlantingOut,
+    PlotIn,
+)
 from traceability.api.schemas.lots import LotOut
 from traceability.clock import local_today
+from traceability.events.models import Event, EventKind
 from traceability.extensions import db
 from traceability.farm.models import Planting
 from traceability.farm.services import save_plot, seasons
+from traceability.farm.services.field import field_lists
 from traceability.lots.services import record_harvest
+from traceability.photos.imaging import MAX_UPLOAD_BYTES
+from traceability.photos.services import attach_photo
 
 FIELD_WORKERS = PLOT_EDITORS
+
+
+@bp.get("/field")
+@endpoint(FieldListsOut)
+def field():
+    """The lists a member records from: own plots, running seasons, permitted products"""
+    return FieldListsOut.of(field_lists(g.org, g.api_user))
 
 
 @bp.post("/plots")
@@ -32,23 +56,77 @@ def create_plot(body: PlotIn):
 @endpoint(PlantingOut, status=201, roles=FIELD_WORKERS, body=PlantingIn)
 def create_planting(body: PlantingIn):
     """Start a season on a plot"""
-    return PlantingOut.of(seasons.start_planting(g.org, g.api_user, **body.model_dump()))
+    return PlantingOut.of(seasons.start_planting(g.org, g.api_user, **body.facts(), capture=body.capture()))
 
 
-@bp.post("/plantings/<int:planting_id>/inputs")
+@bp.post("/plantings/<planting>/inputs")
 @endpoint(InputOut, status=201, roles=FIELD_WORKERS, body=InputIn)
-def create_input(planting_id: int, body: InputIn):
-    """Record a spray or fertiliser"""
-    if not 0 < planting_id <= MAX_ID or db.session.scalar(scoped(Planting).where(Planting.id == planting_id)) is None:
-        raise ApiError(404, "not_found", _("There is no such planting in your organisation."))
-    facts = seasons.InputFacts(planting_id=planting_id, **body.model_dump())
-    return InputOut.of(seasons.record_input_application(g.org, g.api_user, facts))
+def create_input(planting: str, body: InputIn):
+    """Record a spray or fertiliser (the planting named by its id, or by the uuid a phone gave it)"""
+    facts = seasons.InputFacts(planting_id=_planting_id(planting), **body.facts())
+    return InputOut.of(seasons.record_input_application(g.org, g.api_user, facts, capture=body.capture()))
 
 
 @bp.post("/harvests")
 @endpoint(LotOut, status=201, roles=FIELD_WORKERS, body=HarvestIn)
 def create_harvest(body: HarvestIn):
     """Harvest a planting into a harvest lot (refused while a pre-harvest interval runs)"""
-    fields = body.model_dump()
+    fields = body.facts()
+    by_uuid, by_id = fields.pop("planting_uuid"), fields["planting_id"]
+    if by_uuid is None and by_id is None:
+        raise ApiError(400, "bad_request", _("Give planting_id or planting_uuid."), "planting_id")
+    if by_uuid is not None:
+        fields["planting_id"] = _planting_id(str(by_uuid), field="planting_uuid")
+        if by_id is not None and by_id != fields["planting_id"]:
+            raise ApiError(422, "invalid", _("planting_id and planting_uuid name different plantings."), "planting_id")
     fields["harvested_on"] = body.harvested_on or local_today()
-    return LotOut.of(record_harvest(g.org, g.api_user, **fields))
+    return LotOut.of(record_harvest(g.org, g.api_user, **fields, capture=body.capture()))
+
+
+@bp.put("/records/<record>/photos/<photo>")
+@endpoint(
+    PhotoOut, status=201, roles=FIELD_WORKERS, raw_body="image/jpeg", identity=lambda kw: _uuid(kw["photo"], "photo")
+)
+def put_photo(record: str, photo: str):
+    """Attach a photo (JPEG, PNG or WebP bytes) to a record, both named by the uuids the phone gave them"""
+    event = db.session.scalar(sa.select(Event).where(of_org(Event, g.org.id), Event.uuid == _uuid(record, "record")))
+    if event is None:
+        raise ApiError(404, "not_found", _("The record of this photo has not arrived yet: send the record first."))
+    planting = db.session.get(Planting, event.planting_id) if event.planting_id else None
+    if planting is not None:
+        seasons.check_records_for(g.org, g.api_user, planting.household_id, "record")
+    if (request.content_length or 0) > MAX_UPLOAD_BYTES or len(data := request.get_data()) > MAX_UPLOAD_BYTES:
+        raise ApiError(400, "bad_request", _("The photo is larger than %(mb)d MB.", mb=MAX_UPLOAD_BYTES // 2**20))
+    saved = attach_photo(g.org, g.api_user, data, event_id=event.id, uuid=_uuid(photo, "photo"))
+    return PhotoOut(id=saved.id, uuid=saved.uuid, record=event.uuid, width=saved.width, height=saved.height)
+
+
+def _uuid(text: str, field: str) -> str:
+    try:
+        return str(UUID(text))
+    except ValueError:
+        raise ApiError(400, "bad_request", _("This is not a UUID: %(text)s", text=text[:40]), field) from None
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _planting_id(ref: str, field: str = "planting") -> int:
+    """A planting of the organisation by its id, or by the uuid the phone that started it gave it."""
+    found = None
+    if ref.isdigit() and len(ref) < 11 and 0 < int(ref) <= MAX_ID:
+        found = db.session.scalar(scoped(Planting).where(Planting.id == int(ref)).with_only_columns(Planting.id))
+    elif _is_uuid(ref):
+        found = db.session.scalar(
+            sa.select(Event.planting_id).where(
+                of_org(Event, g.org.id), Event.uuid == _uuid(ref, field), Event.kind == EventKind.PLANTING
+            )
+        )
+    if found is None:
+        raise ApiError(404, "not_found", _("There is no such planting in your organisation."), field)
+    return found

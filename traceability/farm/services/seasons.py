@@ -19,7 +19,7 @@ from traceability.accounts.services import household_of
 from traceability.accounts.tenancy import in_org, scoped
 from traceability.errors import DomainError
 from traceability.events.models import Event, EventKind
-from traceability.events.services import check_not_future, record_event
+from traceability.events.services import Capture, check_not_future, record_event
 from traceability.extensions import db
 from traceability.farm.models import (
     Household,
@@ -48,8 +48,10 @@ def start_planting(
     expected_harvest_from: dt.date | None = None,
     expected_harvest_to: dt.date | None = None,
     for_household: Household | None = None,
+    capture: Capture | None = None,
 ) -> Planting:
     plot = in_org(Plot, org, plot_id, field="plot_id", active=True, message=_("Choose a plot from the list."))
+    check_records_for(org, user, plot.household_id, "plot_id")
     check_not_future(sown_on, "sown_on")
     area = area_m2 if area_m2 is not None else plot.area_m2
     if area <= 0 or area > plot.area_m2:
@@ -94,8 +96,17 @@ def start_planting(
             "expected_harvest_from": expected_harvest_from,
             "expected_harvest_to": expected_harvest_to,
         },
+        capture=capture,
     )
     return planting
+
+
+def check_records_for(org: Organisation, user: User, household_id: int | None, field: str) -> None:
+    """A member of a household records its own plots' field work; those without one (managers,
+    team leaders) record for any household. The lists show only these; the rule holds without them."""
+    own = household_of(user, org)
+    if own is not None and household_id != own:
+        raise DomainError(_("This plot belongs to another household: choose one of your own."), field)
 
 
 def end_planting(
@@ -150,6 +161,7 @@ def record_input_application(
     supersedes: InputApplication | None = None,
     reason: str | None = None,
     for_household: Household | None = None,
+    capture: Capture | None = None,
 ) -> InputApplication:
     """Record a spray or fertiliser as it happened.
 
@@ -159,6 +171,7 @@ def record_input_application(
     planting = in_org(
         Planting, org, facts.planting_id, field="planting_id", message=_("Choose a planting from the list.")
     )
+    check_records_for(org, user, planting.household_id, "planting_id")
     if facts.applied_on < planting.sown_on:
         raise DomainError(
             _("This date is before the season was sown (%(date)s).", date=planting.sown_on.strftime("%d/%m/%Y")),
@@ -220,6 +233,7 @@ def record_input_application(
             "on_permitted_list": permitted is not None,
             "banned_ingredient": banned,
         },
+        capture=capture,
     )
     application.event_id = event.id
     if supersedes is not None:
@@ -294,4 +308,5 @@ def growing_plantings(org: Organisation, user: User) -> list[Planting]:
     household_id = household_of(user, org)
     if household_id:
         query = query.where(Planting.household_id == household_id)
-    return db.session.scalars(query.options(joinedload(Planting.plot)).order_by(Plot.code)).all()
+    options = (joinedload(Planting.plot), joinedload(Planting.household))
+    return db.session.scalars(query.options(*options).order_by(Plot.code)).all()
