@@ -35,6 +35,7 @@ from traceability.lots.models import DISPOSAL_LABELS, LOT_STATUS_LABELS, PARTY_K
 from traceability.lots.views import bp as lots_bp
 from traceability.ocop.models import APPLICATION_TYPE_LABELS, DOSSIER_STATUS_LABELS, STEP_LABELS
 from traceability.ocop.views import bp as ocop_bp
+from traceability.offline import views as offline
 from traceability.photos.views import bp as photos_bp
 from traceability.products.models import PRODUCT_KIND_LABELS
 from traceability.products.services import sanitise_story
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
         labels_bp,
         ocop_bp,
         diary_bp,
+        offline.bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -125,6 +127,7 @@ def register_request_hooks(app: Flask) -> None:
 
     register_error_handlers(app)
     web.init_app(app)  # one commit per request
+    offline.init_app(app)  # which pages a phone keeps, and the words its scripts show
     # Labels of enum values, and the role checks, for every template.
     app.jinja_env.globals.update(
         can=can,
@@ -165,7 +168,7 @@ def register_request_hooks(app: Flask) -> None:
         # Everything is served from here: no CDN, no external fonts or scripts.
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'self'",
         )
         return response

@@ -57,6 +57,7 @@ class ProductsOut(Schema):
 
 
 class LotOut(Schema):
+    id: int
     code: str
     kind: LotKind
     status: LotStatus
@@ -74,6 +75,7 @@ class LotOut(Schema):
     @classmethod
     def fields_of(cls, lot: Lot) -> dict:
         return {
+            "id": lot.id,
             "code": lot.code,
             "kind": lot.kind,
             "status": lot.status,

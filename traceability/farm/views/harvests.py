@@ -13,7 +13,7 @@ from traceability.clock import local_today
 from traceability.farm.forms import HarvestForm
 from traceability.farm.services import seasons
 from traceability.farm.views import bp
-from traceability.farm.views.seasons import FIELD_WORKERS, planting_label
+from traceability.farm.views.seasons import FIELD_WORKERS, offline_form, planting_label
 from traceability.forms import choices
 from traceability.lots import services
 from traceability.photos.services import attach_photo, read_upload
@@ -49,5 +49,10 @@ def harvest_new():
             flash(_("More than this plot can plausibly yield: the lot is flagged for the manager to review."), "error")
         return redirect(url_for("lots.lot_detail", record_id=lot.id))
     return render_template(
-        "registry/form.html", form=form, title=_("Harvest"), multipart=True, cancel_url=url_for(".plantings")
+        "registry/form.html",
+        form=form,
+        title=_("Harvest"),
+        multipart=True,
+        cancel_url=url_for(".plantings"),
+        **offline_form("harvest"),
     )

@@ -31,6 +31,7 @@ from traceability.farm.models import (
     Plot,
 )
 from traceability.farm.services import permitted, seasons
+from traceability.farm.services.field import field_lists
 from traceability.farm.views import bp
 from traceability.forms import choices
 from traceability.lots.models import Lot
@@ -40,6 +41,12 @@ from traceability.registry import add_registry_routes
 from traceability.web import form_values, submit
 
 FIELD_WORKERS = PLOT_EDITORS  # members, managers, admins record field work
+
+
+def offline_form(kind: str) -> dict:
+    """A field form the phone saves to its outbox first (``static/js/field.js``), with the lists it
+    checks against offline (pre-harvest intervals, products)."""
+    return {"offline": kind, "field_lists": field_lists(g.org, current_user).as_json()}
 
 
 def planting_label(planting: Planting) -> str:
@@ -78,7 +85,13 @@ def planting_new():
     if planting is not None:
         flash(_("Season started on plot %(code)s.", code=planting.plot.code), "success")
         return redirect(url_for(".planting_detail", record_id=planting.id))
-    return render_template("registry/form.html", form=form, title=_("New season"), cancel_url=url_for(".plantings"))
+    return render_template(
+        "registry/form.html",
+        form=form,
+        title=_("New season"),
+        cancel_url=url_for(".plantings"),
+        **offline_form("planting"),
+    )
 
 
 @bp.get("/plantings/<int:record_id>")
@@ -211,6 +224,7 @@ def input_new():
         title=_("Spray or fertiliser"),
         cancel_url=url_for(".plantings"),
         multipart=True,
+        **offline_form("input"),
     )
 
 
