@@ -95,6 +95,15 @@ def test_logout_needs_post_and_ends_session(client, manager):
     assert client.get("/").status_code == 302
 
 
+def test_logout_also_ends_stay_logged_in(client, manager):
+    """ "Stay logged in on this device" is ticked by default: logging out must end that too."""
+    client.post("/login", data={"login": "0912345678", "password": PASSWORD, "remember": "y"})
+    assert client.get_cookie("remember_token") is not None
+    client.post("/logout")
+    assert client.get_cookie("remember_token") is None
+    assert client.get("/").status_code == 302
+
+
 def test_open_redirect_after_login_is_refused(client, manager):
     response = client.post(
         "/login", data={"login": "0912345678", "password": PASSWORD, "next": "https://evil.example/"}

@@ -60,8 +60,10 @@ def login():
 @bp.post("/logout")
 def logout():
     if EmptyForm().validate_on_submit():
-        logout_user()
+        # Cleared first: logout_user() then marks the remember-me cookie for deletion in the fresh
+        # session; cleared after, the mark was lost and the cookie logged the user straight back in.
         session.clear()
+        logout_user()
         flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"))
 
