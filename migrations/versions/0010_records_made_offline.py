@@ -10,7 +10,8 @@ never by a batch rebuild: ``events`` is referenced by most tables and guarded by
 triggers.
 
 ``idempotent_requests`` were keyed per API token; they are keyed per organisation now, the same
-identity whether a phone or an integrator sent the write. Where two tokens of one organisation
+identity whether a phone or an integrator sent the write, and keep the body received (a conflicting
+resend is shown beside it). Where two tokens of one organisation
 had used the same key, the first answer is kept.
 """
 
@@ -32,6 +33,7 @@ def upgrade():
     op.create_index("uq_photos_organisation_id_uuid", "photos", ["organisation_id", "uuid"], unique=True)
 
     op.add_column("idempotent_requests", sa.Column("organisation_id", sa.Integer(), nullable=True))
+    op.add_column("idempotent_requests", sa.Column("request_body", sa.Text(), nullable=True))
     op.execute(
         "UPDATE idempotent_requests SET organisation_id = "
         "(SELECT organisation_id FROM api_tokens WHERE api_tokens.id = idempotent_requests.token_id)"
@@ -70,6 +72,7 @@ def downgrade():
         )
         batch_op.create_unique_constraint("uq_idempotent_requests_token_id_key", ["token_id", "key"])
         batch_op.drop_column("organisation_id")
+        batch_op.drop_column("request_body")
     op.drop_index("uq_photos_organisation_id_uuid", table_name="photos")
     op.drop_column("photos", "uuid")
     op.drop_index("uq_events_organisation_id_uuid", table_name="events")

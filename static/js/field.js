@@ -116,7 +116,7 @@
       syncing = Outbox.sync(scope, progress)
         .then(async (result) => {
           syncing = null;
-          report(result);
+          await report(result);
           await refresh();
           if (result.sent) navigator.serviceWorker.ready.then((r) => warm(r, true)); // new seasons, new intervals
           return result;
@@ -129,7 +129,8 @@
     return syncing;
   }
 
-  function report(result) {
+  /* Said from what is left on the phone, not from this round alone. */
+  async function report(result) {
     const line = document.getElementById("outbox-progress");
     const login = document.getElementById("outbox-login");
     if (login) {
@@ -137,10 +138,14 @@
       login.querySelector("span").textContent = t("login");
     }
     if (!line || result.busy) return;
+    const records = (await Outbox.list(scope)).records;
+    const toLook = records.filter((r) => r.state === "attention" || r.state === "conflict").length;
     line.hidden = false;
+    line.classList.toggle("flash-error", toLook > 0);
     if (result.login) line.textContent = t("login");
     else if (result.offline) line.textContent = t(navigator.onLine ? "server_busy" : "offline");
-    else line.textContent = result.attention || result.conflict ? t("state_attention") : t("all_sent");
+    else if (toLook) line.textContent = t("to_look", { n: toLook });
+    else line.textContent = t("all_sent");
   }
 
   function askBackgroundSync() {
@@ -203,16 +208,17 @@
     return select && select.selectedIndex >= 0 ? select.options[select.selectedIndex].text : "";
   }
 
-  /* What the member filled in, as the form's own labels say it: the phone's side of a conflict. */
-  function described(form) {
-    const rows = [];
-    for (const element of form.elements) {
-      if (!element.name || element.type === "hidden" || element.type === "file" || !element.value) continue;
-      const label = form.querySelector(`label[for="${element.id}"]`);
-      const shown = element.tagName === "SELECT" ? choiceText(form, element.name) : element.value;
-      if (label) rows.push([label.textContent.replace("*", "").trim(), shown]);
+  /* The form's own words for its fields (a record's fields are named as the form names them), so a
+     conflict can be shown field by field in the member's terms. */
+  function labels(form) {
+    const names = {};
+    for (const label of form.querySelectorAll("label[for]")) {
+      const input = form.querySelector(`#${CSS.escape(label.htmlFor)}`);
+      if (input && input.name) names[input.name] = label.textContent.replace("*", "").trim();
     }
-    return rows;
+    names.trade_name = names.product || names.trade_name;
+    names.planting_uuid = names.planting_id;
+    return names;
   }
 
   function build(form, kind) {
@@ -254,12 +260,15 @@
       body.plot_id = Number(v.plot_id);
       record.path = "/api/v1/plantings";
     }
-    const where = choiceText(form, kind === "planting" ? "plot_id" : "planting_id");
+    // The plot as the member names it; the season's sowing date would only crowd the line.
+    const where = choiceText(form, kind === "planting" ? "plot_id" : "planting_id").split(" · ")[kind === "planting" ? 1 : 0];
     const what = kind === "input" ? body.trade_name : kind === "harvest" ? `${v.quantity_kg || ""} kg` : body.crop;
     const date = body[KINDS[kind].date];
-    record.label = [t("kind_" + kind), where, date && day(date), what].filter(Boolean).join(" · ");
+    const sort = kind === "input" ? lists.products[body.trade_name]?.kind || body.kind : null;
+    record.where = where;
+    record.label = [t(sort ? "kind_" + sort : "kind_" + kind), where, date && day(date), what].filter(Boolean).join(" · ");
     record.form = v;
-    record.fields = described(form);
+    record.labels = labels(form);
     record.body = body;
     return { record, errors };
   }
@@ -337,6 +346,11 @@
 
   async function enhance(form) {
     const kind = form.dataset.offline;
+    // First, before anything is awaited: a quick tap must never post around the outbox.
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      submit(form, kind).catch((error) => showErrors(form, { _: String(error) }));
+    });
     const query = new URLSearchParams(location.search);
     await addOfflineSeasons(form);
     // A kept page opened for /harvests/new?planting=5 is the same page: choose what its link asked for.
@@ -356,10 +370,7 @@
       if (editing.message) showErrors(form, { [editing.field || "_"]: editing.message });
     }
     if (kind === "harvest") watchInterval(form);
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      submit(form, kind).catch((error) => showErrors(form, { _: String(error) }));
-    });
+    form.dataset.ready = "true";
   }
 
   async function submit(form, kind) {
@@ -377,6 +388,7 @@
       Object.assign(record, {
         uuid: id,
         saved_at: earlier ? earlier.saved_at : Outbox.now(),
+        order: earlier ? earlier.order : Date.now(),
         state: "saved",
         message: null,
         field: null,
@@ -502,17 +514,33 @@
     return item;
   }
 
+  /* Both versions, field by field in the form's words; the fields that differ are marked. */
   function conflict(record) {
     const box = el("div", { class: "conflict" });
     box.append(el("p", { text: t("conflict_help") }));
-    const mine = el("dl", { class: "versions" });
-    for (const [label, value] of record.fields || []) mine.append(el("dt", { text: label }), el("dd", { text: value }));
-    const theirs = el("dl", { class: "versions" });
-    for (const [name, value] of Object.entries(record.stored || {})) {
-      if (value !== null && typeof value !== "object") theirs.append(el("dt", { text: name }), el("dd", { text: String(value) }));
+    const theirs = record.stored_request || {};
+    const list = el("dl", { class: "versions" });
+    const names = new Set([...Object.keys(record.body), ...Object.keys(theirs)]);
+    for (const name of names) {
+      if (name === "uuid" || name === "saved_at") continue;
+      // Ids are shown as the plot the member chose, not as numbers.
+      const id = ["planting_id", "planting_uuid", "plot_id"].includes(name);
+      const mine = id && record.body[name] !== undefined ? record.where : shown(record.body[name]);
+      const stored = id && theirs[name] === record.body[name] ? mine : shown(theirs[name]);
+      if (!mine && !stored) continue;
+      const differs = mine !== stored;
+      list.append(el("dt", { class: differs ? "differs" : null, text: (record.labels || {})[name] || name }));
+      list.append(el("dd", { text: `${t("mine")}: ${mine || "–"}` }));
+      list.append(el("dd", { class: differs ? "differs" : null, text: `${t("stored")}: ${stored || "–"}` }));
     }
-    box.append(el("h3", { text: t("mine") }), mine, el("h3", { text: t("stored") }), theirs);
+    box.append(list);
     return box;
+  }
+
+  function shown(value) {
+    if (value === null || value === undefined) return "";
+    const text = String(value);
+    return /^\d{4}-\d{2}-\d{2}$/.test(text) ? day(text) : text;
   }
 
   function actions(record) {

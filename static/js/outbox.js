@@ -3,8 +3,8 @@
    Loaded by the pages (field.js) and by the service worker (sw.js), so both send the same way.
    One database per scope (a member in an organisation), so nobody sees another's records.
 
-   A record: {uuid, kind, method, path, body, form, page, label, saved_at, state, message, field,
-   stored, answer, after}. Its state is "saved" (on the phone), "sent", "attention" (refused by the
+   A record: {uuid, kind, method, path, body, form, labels, page, label, saved_at, order, state,
+   message, field, stored, stored_request, answer, after}; `order` (milliseconds at first save) sends them in the order made. Its state is "saved" (on the phone), "sent", "attention" (refused by the
    server: the message says why; editable, sendable again) or "conflict" (the server has other
    content under this UUID: both versions are kept until a person chooses). Photos are kept beside
    their record under their own UUIDs and sent after it. Nothing unsent is ever deleted except by
@@ -16,6 +16,7 @@
   const KEEP_SENT_MS = 7 * 24 * 3600 * 1000;
   const RECORD_TIMEOUT_MS = 30000;
   const PHOTO_TIMEOUT_MS = 120000; // a 300 kB photo on a 400 kbit/s link takes 6 s; a weaker one far longer
+  const PARALLEL = 4; // requests in flight at once: fewer than the browser's six connections to a server
 
   function done(request) {
     return new Promise((resolve, reject) => {
@@ -38,7 +39,9 @@
   async function transaction(scope, stores, mode, work) {
     const db = await open(scope);
     try {
-      const tx = db.transaction(stores, mode);
+      // Strict: "saved on this phone" is said only once it is on the disk, not in a buffer a
+      // switched-off phone would lose.
+      const tx = db.transaction(stores, mode, { durability: mode === "readwrite" ? "strict" : "default" });
       const committed = new Promise((resolve, reject) => {
         tx.oncomplete = resolve;
         tx.onerror = () => reject(tx.error);
@@ -83,7 +86,7 @@
 
   async function list(scope) {
     return transaction(scope, ["records", "photos"], "readonly", async (records, photos) => ({
-      records: (await done(records.getAll())).sort((a, b) => a.saved_at.localeCompare(b.saved_at)),
+      records: (await done(records.getAll())).sort((a, b) => a.order - b.order),
       photos: await done(photos.getAll()),
     }));
   }
@@ -173,7 +176,9 @@
     const error = (data && data.error) || {};
     if (response.status === 200 || response.status === 201) return { state: "sent", answer: data };
     if (response.status === 401) return { stop: "login" };
-    if (response.status === 409 && error.stored) return { state: "conflict", stored: error.stored, message: error.message };
+    if (response.status === 409 && error.stored) {
+      return { state: "conflict", stored: error.stored, stored_request: error.stored_request, message: error.message };
+    }
     if ([400, 403, 404, 409, 413, 422].includes(response.status)) {
       return { state: "attention", message: error.message || response.statusText, field: error.field || null };
     }
@@ -207,49 +212,88 @@
     return work();
   }
 
-  /* Send what waits, oldest first, each record's photos right after it. `progress(done, total)`. */
+  /* What an item must wait for: a photo for its record; a record for the season started offline
+     that it was recorded on, and a harvest for every spray saved before it on the same season (the
+     server judges the pre-harvest interval from the sprays it has). */
+  function dependencies(item, earlier) {
+    if (item.photo) return [item.photo.record];
+    const record = item.record;
+    const needs = record.after ? [record.after] : [];
+    if (record.kind === "harvest") {
+      for (const before of earlier) if (before.kind === "input" && before.planting === record.planting) needs.push(before.uuid);
+    }
+    return needs;
+  }
+
+  /* Send what waits, oldest first, each record's photos right after it, a few at a time: on a slow
+     link the wait for each answer, not the bytes, is most of the time. `progress(done, total)`. */
   async function sync(scope, progress) {
     return locked(scope, async () => {
       const items = await list(scope);
       const byId = new Map(items.records.map((r) => [r.uuid, r]));
       const queue = [];
-      for (const record of items.records) {
-        if (record.state === "saved") queue.push({ record });
+      items.records.forEach((record, n) => {
+        if (record.state === "saved") queue.push({ record, needs: dependencies({ record }, items.records.slice(0, n)) });
         for (const photo of items.photos) {
-          if (photo.record === record.uuid && photo.state !== "sent") queue.push({ photo });
+          if (photo.record === record.uuid && photo.state !== "sent") queue.push({ photo, needs: [record.uuid] });
         }
-      }
+      });
       const result = { total: queue.length, sent: 0, attention: 0, conflict: 0, waiting: 0 };
-      const report = (n) => progress && progress(n, queue.length);
-      report(0);
-      for (const [n, item] of queue.entries()) {
-        // A photo waits for its record, a record for the season started offline that it was recorded on.
-        const needs = item.photo ? byId.get(item.photo.record) : byId.get(item.record.after);
-        if (needs && needs.state !== "sent") {
-          result.waiting += 1;
-          report(n + 1);
-          continue;
+      const finished = new Map(); // uuid of a record in this round -> settles when its answer is in
+      for (const item of queue) {
+        if (item.record) finished.set(item.record.uuid, new Promise((resolve) => (item.done = resolve)));
+      }
+      let done = 0;
+      let stopped = null;
+      const report = () => progress && progress(done, queue.length);
+      report();
+
+      async function one(item) {
+        await Promise.all(item.needs.map((id) => finished.get(id)));
+        const blocked = item.needs.some((id) => byId.get(id) && byId.get(id).state !== "sent");
+        if (stopped || blocked) {
+          if (!stopped) result.waiting += 1;
+          return;
         }
         let answer;
         try {
           answer = item.photo ? await sendPhoto(scope, item.photo) : await sendRecord(scope, item.record);
         } catch (network) {
-          return Object.assign(result, { offline: true });
+          answer = { stop: "offline" };
         }
-        if (answer.stop) return Object.assign(result, { [answer.stop]: true, offline: answer.stop === "server" });
+        if (answer.stop) {
+          stopped = stopped || answer.stop;
+          return;
+        }
         const changes = { state: answer.state, message: answer.message || null, field: answer.field || null };
         if (item.photo) {
           await updatePhoto(scope, item.photo.uuid, changes);
         } else {
           changes.answer = answer.answer || null;
           changes.stored = answer.stored || null;
+          changes.stored_request = answer.stored_request || null;
           if (answer.state === "sent") changes.sent_at = new Date().toISOString();
           Object.assign(item.record, changes);
           await update(scope, item.record.uuid, changes);
         }
         result[answer.state === "sent" ? "sent" : answer.state] += 1;
-        report(n + 1);
       }
+
+      let next = 0;
+      async function worker() {
+        while (next < queue.length) {
+          const item = queue[next++];
+          try {
+            await one(item);
+          } finally {
+            if (item.done) item.done();
+            done += 1;
+            report();
+          }
+        }
+      }
+      await Promise.all(Array.from({ length: PARALLEL }, worker));
+      if (stopped) return Object.assign(result, { [stopped]: true, offline: stopped !== "login" });
       await forgetOldSent(scope);
       return result;
     });

@@ -75,7 +75,7 @@ async function offlinePage() {
 
 /* A page kept under its path alone: /inputs/new?planting=5 opens the kept form, which reads its query. */
 function pathOf(url) {
-  return new URL(url).pathname;
+  return new URL(url, self.location.href).pathname;
 }
 
 async function keep(url, response) {

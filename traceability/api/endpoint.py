@@ -150,7 +150,7 @@ def endpoint(
             key = write_identity(lambda: (identity or _body_uuid)(kwargs))
             if key is None:
                 return jsonify(answer(view(**kwargs))), status
-            return _idempotent(key, fingerprint(kwargs.get("body")), lambda: answer(view(**kwargs)), status)
+            return _idempotent(key, kwargs.get("body"), lambda: answer(view(**kwargs)), status)
 
         wrapped.operation = Operation(summary, response, status, roles, body, query, raw_body)
         return wrapped
@@ -201,23 +201,26 @@ def write_identity(own_identity: Callable[[], str | None]) -> str | None:
     return key
 
 
-def fingerprint(body: Schema | None) -> str:
+def received(body: Schema | None) -> str | None:
+    """The body as the server understood it (its fields in a fixed order); none for bytes."""
+    return json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False) if body is not None else None
+
+
+def fingerprint(content: str | None) -> str:
     """What makes two sends the same write: the path and the content (a body's fields in any order,
     or the bytes of a photo)."""
-    content = (
-        json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False).encode()
-        if body is not None
-        else request.get_data()
-    )
-    return hashlib.sha256(request.path.encode() + b"\n" + content).hexdigest()
+    data = content.encode() if content is not None else request.get_data()
+    return hashlib.sha256(request.path.encode() + b"\n" + data).hexdigest()
 
 
-def _idempotent(key: str, fingerprint: str, call, status: int):
+def _idempotent(key: str, body: Schema | None, call, status: int):
     """The answer is stored with the records it made (the request's one commit), inside a savepoint:
     of two identical sends racing, the later one's writes are undone and it answers as the first."""
+    content = received(body)
+    digest = fingerprint(content)
     earlier = _earlier(key)
     if earlier is not None:
-        return _replay(earlier, fingerprint)
+        return _replay(earlier, digest)
     mark = transactions.pending()
     savepoint = db.session.begin_nested()
     try:
@@ -227,9 +230,10 @@ def _idempotent(key: str, fingerprint: str, call, status: int):
                 organisation_id=g.org.id,
                 token_id=g.token.id if g.token else None,
                 key=key,
-                request_hash=fingerprint,
+                request_hash=digest,
                 status=status,
                 body=json.dumps(payload, ensure_ascii=False),
+                request_body=content,
             )
         )
         savepoint.commit()
@@ -241,7 +245,7 @@ def _idempotent(key: str, fingerprint: str, call, status: int):
             raise ApiError(
                 409, "conflict", _("This record clashes with one saved a moment ago. Send it again.")
             ) from None
-        return _replay(earlier, fingerprint)
+        return _replay(earlier, digest)
     except BaseException:
         if savepoint.is_active:
             savepoint.rollback()
@@ -265,6 +269,7 @@ def _replay(earlier: IdempotentRequest, fingerprint: str):
                 "message": _("Another record was already received under this identity; the stored one is attached."),
                 "field": "uuid",
                 "stored": stored,
+                "stored_request": json.loads(earlier.request_body) if earlier.request_body else None,
             }
         )
         response.status_code = 409

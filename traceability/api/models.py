@@ -26,4 +26,6 @@ class IdempotentRequest(Base):
     request_hash: Mapped[str] = mapped_column(sa.String(64))
     status: Mapped[int]
     body: Mapped[str] = mapped_column(sa.Text)
+    # What was received (JSON), so a conflicting resend can be shown beside it; none for a photo's bytes.
+    request_body: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[created_at]

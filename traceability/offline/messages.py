@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from traceability.farm.models import INPUT_KIND_LABELS, InputKind
+
 MESSAGES = {
     "saved": _l("Saved on this phone — will send when online"),
     "sent": _l("Sent."),
     "waiting": _l("%(n)s not sent"),
     "sending": _l("Sending %(done)s/%(total)s"),
     "all_sent": _l("Everything is sent."),
+    "to_look": _l("%(n)s records need a look: each one says why."),
     "nothing": _l("Nothing is waiting on this phone."),
     "offline": _l("No network now: the records stay on this phone and are sent when the signal returns."),
     "server_busy": _l("The server did not answer: the records stay on this phone; sending again later."),
@@ -43,6 +46,9 @@ MESSAGES = {
     "pending": _l("not sent yet"),
     "kind_planting": _l("New season"),
     "kind_input": _l("Spray or fertiliser"),
+    "kind_fertiliser": INPUT_KIND_LABELS[InputKind.FERTILISER],
+    "kind_plant_protection": INPUT_KIND_LABELS[InputKind.PLANT_PROTECTION],
+    "kind_other": INPUT_KIND_LABELS[InputKind.OTHER],
     "kind_harvest": _l("Harvest"),
     "trade_name": _l("Type the product's trade name."),
     "harvest_lot": _l("Harvest recorded as lot %(code)s."),

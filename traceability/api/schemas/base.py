@@ -166,6 +166,8 @@ class ErrorDetail(Schema):
     code: str = Field(description="Stable: bad_request, invalid, unauthorized, forbidden, not_found, …")
     message: str = Field(description="In the user's language (Vietnamese unless ?lang=en).")
     field: str | None = Field(description="The input to blame, e.g. quantity_kg or inputs[0].quantity.")
+    stored: dict | None = Field(None, description="409 conflict: the answer stored for this uuid or key.")
+    stored_request: dict | None = Field(None, description="409 conflict: the body it was stored from.")
 
 
 class ErrorBody(Schema):
