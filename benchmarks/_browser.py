@@ -27,13 +27,6 @@ PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=T
 
 WARMED = """async () => Boolean(await (await caches.open("meta")).match("/__offline/warmed"))"""
 
-# What field.js asks the worker, with the pages as absolute URLs (which its keep() can read).
-WARM_ABSOLUTE = """async (urls) => {
-  const registration = await navigator.serviceWorker.ready;
-  const scope = document.body.dataset.offlineScope;
-  registration.active.postMessage({type: "warm", scope, urls: urls.map((u) => new URL(u, location.href).href), force: true});
-}"""
-
 CACHE_STORAGE = """async () => {
   const gzipped = async (blob) => (await new Response(blob.stream().pipeThrough(new CompressionStream("gzip"))).blob()).size;
   const found = {};
@@ -48,29 +41,31 @@ CACHE_STORAGE = """async () => {
   return found;
 }"""
 
-# A photo as a phone's camera would leave it after field.js's shrink(): 1600×1200 JPEG at quality
-# 0.75, of a field (sky, soil, thousands of leaves) with sensor grain, so it compresses like a photo.
+# A photo as a phone's camera takes it (3200×2400 JPEG at quality 0.9, of a field: sky, soil, thousands
+# of leaves, sensor grain, so it compresses like a photo), then made small by the app's own
+# Outbox.shrink(), as field.js does before it queues a photo.
 PHOTO = """(seed) => new Promise((resolve) => {
+  const W = 3200, H = 2400;
   const canvas = document.createElement("canvas");
-  canvas.width = 1600;
-  canvas.height = 1200;
+  canvas.width = W;
+  canvas.height = H;
   const x = canvas.getContext("2d");
   let s = seed * 7919 + 1;
   const rnd = () => (s = (s * 16807) % 2147483647) / 2147483647;
-  const sky = x.createLinearGradient(0, 0, 0, 500);
+  const sky = x.createLinearGradient(0, 0, 0, 1000);
   sky.addColorStop(0, "#9ec5e8");
   sky.addColorStop(1, "#e8eef0");
   x.fillStyle = sky;
-  x.fillRect(0, 0, 1600, 1200);
+  x.fillRect(0, 0, W, H);
   x.fillStyle = "#5b4a32";
-  x.fillRect(0, 420, 1600, 780);
+  x.fillRect(0, 840, W, H - 840);
   for (let k = 0; k < 4000; k++) {
     x.fillStyle = `rgb(${(20 + rnd() * 80) | 0},${(60 + rnd() * 120) | 0},${(20 + rnd() * 50) | 0})`;
     x.beginPath();
-    x.ellipse(rnd() * 1600, 380 + rnd() * 820, 6 + rnd() * 40, 3 + rnd() * 18, rnd() * Math.PI, 0, 2 * Math.PI);
+    x.ellipse(rnd() * W, 760 + rnd() * 1640, 12 + rnd() * 80, 6 + rnd() * 36, rnd() * Math.PI, 0, 2 * Math.PI);
     x.fill();
   }
-  const image = x.getImageData(0, 0, 1600, 1200);
+  const image = x.getImageData(0, 0, W, H);
   for (let p = 0; p < image.data.length; p += 4) {
     const v = (rnd() - 0.5) * 16;
     image.data[p] += v;
@@ -78,7 +73,7 @@ PHOTO = """(seed) => new Promise((resolve) => {
     image.data[p + 2] += v;
   }
   x.putImageData(image, 0, 0);
-  canvas.toBlob(resolve, "image/jpeg", 0.75);
+  canvas.toBlob((taken) => resolve(Outbox.shrink(taken)), "image/jpeg", 0.9);
 })"""
 
 # The records as field.js's build() and submit() make them: a UUID made on the phone, saved_at in the
@@ -180,12 +175,6 @@ def settle(page, responses: list, timeout: float = 60.0, quiet: float = 2.0) -> 
             return
         time.sleep(0.2)
     raise SystemExit("the service worker did not take control of the page in time")
-
-
-def warm_absolute(page, responses: list, pages: list[str]) -> bool:
-    page.evaluate(WARM_ABSOLUTE, pages)
-    settle(page, responses)
-    return page.evaluate(WARMED)
 
 
 def cache_storage(page) -> dict[str, list[tuple[str, int, int]]]:

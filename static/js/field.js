@@ -310,20 +310,6 @@
     line.textContent = text;
   }
 
-  async function shrink(file) {
-    // At most 1,600 px on the longest side, as JPEG: what the server keeps, a tenth of the bytes to send.
-    try {
-      const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
-      const scale = Math.min(1, 1600 / Math.max(bitmap.width, bitmap.height));
-      const canvas = el("canvas", { width: Math.round(bitmap.width * scale), height: Math.round(bitmap.height * scale) });
-      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      bitmap.close();
-      return await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.75));
-    } catch (unreadable) {
-      return file; // not an image this phone can read: the server decides, and says why
-    }
-  }
-
   function recordUrl(record, all) {
     const answer = record.answer || {};
     if (record.kind === "harvest" && answer.id) return `/lots/${answer.id}`;
@@ -397,7 +383,7 @@
       record.body.uuid = id;
       record.body.saved_at = record.saved_at;
       const file = form.elements.photo && form.elements.photo.files[0];
-      const photos = file ? [{ uuid: Outbox.uuid(), record: id, blob: await shrink(file), state: "saved" }] : [];
+      const photos = file ? [{ uuid: Outbox.uuid(), record: id, blob: await Outbox.shrink(file), state: "saved" }] : [];
       await Outbox.save(scope, record, photos);
       form.dataset.editing = id;
       status(form, t("saved"));

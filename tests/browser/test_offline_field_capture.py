@@ -273,7 +273,7 @@ def test_recorded_offline_kept_through_a_restart_and_sent_once(app, phone, membe
         lot = db.session.scalar(sa.select(Lot))
         assert lot.quantity == 42.5 and lot.event_id == sent[2].id
         photo = db.session.scalar(sa.select(Photo))
-        assert photo.event_id == sent[2].id and max(photo.width, photo.height) == 1600
+        assert photo.event_id == sent[2].id and max(photo.width, photo.height) <= 1600  # shrunk from 3,000 px
         assert chain.verify(member["org"]).ok
 
     # Every record sent again, as a phone does when it cannot tell whether answers arrived: nothing new.
