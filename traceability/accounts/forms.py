@@ -61,3 +61,16 @@ class OrganisationForm(Form):
 
 class TokenForm(Form):
     name = text(_l("What is the token for?"), required(), description=_l("For example: the packing-house tablet"))
+
+
+class PasswordForm(Form):
+    current_password = PasswordField(
+        _l("Current password"), [required()], render_kw={"autocomplete": "current-password"}
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        [required(), Length(min=8, max=128)],
+        description=_l("At least 8 characters. Every other device where you are logged in is logged out."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(_l("New password again"), [required()], render_kw={"autocomplete": "new-password"})

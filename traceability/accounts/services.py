@@ -167,6 +167,34 @@ def _failures_since(key: str, since: dt.datetime) -> int:
     )
 
 
+def end_sessions(user: User) -> None:
+    """Every session and remember-me cookie of ``user`` stops naming them, on every device: the
+    cookies are signed by the server but kept by the browser, so the only thing the server can
+    change is what a valid one must say (``User.get_id``)."""
+    user.session_generation += 1
+
+
+def change_password(user: User, *, current_password: str, new_password: str, confirm: str) -> User:
+    """A new password ends every other session of the user; the view logs this one in again."""
+    if not user.check_password(current_password or ""):
+        raise DomainError(_("The current password is not right."), "current_password")
+    if len(new_password or "") < MIN_PASSWORD_LENGTH:
+        raise DomainError(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), "new_password")
+    if new_password != confirm:
+        raise DomainError(_("The two new passwords are not the same."), "confirm")
+    user.set_password(new_password)
+    end_sessions(user)
+    return user
+
+
+def sign_out_everywhere(org: Organisation, user_id: int) -> User | None:
+    """An administrator ends every session of one of the organisation's people (a lost phone)."""
+    user = db.session.scalar(sa.select(User).join(Membership).where(User.id == user_id, of_org(Membership, org.id)))
+    if user is not None:
+        end_sessions(user)
+    return user
+
+
 def add_member(
     org: Organisation, *, name: str, password: str, role: Role | str, phone: str | None = None, email: str | None = None
 ) -> Membership:

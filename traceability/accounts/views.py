@@ -18,9 +18,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import contains_eager
 
 from traceability.accounts import services
-from traceability.accounts.forms import EmptyForm, LoginForm, MemberForm, OrganisationForm, TokenForm
+from traceability.accounts.forms import EmptyForm, LoginForm, MemberForm, OrganisationForm, PasswordForm, TokenForm
 from traceability.accounts.models import ROLE_LABELS, ApiToken, Membership, Role, User
-from traceability.accounts.tenancy import accessible_organisations, of_org, org_required, role_in
+from traceability.accounts.tenancy import MAX_ID, accessible_organisations, of_org, org_required, role_in
 from traceability.accounts.tokens import create_token, revoke_token
 from traceability.extensions import db, login_manager
 from traceability.forms import choices
@@ -30,8 +30,13 @@ bp = Blueprint("accounts", __name__)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(identity: str) -> User | None:
+    """``id.generation`` (``User.get_id``): a cookie from an older generation names nobody."""
+    user_id, _sep, generation = identity.partition(".")
+    if not (user_id.isdigit() and generation.isdigit() and len(user_id) < 11 and int(user_id) <= MAX_ID):
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and str(user.session_generation) == generation else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -62,6 +67,10 @@ def logout():
     if EmptyForm().validate_on_submit():
         # Cleared first: logout_user() then marks the remember-me cookie for deletion in the fresh
         # session; cleared after, the mark was lost and the cookie logged the user straight back in.
+        if current_user.is_authenticated:
+            # Ends this session for good: a copy of its cookie, or the remember-me cookie, replayed
+            # later names nobody (and so do the user's sessions on other devices).
+            services.end_sessions(current_user)
         session.clear()
         logout_user()
         flash(_("You are logged out."), "info")
@@ -95,6 +104,39 @@ def switch_organisation():
 @login_required
 def organisations():
     return render_template("accounts/organisations.html", options=accessible_organisations(current_user))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """A new password ends every session of the user, on every device; this one is opened again."""
+    form = PasswordForm()
+    user = current_user._get_current_object()
+    if submit(form, lambda: services.change_password(user, **form_values(form))) is not None:
+        remember = bool(request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")))
+        login_user(user, remember=remember)  # the new generation, here only
+        flash(_("Password changed. You are logged out on every other device."), "success")
+        return redirect(url_for("dashboard.index"))
+    return render_template(
+        "registry/form.html", form=form, title=_("Change password"), cancel_url=url_for("dashboard.index")
+    )
+
+
+@bp.post("/members/<int:user_id>/sign-out")
+@login_required
+@org_required(edit=frozenset({Role.ADMIN}))
+def sign_out_member(user_id: int):
+    """A lost or shared phone: the administrator ends every session of one person."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    user, _error = attempt(lambda: services.sign_out_everywhere(g.org, user_id))
+    if user is None:
+        abort(404)
+    if user.id == current_user.id:
+        logout_user()
+        return redirect(url_for("accounts.login"))
+    flash(_("%(name)s is logged out on every device.", name=user.name), "success")
+    return redirect(url_for(".members"))
 
 
 @bp.route("/members", methods=["GET", "POST"])
