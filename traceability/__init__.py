@@ -160,8 +160,14 @@ def register_request_hooks(app: Flask) -> None:
     def layout_context():
         return {"current_org": g.get("org"), "current_role": g.get("role")}
 
+    production = app.config["TRACEABILITY_ENV"] == "production"
+
     @app.after_request
     def security_headers(response):
+        if production:
+            # Production is served over HTTPS only (README): a browser that has seen the site once
+            # never tries plain http again, where a café's Wi-Fi could rewrite the page.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -49,7 +49,14 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return render_error(error.code or 500, None, error)
+        body, code = render_error(error.code or 500, None, error)
+        response = app.make_response((body, code))
+        # The exception's own headers carry what HTTP requires of the answer: Allow on a 405
+        # (RFC 9110 §15.5.6), Retry-After where one is set.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):

@@ -141,7 +141,8 @@ def test_no_input_makes_a_500(app, client):
         "organisation_id",
         "login",
     ]
-    rules = [r for r in app.url_map.iter_rules() if "POST" in r.methods and r.endpoint != "accounts.logout"]
+    signing_out = {"accounts.logout", "accounts.sign_out_member"}  # would end the session that sends the rest
+    rules = [r for r in app.url_map.iter_rules() if "POST" in r.methods and r.endpoint not in signing_out]
     for value in NASTY:
         for rule in rules:
             url = re.sub(r"<int:\w+>", "1", rule.rule)
