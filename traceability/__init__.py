@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask, abort, g, request
 from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import traceability.models  # noqa: F401  (every table known before anything touches the database)
 from traceability import cli, i18n, web
@@ -22,6 +23,7 @@ from traceability.accounts.views import bp as accounts_bp
 from traceability.api.openapi import bp as openapi_bp
 from traceability.api.views import bp as api_bp
 from traceability.dashboard.views import bp as dashboard_bp
+from traceability.database import MAX_ID
 from traceability.diary.views import bp as diary_bp
 from traceability.errors import register_error_handlers
 from traceability.exports.views import bp as exports_bp
@@ -49,6 +51,13 @@ from traceability.units import unit_label
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: 0 to ``MAX_ID`` (the id columns' range), unless a route says otherwise."""
+
+    def __init__(self, map, fixed_digits=0, min=0, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -58,6 +67,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app_config.load(app, config)
+    # Before any route is added: every <int:…> in a path is an id, so past MAX_ID it names nothing (404)
+    # instead of reaching the database, which refuses a number its column cannot hold.
+    app.url_map.converters["int"] = IdConverter
 
     register_extensions(app)
     register_blueprints(app)

@@ -29,6 +29,10 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Ids are 32-bit integers on PostgreSQL (SQLite's are 64-bit): one range for both, so a number past it
+# names no record anywhere instead of reaching a database that refuses it.
+MAX_ID = 2**31 - 1
+
 intpk = Annotated[int, mapped_column(primary_key=True)]
 # Timestamps are stored as naive UTC on both databases; the display layer converts to local time.
 created_at = Annotated[dt.datetime, mapped_column(default=utcnow)]

@@ -11,11 +11,12 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import MultiDict
 from wtforms import DateField, Field, FileField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import TextInput
+
+from traceability.database import MAX_ID
 
 
 def _(s: str) -> str:  # marks WTForms' own messages for extraction; Form.Meta translates them at run time
@@ -60,8 +61,14 @@ def photo_field(label=None) -> FileField:
 
 
 def optional_int(value):
-    """Coerce a select's value to an id; the empty choice is None."""
-    return int(value) if value not in (None, "", "None") else None
+    """Coerce a select's value to an id; the empty choice is None. A number no id column holds is
+    refused here ("could not coerce"), before any query is built with it."""
+    if value in (None, "", "None"):
+        return None
+    number = int(value)
+    if not 0 < number <= MAX_ID:
+        raise ValueError(value)
+    return number
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -78,33 +85,43 @@ def required_input():
     return InputRequired(message=_l("Fill in this field."))
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters no text field means to hold (tab and line breaks are text). PostgreSQL refuses a
+# NUL in text outright and SQLite would store it; a lone surrogate cannot be encoded at all. Form data
+# decodes bad UTF-8 as U+FFFD, so surrogates reach only the API, whose schemas refuse them too.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def unsavable(value: str) -> bool:
+    """True when ``value`` holds a character no text column can keep as typed."""
+    return bool(_CONTROL.search(value))
 
 
 def clean_text(value: str) -> str:
-    """A raw form value without control characters (no database stores a NUL in text)."""
+    """A raw value read outside a form (many notes on one page) without such characters."""
     return _CONTROL.sub("", value)
 
 
 class Form(FlaskForm):
     """Base of every form.
 
-    WTForms' own messages come from our catalogues (WTForms has no Vietnamese), and control
-    characters are dropped from every submitted value: no database stores a NUL in text.
+    WTForms' own messages come from our catalogues (WTForms has no Vietnamese), and a value with a
+    control character is refused on its field, kept as typed so the user sees what to remove.
     """
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             return get_translations()
 
-        def wrap_formdata(self, form, formdata):
-            formdata = super().wrap_formdata(form, formdata)
-            if formdata is None:
-                return None
-            return MultiDict(
-                (key, _CONTROL.sub("", value) if isinstance(value, str) else value)
-                for key, value in formdata.items(multi=True)
-            )
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if any(isinstance(raw, str) and unsavable(raw) for raw in field.raw_data or ()):
+                message = _l(
+                    "This text holds a hidden control character (such as NUL) that cannot be saved: retype it."
+                )
+                field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+                valid = False
+        return valid
 
 
 def strip(value):

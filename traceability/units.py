@@ -31,10 +31,18 @@ class Unit(enum.StrEnum):
         return _UNCEFACT.get(self)
 
     @property
+    def places(self) -> int:
+        """Decimals a quantity of this unit may have: what the quantity columns keep (Numeric(14, 3)),
+        and none for pieces. A finer quantity would be rounded by the database without a word."""
+        return 0 if self is Unit.PIECE else QUANTITY_PLACES
+
+    @property
     def base(self) -> tuple[Unit, Decimal]:
         """The unit it converts into and the factor: grams are thousandths of a kilogram."""
         return _BASE[self]
 
+
+QUANTITY_PLACES = 3  # the scale of every quantity column
 
 _LABELS = {Unit.KG: "kg", Unit.G: "g", Unit.L: "l", Unit.ML: "ml", Unit.PIECE: _l("piece")}
 _UNCEFACT = {Unit.KG: "KGM", Unit.G: "GRM", Unit.L: "LTR", Unit.ML: "MLT"}

@@ -27,7 +27,7 @@ def bags(ctx):
     org.address_line = "Thôn Lai Hà"
     manager = make_user(org, Role.MANAGER)
     planting = make_planting(org, manager, make_plot(org, code="N1", area="3000"), sown_days_ago=280, crop="Nghệ")
-    harvest = make_harvest(org, manager, planting, kg="1000")
+    harvest = make_harvest(org, manager, planting, days_ago_=2, kg="1000")
     product = products.save_product(
         org,
         None,

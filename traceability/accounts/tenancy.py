@@ -18,11 +18,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from traceability.accounts.models import Membership, Organisation, OrganisationKind, Role
+from traceability.database import MAX_ID
 from traceability.errors import DomainError
 from traceability.extensions import db
 
 T = TypeVar("T")
-MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger number in a URL is simply not found
 
 # Who may change what (reading is open to every role that can see the organisation).
 REGISTRY_EDITORS = frozenset({Role.MANAGER, Role.ADMIN})

@@ -27,9 +27,20 @@ if TYPE_CHECKING:
     from traceability.farm.models import Household
 
 
+# Nothing this system records happened before it could have: a year typed as 0001 or 1026 is a slip.
+EARLIEST_DAY = dt.date(2000, 1, 1)
+
+
 def check_not_future(day: dt.date, field: str = "occurred_on") -> None:
+    """Every event's day: not after today, and not before ``EARLIEST_DAY``. What a deed must follow
+    (a sale its lot, a harvest its sowing) is checked by the service that knows both."""
     if day > local_today():
         raise DomainError(_("This date is in the future. Record what has already happened."), field)
+    if day < EARLIEST_DAY:
+        raise DomainError(
+            _("This date is too long ago (before %(date)s): check the year.", date=EARLIEST_DAY.strftime("%d/%m/%Y")),
+            field,
+        )
 
 
 # A phone's clock may run a little ahead of the server's without being wrong.

@@ -80,7 +80,7 @@ def record_processing(
     taken: dict[int, tuple[Lot, Decimal]] = {}
     for item in inputs:
         lot = lot_in_org(org.id, item.lot_code, "inputs")
-        quantity = check_positive(item.quantity, "inputs")
+        quantity = check_positive(item.quantity, "inputs", lot.unit)
         previous = taken.get(lot.id, (lot, Decimal(0)))[1]
         taken[lot.id] = (lot, previous + quantity)
     made = []
@@ -89,7 +89,7 @@ def record_processing(
         unit = parse_unit(item.unit) if item.unit else product.unit
         if unit is None:
             raise DomainError(_("Choose a unit from the list."), "outputs")
-        made.append((product, check_positive(item.quantity, "outputs"), unit))
+        made.append((product, check_positive(item.quantity, "outputs", unit), unit))
 
     ratio, expected = _mass_balance(org.id, taken.values(), made)
     flagged = expected is not None and not (expected[0] <= ratio <= expected[1])
@@ -105,7 +105,7 @@ def record_processing(
             "reason",
         )
     for lot, quantity in sorted(taken.values(), key=lambda pair: pair[0].id):  # one lock order: no deadlocks
-        take_from(lot, quantity, "inputs")
+        take_from(lot, quantity, "inputs", on=processed_on, date_field="processed_on")
 
     event = record_event(
         org,
@@ -211,7 +211,7 @@ def pack(
     if net_unit is None:
         raise DomainError(_("Net content is in g, kg, ml or l."), "net_unit")
     used = convert(net_content * units, net_unit, source.unit, "net_unit")
-    take_from(source, used, "units")
+    take_from(source, used, "units", on=packed_on, date_field="packed_on")
     event = record_event(
         org,
         EventKind.PACKING,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from flask_babel import gettext as _
 
 from traceability.errors import DomainError
-from traceability.units import Unit
+from traceability.units import QUANTITY_PLACES, Unit
 
 
 def to_base(quantity: Decimal, unit: Unit | str) -> tuple[Decimal, Unit]:
@@ -24,9 +24,29 @@ def convert(quantity: Decimal, unit: Unit | str, into: Unit | str, field: str = 
     return value / factor
 
 
-def check_positive(quantity: Decimal | None, field: str = "quantity") -> Decimal:
-    if quantity is None or quantity <= 0:
+def check_positive(quantity: Decimal | None, field: str = "quantity", unit: Unit | str | None = None) -> Decimal:
+    """A quantity above 0, not absurdly large, and no finer than its unit can record (``Unit.places``;
+    the columns' scale when the unit is not known yet)."""
+    if isinstance(quantity, int):
+        quantity = Decimal(quantity)
+    if quantity is None or not quantity.is_finite() or quantity <= 0:
         raise DomainError(_("The quantity must be more than 0."), field)
     if quantity > Decimal("100000000"):
         raise DomainError(_("The quantity is too large."), field)
+    check_places(quantity, unit, field)
     return quantity
+
+
+def check_places(quantity: Decimal, unit: Unit | str | None, field: str = "quantity") -> None:
+    places = Unit(unit).places if unit else QUANTITY_PLACES
+    if quantity != quantity.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN):
+        if places == 0:
+            raise DomainError(_("Count whole units: %(unit)s cannot be split.", unit=Unit(unit).label), field)
+        raise DomainError(
+            _(
+                "At most %(n)d decimals: %(quantity)s is finer than can be recorded.",
+                n=places,
+                quantity=format(quantity.normalize(), "f"),
+            ),
+            field,
+        )

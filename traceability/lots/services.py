@@ -14,12 +14,13 @@ from traceability.accounts.models import Organisation, User
 from traceability.accounts.tenancy import in_org, of_org
 from traceability.errors import DomainError
 from traceability.events.models import EventKind
-from traceability.events.services import Capture, record_event
+from traceability.events.services import Capture, check_not_future, record_event
 from traceability.extensions import db
 from traceability.farm.models import Household, Planting, PlantingStatus
 from traceability.farm.services.seasons import check_phi, check_records_for
 from traceability.i18n import format_number
 from traceability.lots.models import LOT_STATUS_LABELS, Lot, LotKind, LotStatus
+from traceability.lots.quantities import check_places
 from traceability.quality.certificates import certificates_covering
 from traceability.quality.models import CertificateKind
 from traceability.rules import fold, load
@@ -36,12 +37,25 @@ def lot_in_org(org: Organisation | int, code: str | None, field: str = "lot_code
     )
 
 
-def take_from(lot: Lot, quantity: Decimal, field: str = "quantity") -> Lot:
-    """Take ``quantity`` (in the lot's unit) out of an active lot, atomically.
+def take_from(lot: Lot, quantity: Decimal, field: str = "quantity", *, on: dt.date, date_field: str) -> Lot:
+    """Take ``quantity`` (in the lot's unit) out of an active lot on the day ``on``, atomically.
 
     One conditional UPDATE: under concurrent requests the database decides, so a lot never gives
-    out more than it holds (row lock on PostgreSQL, the write lock on SQLite).
+    out more than it holds (row lock on PostgreSQL, the write lock on SQLite). Every way out of a
+    lot (sale, processing, packing) passes here, so here is where it is refused to give out what
+    it could not have held: before the day it was produced, or finer than its unit records.
     """
+    check_not_future(on, date_field)  # a year typed wrong says so, not "before the lot was produced"
+    check_places(quantity, lot.unit, field)
+    if on < lot.produced_on:
+        raise DomainError(
+            _(
+                "Lot %(code)s was produced on %(date)s: nothing can be taken from it before then.",
+                code=lot.code,
+                date=lot.produced_on.strftime("%d/%m/%Y"),
+            ),
+            date_field,
+        )
     taken = db.session.execute(
         sa.update(Lot)
         .where(Lot.id == lot.id, Lot.status == LotStatus.ACTIVE, Lot.remaining_quantity >= quantity)
@@ -119,6 +133,7 @@ def record_harvest(
         raise DomainError(_("The quantity must be more than 0 kg."), "quantity_kg")
     if quantity_kg > Decimal("1000000"):
         raise DomainError(_("The quantity is too large for one harvest."), "quantity_kg")
+    check_places(quantity_kg, Unit.KG, "quantity_kg")
     if harvested_on < planting.sown_on:
         raise DomainError(
             _("This date is before the season was sown (%(date)s).", date=planting.sown_on.strftime("%d/%m/%Y")),

@@ -56,11 +56,9 @@ def record_sale(
     buyer_phone: str | None = None,
 ) -> Sale:
     lot = lot_in_org(org.id, lot_code)
-    quantity = check_positive(quantity)
-    if lot.unit == Unit.PIECE and quantity != quantity.to_integral_value():
-        raise DomainError(_("Sell whole units."), "quantity")
+    quantity = check_positive(quantity, unit=lot.unit)
     buyer = party(org, buyer_name, buyer_kind, "buyer_name", phone=buyer_phone)
-    take_from(lot, quantity)
+    take_from(lot, quantity, on=sold_on, date_field="sold_on")
     event = record_event(
         org,
         EventKind.SALE,
@@ -110,7 +108,7 @@ def receive_lot(
         raise DomainError(_("Say what was bought: a crop or one of your products."), "crop")
     product = product_in_org(org.id, product_code) if product_code else None
     supplier = party(org, supplier_name, supplier_kind, "supplier_name")
-    quantity = check_positive(quantity)
+    quantity = check_positive(quantity, unit=unit)
     code = new_lot_code(org.id, f"{received_on:%y%m%d}-IN")
     event = record_event(
         org,

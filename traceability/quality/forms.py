@@ -45,11 +45,11 @@ class CertificateForm(Form):
     )
     plot_ids = SelectMultipleField(
         _l("Plots covered"),
-        coerce=int,
+        coerce=optional_int,
         description=_l("Leave all scope lists empty if it covers the whole organisation."),
     )
-    household_ids = SelectMultipleField(_l("Households covered"), coerce=int)
-    product_ids = SelectMultipleField(_l("Products covered"), coerce=int)
+    household_ids = SelectMultipleField(_l("Households covered"), coerce=optional_int)
+    product_ids = SelectMultipleField(_l("Products covered"), coerce=optional_int)
 
     more_fields = ("plot_ids", "household_ids", "product_ids")
     more_label = _l("Scope: plots, households, products")
