@@ -6,12 +6,17 @@ when one input is to blame, the name of the form field; views show it next to th
 
 from __future__ import annotations
 
+from itertools import chain
+
+import sqlalchemy as sa
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from traceability import transactions
+from traceability.forms import unsavable
 
 
 class DomainError(Exception):
@@ -34,6 +39,22 @@ class FieldErrors(DomainError):
 
 class NotAllowed(DomainError):
     """The user's role in this organisation does not allow the action."""
+
+
+@sa.event.listens_for(Session, "before_flush")
+def refuse_unsavable_text(session, _flush_context, _instances) -> None:
+    """The last guard for every way in (forms, API, command line, imports): a text holding a NUL or
+    a lone surrogate is refused on the attribute that holds it, on both databases alike, before
+    PostgreSQL refuses the statement outright or SQLite stores it."""
+    for record in chain(session.new, session.dirty):
+        state = sa.inspect(record)
+        for attribute in state.mapper.column_attrs:
+            value = state.dict.get(attribute.key)
+            if isinstance(value, str) and unsavable(value):
+                raise DomainError(
+                    _("This text holds a hidden control character (such as NUL) that cannot be saved: retype it."),
+                    attribute.key,
+                )
 
 
 def _wants_json() -> bool:

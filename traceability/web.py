@@ -35,6 +35,9 @@ def init_app(app: Flask) -> None:
             # Two requests raced past the service's checks; the database's constraint caught the later one.
             transactions.rollback()
             return app.make_response(render_error(409, None))
+        except DomainError as error:  # a guard of the flush itself (errors.refuse_unsavable_text)
+            transactions.rollback()
+            return app.make_response(render_error(400, error.message))
         return response
 
     @app.errorhandler(DomainError)

@@ -125,3 +125,28 @@ def test_a_picked_id_past_the_column_is_refused_on_its_field(app, client, lot):
     page = client.post("/plots/new", data={"code": "B7", "village_id": "99999999999999999999", "area_m2": "500"})
     assert page.status_code == 200
     assert "B7" in page.get_data(as_text=True)
+
+
+def test_a_nul_is_refused_by_every_way_in_the_command_line_too(app, lot):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "0977777777",
+            "--org",
+            "tay-hoang",
+            "--role",
+            "member",
+            "--name",
+            "An\x00h",
+            "--password",
+            "mat-khau-dai",
+        ]
+    )
+    assert result.exit_code != 0 and "NUL" in result.output
+    assert "Traceback" not in result.output
+    with app.app_context():
+        from traceability.accounts.models import User
+
+        assert db.session.scalar(sa.select(User.id).where(User.phone == "0977777777")) is None
