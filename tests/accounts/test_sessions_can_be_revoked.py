@@ -122,3 +122,10 @@ def test_a_cookie_from_before_sessions_carried_a_generation_names_nobody(app, pe
         session["_user_id"] = str(people["admin"])  # the old form: the id alone
         session["_fresh"] = True
     assert _sent_to_login(client.get(ADMIN_PAGE))
+
+
+def test_the_language_picked_on_the_login_page_stays_after_login(app, people):
+    client = app.test_client()
+    client.post("/language", data={"language": "en", "next": "/login"})
+    client.post("/login", data={"login": "0911111111", "password": PASSWORD})
+    assert "People and roles" in client.get(ADMIN_PAGE).get_data(as_text=True)

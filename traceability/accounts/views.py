@@ -53,11 +53,12 @@ def login():
             add_error(form, error)
             status = 429 if isinstance(error, services.LoginThrottled) else 200
         else:
+            chosen = session.get("locale")  # the language picked on the login page, if any
             session.clear()  # a fresh session on login: no fixation, no leftover organisation
             login_user(user, remember=form.remember.data)
             session.permanent = True
-            if user.locale:
-                session["locale"] = user.locale
+            if user.locale or chosen:
+                session["locale"] = user.locale or chosen
             return redirect(safe_next(form.next.data, url_for("dashboard.index")))
     return render_template("accounts/login.html", form=form), status
 
