@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -61,16 +61,43 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Set in ``g`` by ``transactions.will_write``: this read request's next transaction takes the write lock.
+WILL_WRITE = "_will_write"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection) -> None:
     """On SQLite a transaction that may write starts IMMEDIATE: it takes the write lock before it
     reads, so two requests cannot both read a lot's remaining quantity (or the last event hash)
     and then both write. Pages that only read (GET) start a plain deferred transaction and run
-    alongside writers, as WAL allows."""
+    alongside writers, as WAL allows.
+
+    A deferred transaction cannot safely become a writer later: in WAL mode the upgrade fails at
+    once with "database is locked" whenever another connection has written since it began
+    (busy_timeout does not apply: waiting cannot make its snapshot current again). So a read
+    request that is going to write says so first (``transactions.will_write``) and gets an
+    IMMEDIATE transaction like a POST; ``_no_write_in_a_read`` below catches one that forgets."""
     if connection.dialect.name != "sqlite":
         return
-    read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+    read_only = has_request_context() and request.method in READ_METHODS and not g.get(WILL_WRITE)
+    connection.info["deferred"] = read_only
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _no_write_in_a_read(connection, cursor, statement, parameters, context, executemany) -> None:
+    """A write inside a deferred transaction works while nobody else writes and answers 500 under
+    load; so it is made to fail every time under test, where the suite finds it, instead of
+    sometimes in production (where it is logged, and left to take its chance)."""
+    if not connection.info.get("deferred") or connection.dialect.name != "sqlite":
+        return
+    if statement.lstrip()[:7].upper().startswith(_WRITES):
+        message = f"{request.method} {request.path} writes without transactions.will_write(): {statement[:60]}"
+        if current_app.testing:
+            raise RuntimeError(message)
+        current_app.logger.error(message)
 
 
 class Archivable:

@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import sqlalchemy as sa
+from flask import g, has_request_context, request
+
+from traceability.database import READ_METHODS, WILL_WRITE
 from traceability.extensions import db
 
 _CALLBACKS = "after_commit"
@@ -36,6 +40,44 @@ def commit() -> None:
     db.session.commit()
     for callback in db.session.info.pop(_CALLBACKS, []):
         callback()
+
+
+def will_write() -> None:
+    """Say that this request, though a GET, is about to write: call it before the first change.
+
+    On SQLite the request's transaction then takes the write lock (BEGIN IMMEDIATE) as a POST's
+    does, so parallel GETs that write wait their turn instead of failing with "database is
+    locked" (see ``database._sqlite_begin``). If a deferred transaction has already begun (the
+    request read what told it to write), it is ended and the next statement begins an IMMEDIATE
+    one: nothing was written, and the objects read are expired, so they are read again under the
+    lock, never trusted from the older snapshot. Check again after calling: another request may
+    have done the write meanwhile. PostgreSQL locks rows, not the database: nothing to do there.
+    """
+    if not has_request_context() or request.method not in READ_METHODS or g.get(WILL_WRITE):
+        return
+    g.setdefault(WILL_WRITE, True)
+    session = db.session()
+    if session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
+        return
+    if session.in_nested_transaction() or session.new or session.dirty or session.deleted:
+        raise RuntimeError("will_write() must come before the request's first change, outside a savepoint")
+    session.rollback()
+
+
+def one_at_a_time(*keys: str) -> None:
+    """Until this transaction ends, other requests naming any of ``keys`` wait here: for a check
+    followed by a write (count the failed logins, then record one) that must not interleave.
+
+    SQLite already runs write transactions one at a time (BEGIN IMMEDIATE, or ``will_write`` for
+    a GET). On PostgreSQL each key is a transaction-level advisory lock, released at commit or
+    rollback, so the next request counts what this one wrote. Taken in sorted order, so two
+    requests can never each hold a key the other waits for; a hash collision only makes two keys
+    share a queue."""
+    session = db.session
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key))))
 
 
 def rollback() -> None:

@@ -300,7 +300,8 @@ def test_what_the_records_show_reads_in_the_readers_language(app, client):
     in Vietnamese on a Vietnamese one and in the PDF the commune receives."""
     with app.app_context():
         coop = build_melon_coop()
-        with app.test_request_context("/?lang=en"), force_locale("en"):
+        # As the manager's POST of the form would: a GET that wrote would have to say so first.
+        with app.test_request_context("/?lang=en", method="POST"), force_locale("en"):
             dossier = services.start_dossier(
                 coop["org"], coop["manager"], product_id=coop["product"].id, criteria_set=SET1
             )

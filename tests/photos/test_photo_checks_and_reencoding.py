@@ -219,3 +219,39 @@ def test_truncated_jpeg_is_rejected_even_after_weasyprint_is_imported():
         assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # left as it was found
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = True
+
+
+def test_a_small_file_of_many_pixels_is_refused_from_its_header():
+    """The hostile upload of issue 12: 6,300 x 6,300 pixels in a file of a few kB."""
+    data = encode(Image.new("L", (6300, 6300)), "PNG")
+    assert len(data) < 160_000 and Image.open(BytesIO(data)).size == (6300, 6300)
+    assert rejected(data) == "too_many_pixels"
+    assert process_photo(encode(Image.new("L", (5000, 5000)), "PNG")).width == FULL_SIDE  # 25 MP: a camera's
+
+
+def test_too_many_pixels_reads_as_too_large(ctx):
+    from tests.factories import make_org, make_user
+    from traceability.errors import DomainError
+    from traceability.photos.services import attach_photo
+
+    org = make_org("tay-hoang")
+    user = make_user(org)
+    messages = []
+    for data in (encode(Image.new("L", (6300, 6300)), "PNG"), bytes(MAX_UPLOAD_BYTES + 1)):
+        with pytest.raises(DomainError) as caught:
+            attach_photo(org, user, data, event_id=None)
+        messages.append(caught.value.message)
+    assert messages[0] == messages[1] == "Ảnh lớn hơn 10 MB."
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "P", "1", "I;16", "LA"])
+def test_wide_images_are_cut_down_right_after_decoding_in_every_mode(mode):
+    """Decoded at full size, then at once reduced (averaging, or nearest for palettes and bits):
+    the result is the same size and orientation as from the plain path."""
+    img = gradient((6400, 2000), "L")
+    img = img.convert(mode) if mode != "I;16" else img.convert("I").point(lambda v: v * 256).convert("I;16")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown rotated: the orientation must survive the reduction
+    photo = process_photo(encode(img, "PNG", exif=exif))
+    assert (photo.width, photo.height) == (500, FULL_SIDE)
+    assert opened(photo.image).mode == "RGB"

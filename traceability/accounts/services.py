@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from traceability import transactions
 from traceability.accounts.models import (
     LoginFailure,
     Membership,
@@ -131,6 +132,9 @@ def authenticate(login: str, password: str, client_address: str) -> User:
     login_key = "login:" + (parsed[1] if parsed else (login or "").strip().lower())[:200]
     address_key = "addr:" + (client_address or "unknown")
     since = utcnow() - dt.timedelta(seconds=config["LOGIN_WINDOW_SECONDS"])
+    # Count, check and record one attempt at a time per key, or thirty parallel guesses would all
+    # count the same few failures and all be checked.
+    transactions.one_at_a_time(login_key, address_key)
     if (
         _failures_since(login_key, since) >= config["LOGIN_MAX_FAILURES_PER_LOGIN"]
         or _failures_since(address_key, since) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]

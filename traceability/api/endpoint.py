@@ -86,10 +86,15 @@ def _by_token(secret: str):
     if g.role is None:
         return error(401, "unauthorized", _("This token's user is no longer a member of the organisation."))
     # Noted at most hourly: a write on every read would make concurrent API reads contend for SQLite's lock.
-    now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(hours=1):
-        token.last_used_at = now
+    if _stale(token.last_used_at):
+        transactions.will_write()  # a GET too: take the write lock first, then look again under it
+        if _stale(token.last_used_at):
+            token.last_used_at = utcnow()
     return None
+
+
+def _stale(last_used_at: dt.datetime | None) -> bool:
+    return last_used_at is None or utcnow() - last_used_at > dt.timedelta(hours=1)
 
 
 def _by_session():

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from traceability.accounts.models import Organisation, User
 from traceability.accounts.services import normalise_phone
@@ -33,14 +35,26 @@ def party(org: Organisation, name: str | None, kind: PartyKind | str, field: str
                 _("This is not a Vietnamese phone number (10 digits starting with 0)."),
                 field.replace("_name", "_phone"),
             )
-    found = db.session.scalar(sa.select(Party).where(of_org(Party, org.id), Party.name == name))
+    by_name = sa.select(Party).where(of_org(Party, org.id), Party.name == name)
+    found = db.session.scalar(by_name)
     if found is None:
-        found = Party(
-            organisation_id=org.id, name=name, kind=PartyKind(kind), **{k: v for k, v in contact.items() if v}
+        # Found or created in one statement that cannot fail: parallel sales to a new buyer all
+        # reach here, and a plain INSERT would break the (organisation, name) key for all but one.
+        # ON CONFLICT DO NOTHING waits for a parallel insert of the same name to commit (PostgreSQL)
+        # and then inserts nothing; the SELECT after it, a new statement, sees that row.
+        values = {"organisation_id": org.id, "name": name, "kind": PartyKind(kind)}
+        values.update({k: v for k, v in contact.items() if v})
+        db.session.execute(
+            _insert_for(db.session.get_bind().dialect.name)(Party)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["organisation_id", "name"])
         )
-        db.session.add(found)
-        db.session.flush()
+        found = db.session.scalars(by_name.execution_options(populate_existing=True)).one()
     return found
+
+
+def _insert_for(dialect: str):
+    return sqlite_insert if dialect == "sqlite" else postgresql_insert
 
 
 def record_sale(

@@ -14,7 +14,11 @@ from io import BytesIO
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # refuse larger uploads before decoding
-MAX_PIXELS = 40_000_000  # refuse decompression bombs
+# Refused from the header, before any decoding. 25 MP takes a 24 MP camera's original and what
+# phones store by default (their 48-50 MP sensors bin to 12 MP); the field app sends at most 1600 px.
+# Above it, the bytes decoded grow while nothing stored gets better: a 154 kB PNG of 6,300 x 6,300
+# passed the old cap of 40 MP and cost a worker 446 MB. Decoding is bounded too (``_decode``).
+MAX_PIXELS = 25_000_000
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: what many phone cameras write for JPEG
 FULL_SIDE = 1600  # longest side of the stored photo
 THUMB_SIDE = 320
@@ -23,6 +27,7 @@ REASONS = frozenset({"too_large", "not_an_image", "unsupported_type", "too_many_
 # Only these decoders ever see the bytes. MPO has no opener of its own: Pillow's JPEG opener
 # returns an MPO image when the file carries the multi-picture marker.
 _OPEN_FORMATS = ("JPEG", "PNG", "WEBP")
+_BAND_ROWS = 64  # rows of the reduced image made per band: a few megabytes of copies at a time
 _JPEG_OPTIONS = {"format": "JPEG", "quality": 82, "progressive": True, "optimize": True}
 
 
@@ -57,10 +62,7 @@ def process_photo(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> Processe
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             _open_checked(data).verify()  # integrity pass; a verified image cannot be reused
-            img = _open_checked(data)
-            img.draft("RGB", (FULL_SIDE, FULL_SIDE))  # JPEG: decode at reduced scale, less memory
-            _load_strictly(img)  # a truncated file fails here
-            full = _flatten_rgb(ImageOps.exif_transpose(img))
+            full = _flatten_rgb(ImageOps.exif_transpose(_decode(_open_checked(data))))
         except PhotoRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -73,6 +75,30 @@ def process_photo(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> Processe
         image, thumbnail = _encode(full), _encode(thumb)
     digest = hashlib.sha256(image).hexdigest()
     return ProcessedPhoto(image, thumbnail, full.width, full.height, digest)
+
+
+def _decode(img: Image.Image) -> Image.Image:
+    """The image decoded once at full size at most, then at once cut down by a whole factor to
+    between one and two times the stored side, so every later step (rotation, flattening,
+    resampling) works on a few megabytes. A JPEG is not even decoded at full size: ``draft`` makes
+    its decoder scale by 1/2, 1/4 or 1/8. A PNG or WebP cannot be, so its worst case is MAX_PIXELS
+    x 4 bytes (Pillow keeps RGB in four), 100 MB, for a moment."""
+    img.draft("RGB", (FULL_SIDE, FULL_SIDE))
+    _load_strictly(img)  # a truncated file fails here
+    factor = max(img.size) // FULL_SIDE  # still at least FULL_SIDE: the resampling after has pixels to spare
+    if factor < 2:
+        return img
+    if img.mode in ("1", "P") or img.mode.startswith("I;16"):  # modes reduce() does not average
+        size = (max(1, img.width // factor), max(1, img.height // factor))
+        return img.resize(size, Image.Resampling.NEAREST)
+    # In bands: reduce() of a whole RGBA image first makes a premultiplied copy of all of it.
+    reduced = Image.new(img.mode, (-(-img.width // factor), -(-img.height // factor)))
+    step = factor * _BAND_ROWS
+    for top in range(0, img.height, step):
+        band = img.crop((0, top, img.width, min(top + step, img.height)))
+        reduced.paste(band.reduce(factor), (0, top // factor))
+    reduced.info = dict(img.info)  # the orientation and the transparency go with the pixels
+    return reduced
 
 
 def _load_strictly(img: Image.Image) -> None:

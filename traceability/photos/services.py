@@ -16,7 +16,8 @@ REJECTION_MESSAGES = {
     "too_large": _l("The photo is larger than %(mb)d MB."),
     "not_an_image": _l("This file is not a photo."),
     "unsupported_type": _l("Send a JPEG, PNG or WebP photo."),
-    "too_many_pixels": _l("The photo has too many pixels."),
+    # Same words as for too many bytes: both say the photo is too big, and it is one limit to the user.
+    "too_many_pixels": _l("The photo is larger than %(mb)d MB."),
 }
 
 

@@ -21,6 +21,7 @@ from itertools import combinations
 import sqlalchemy as sa
 from flask import current_app
 
+from traceability import transactions
 from traceability.accounts.tenancy import of_org
 from traceability.clock import local_date, local_today
 from traceability.database import utcnow
@@ -74,9 +75,13 @@ def record_scan(
 ) -> bool:
     """Count one scan of ``unit`` unless the same client just did, scans far too often, or the unit
     has had its hour's share of counted scans (so no crowd of addresses can pump it quickly)."""
+    # Counted on GET: the counts below and the insert must be one write transaction (see will_write),
+    # and parallel scans of the unit or from the client must take turns, or all pass the limits.
+    transactions.will_write()
     now = now or utcnow()
     config = current_app.config
     client = client_key(remote_addr, local_today())
+    transactions.one_at_a_time(f"scan-unit:{unit.id}", f"scan-client:{client}")
     hour_ago = now - dt.timedelta(hours=1)
     repeat, client_hour, unit_hour = db.session.execute(
         sa.select(
