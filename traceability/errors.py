@@ -79,6 +79,19 @@ def register_error_handlers(app) -> None:
                 response.headers[name] = value
         return response
 
+    @app.errorhandler(sa.exc.OperationalError)
+    def database_busy(error: sa.exc.OperationalError):
+        """SQLite's write lock was not free within busy_timeout: the server is busy, not broken. Say
+        when to try again (the phone's outbox does); anything else is a real fault."""
+        if "database is locked" not in str(error.orig):
+            return server_error(error)
+        transactions.rollback()
+        app.logger.warning("Write lock busy on %s %s", request.method, request.path)
+        body, code = render_error(503, _("The server is busy. Try again in a moment."))
+        response = app.make_response((body, code))
+        response.headers["Retry-After"] = "5"
+        return response
+
     @app.errorhandler(Exception)
     def server_error(error: Exception):
         transactions.rollback()  # a failed statement leaves the session unusable until then
@@ -96,6 +109,7 @@ def render_error(code: int, message: str | None, error: HTTPException | None = N
         413: _("The file is too large"),
         429: _("Too many attempts"),
         500: _("Something went wrong on our side"),
+        503: _("The server is busy"),
     }
     title = titles.get(code, _("Error"))
     if message is None and code == 429 and error is not None and error.description:
@@ -111,6 +125,7 @@ def render_error(code: int, message: str | None, error: HTTPException | None = N
             413: "too_large",
             429: "too_many_requests",
             500: "server_error",
+            503: "busy",
         }
         return jsonify(error={"code": codes.get(code, "error"), "message": message or title, "field": None}), code
     response = render_template("errors/error.html", code=code, title=title, message=message)

@@ -35,3 +35,23 @@ def test_hsts_in_production_only(app, tmp_path):
     production = make_app(tmp_path, TRACEABILITY_ENV="production", SECRET_KEY="x" * 40)
     response = production.test_client().get("/login", base_url="https://example.org")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_a_busy_write_lock_is_a_503_with_retry_after_and_other_faults_stay_500(app):
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    def busy():
+        raise sa.exc.OperationalError("INSERT …", {}, sqlite3.OperationalError("database is locked"))
+
+    def broken():
+        raise sa.exc.OperationalError("SELECT …", {}, sqlite3.OperationalError("no such table: x"))
+
+    app.add_url_rule("/_busy", view_func=busy)
+    app.add_url_rule("/_broken", view_func=broken)
+    client = app.test_client()
+    response = client.get("/_busy", headers={"Accept": "application/json"})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.json["error"]["code"] == "busy"
+    assert client.get("/_broken").status_code == 500
