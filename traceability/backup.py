@@ -53,7 +53,7 @@ def backup_command(output):
     url, started = db.engine.url, time.perf_counter()
     part = Path(f"{output}.part")  # renamed into place once whole: a failed run leaves no half copy
     if url.get_backend_name() == "sqlite":
-        marks, taken_at = _backup_sqlite(url.database, part), utcnow()
+        taken_at, marks = utcnow(), _backup_sqlite(url.database, part)
     else:
         marks, taken_at = _backup_postgres(url, part)
     part.replace(output)
@@ -190,6 +190,8 @@ def verify_chain(org_code: str | None = None, marks: list[checkpoint.Mark] | Non
         if org_id is None:
             raise Refused(_("No organisation with the code %(code)s.", code=org_code))
         marks = [mark for mark in marks or [] if mark.organisation == org_code]
+    # Taken before the walk: on a live database every event the checkpoint counts is then one the walk checked.
+    found, taken_at = checkpoint.take(db.session, org_code), utcnow()
     result = chain.verify(org_id)
     if not result.ok:
         code = db.session.scalar(sa.select(Organisation.code).where(Organisation.id == result.organisation_id))
@@ -202,19 +204,19 @@ def verify_chain(org_code: str | None = None, marks: list[checkpoint.Mark] | Non
                 checked=result.checked,
             )
         )
-    click.echo(checkpoint.dumps(checkpoint.take(db.session, org_code), utcnow()), nl=False)
+    click.echo(checkpoint.dumps(found, taken_at), nl=False)
     problems = checkpoint.compare(db.session, marks) if marks else []
     if problems:
         raise Refused("\n".join(problems))
+    # The checkpoint alone on stdout (`audit verify > latest.checkpoint` is the next --checkpoint), words on stderr.
     if marks:
-        click.echo(
-            _(
-                "OK: %(count)s events, every hash and link matches and the chain reaches the checkpoint.",
-                count=result.checked,
-            )
+        ok = _(
+            "OK: %(count)s events, every hash and link matches and the chain reaches the checkpoint.",
+            count=result.checked,
         )
     else:
-        click.echo(_("OK: %(count)s events, every hash and link matches.", count=result.checked))
+        ok = _("OK: %(count)s events, every hash and link matches.", count=result.checked)
+    click.echo(ok, err=True)
 
 
 def _tool(name: str) -> str:
