@@ -52,10 +52,15 @@ def backup_command(output):
     """Copy the database while the app runs; print the checkpoint and write it to FILE.checkpoint."""
     url, started = db.engine.url, time.perf_counter()
     part = Path(f"{output}.part")  # renamed into place once whole: a failed run leaves no half copy
-    if url.get_backend_name() == "sqlite":
-        taken_at, marks = utcnow(), _backup_sqlite(url.database, part)
-    else:
-        marks, taken_at = _backup_postgres(url, part)
+    part.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if url.get_backend_name() == "sqlite":
+            taken_at, marks = utcnow(), _backup_sqlite(url.database, part)
+        else:
+            marks, taken_at = _backup_postgres(url, part)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
     part.replace(output)
     text = checkpoint.dumps(marks, taken_at)
     checkpoint_path(output).write_text(text, encoding="utf-8")
