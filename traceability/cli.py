@@ -1,4 +1,6 @@
-"""Command line: ``flask --app traceability init | demo | users create | translate``.
+"""Command line: ``flask --app traceability init | demo | users create | audit verify | translate``.
+
+``backup`` and ``restore`` are in ``backup.py``, registered here.
 
 Each command calls the same services as the web forms and commits once at the end.
 """
@@ -16,12 +18,11 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from traceability import demo
+from traceability import backup, demo
 from traceability.accounts import services as accounts
 from traceability.accounts.models import Organisation, OrganisationKind, Role, User
 from traceability.accounts.tokens import create_token
 from traceability.errors import DomainError
-from traceability.events import chain
 from traceability.exports import cli as exports_cli
 from traceability.extensions import db
 from traceability.labels import cli as labels_cli
@@ -35,6 +36,8 @@ def register(app) -> None:
     app.cli.add_command(users)
     app.cli.add_command(translate)
     app.cli.add_command(audit)
+    app.cli.add_command(backup.backup_command)
+    app.cli.add_command(backup.restore_command)
     app.cli.add_command(exports_cli.export)
     app.cli.add_command(labels_cli.labels)
     app.cli.add_command(ocop_cli.dossier)
@@ -153,23 +156,15 @@ audit = AppGroup("audit", help="Check the event log.")
 
 @audit.command("verify")
 @click.option("--org", "org_code", help="Only this organisation (default: all).")
-def audit_verify(org_code):
-    """Recompute the hash chain of the event log; name the first event that does not match."""
-
-    org_id = None
-    if org_code:
-        org_id = db.session.scalar(sa.select(Organisation.id).where(Organisation.code == org_code))
-        if org_id is None:
-            raise click.ClickException(f"No organisation with the code {org_code!r}.")
-    result = chain.verify(org_id)
-    if result.ok:
-        click.echo(f"OK: {result.checked} events, every hash and link matches.")
-        return
-    code = db.session.scalar(sa.select(Organisation.code).where(Organisation.id == result.organisation_id))
-    raise click.ClickException(
-        f"Broken at event {result.broken_event_id} of {code}: its content or its link to the previous event "
-        f"does not match its hash ({result.checked} events checked)."
-    )
+@click.option(
+    "--checkpoint",
+    "checkpoint_",
+    help="The last checkpoint printed by backup or audit verify (a file, or its text): the chain must reach it.",
+)
+def audit_verify(org_code, checkpoint_):
+    """Recompute the hash chain of the event log; name the first event that does not match; print its checkpoint."""
+    marks = backup.read_checkpoint(checkpoint_) if checkpoint_ else None
+    backup.verify_chain(org_code, marks)
 
 
 translate = AppGroup("translate", help="Extract and update the message catalogues.")

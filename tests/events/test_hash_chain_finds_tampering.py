@@ -56,7 +56,7 @@ def test_audit_verify_command(app, runner, recorded):
     )
     db.session.commit()
     broken = runner.invoke(args=["audit", "verify", "--org", "nghe-lai-ha"])
-    assert broken.exit_code != 0 and f"event {target}" in broken.output
+    assert broken.exit_code != 0 and f"sự kiện {target} của nghe-lai-ha" in broken.output
     if db.engine.dialect.name == "postgresql":
         db.session.execute(sa.text("ALTER TABLE events ENABLE TRIGGER events_append_only"))
         db.session.commit()
