@@ -152,3 +152,30 @@ def test_thirty_wrong_passwords_at_once_are_checked_only_up_to_the_limit(app):
     assert answers == {"checked": limit, 429: 30 - limit}
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).where(LoginFailure.key.like("login:%"))) == limit
+
+
+def test_twelve_harvests_of_one_plot_on_one_day_at_once_each_get_their_own_lot(app):
+    """Members of one household sending their outboxes together: every harvest is written, each
+    with its own lot code (the codes are numbered under the organisation's chain lock)."""
+    import uuid
+
+    with app.app_context():
+        org = make_org("tay-hoang")
+        manager = make_user(org, Role.MANAGER, login="0911111111")
+        planting = make_planting(org, manager, make_plot(org, code="A3", area="900000"))
+        secret = create_token(manager, org, "phones")[1]
+        db.session.commit()
+        planting_id = planting.id
+
+    def harvest(_i, _client):
+        return app.test_client().post(
+            "/api/v1/harvests",
+            json={"uuid": str(uuid.uuid4()), "planting_id": planting_id, "quantity_kg": "1.5"},
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+
+    statuses = Counter(getattr(r, "status_code", repr(r)) for r in all_at_once(12, harvest))
+    assert statuses == {201: 12}
+    with app.app_context():
+        codes = db.session.scalars(sa.select(Lot.code)).all()
+        assert len(codes) == len(set(codes)) == 12

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from traceability.accounts.models import Organisation, User
 from traceability.accounts.tenancy import in_org, of_org
 from traceability.errors import DomainError
+from traceability.events import chain
 from traceability.events.models import EventKind
 from traceability.events.services import Capture, check_not_future, record_event
 from traceability.extensions import db
@@ -97,7 +98,12 @@ def plausible_yield_kg_per_m2(crop: str) -> Decimal | None:
 
 
 def new_lot_code(org_id: int, prefix: str) -> str:
-    """``{prefix}-{n}``, the first free number in the organisation; at most 20 characters."""
+    """``{prefix}-{n}``, the first free number in the organisation; at most 20 characters.
+
+    Taken under the organisation's chain lock (which the lot's event takes anyway, a moment later):
+    two harvests of one plot on one day sent at once on PostgreSQL would otherwise both read the
+    same free number, and the later one fail on the unique code."""
+    chain.lock_chain(org_id)
     prefix = re.sub(r"[^A-Z0-9-]", "", prefix.upper())[:16].strip("-") or "LOT"
     taken = set(db.session.scalars(sa.select(Lot.code).where(of_org(Lot, org_id), Lot.code.like(f"{prefix}-%"))))
     n = 1
