@@ -24,6 +24,8 @@ PATH_PARAMETERS = {
     "record": "The uuid a phone gave the record",
     "photo": "The uuid the phone gave the photo: sending it again is harmless",
 }
+STRING = {"type": "string"}
+PATH_SCHEMAS = {"record": {"type": "string", "format": "uuid"}, "photo": {"type": "string", "format": "uuid"}}
 ERRORS = {
     "400": "The body, query or a header does not match its schema (bad_request); the field is named",
     "401": "No valid token (unauthorized)",
@@ -89,7 +91,7 @@ def document(app: Flask) -> dict:
                 "in": "path",
                 "required": True,
                 "description": PATH_PARAMETERS.get(name, name),
-                "schema": {"type": "integer", "minimum": 0} if converter == "int" else {"type": "string"},
+                "schema": PATH_SCHEMAS.get(name, {"type": "integer", "minimum": 0} if converter == "int" else STRING),
             }
             for converter, name in CONVERTER.findall(rule.rule)
         ]
