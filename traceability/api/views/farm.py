@@ -114,11 +114,7 @@ def _uuid(text: str, field: str) -> str:
 
 
 def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True
+    return UUID_TEXT.match(text) is not None
 
 
 def _planting_id(ref: str, field: str = "planting", status: int = 404) -> int:
