@@ -19,13 +19,16 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from tests.factories import make_harvest, make_org, make_planting, make_plot, make_product, make_user, make_village
+from tests.factories import days_ago, make_harvest, make_org, make_plot, make_product, make_user, make_village
 from traceability.accounts.models import Role
 from traceability.accounts.tokens import create_token
+from traceability.events.services import Capture
 from traceability.extensions import db
+from traceability.farm.services import seasons
 
 MAX_EXAMPLES = 25  # per operation and phase: the whole run stays near a minute on either database
 SEED = 20261202
+PLANTING_UUID = "5b1f3c1e-7a52-4d4e-9a53-2f0d8c6b1a90"  # the seeded planting, as a phone would name it
 
 
 class Counted:
@@ -58,7 +61,9 @@ def live(app):
         manager = make_user(org, Role.MANAGER)
         plot = make_plot(org, make_village(org, "Lai Hà"), code="N1", area="3000")
         make_plot(org, code="N2")
-        planting = make_planting(org, manager, plot, sown_days_ago=100, crop="Nghệ")
+        planting = seasons.start_planting(
+            org, manager, plot_id=plot.id, sown_on=days_ago(100), crop="Nghệ", capture=Capture(PLANTING_UUID, None)
+        )
         make_harvest(org, manager, planting, kg="500")
         make_product(org, code="TBN")
         _row, token = create_token(manager, org, "fuzz")
@@ -96,7 +101,12 @@ def test_schemathesis_finds_nothing_with_every_check(live, tmp_path: Path):
     # In a directory of its own: Schemathesis keeps a cache of past failures in its working directory and
     # replays them, which would make one run depend on the last.
     run = subprocess.run(
-        command, capture_output=True, text=True, timeout=600, cwd=tmp_path, env={**os.environ, "NO_COLOR": "1"}
+        command,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1", "FUZZ_PLANTING": PLANTING_UUID, "FUZZ_RECORD": PLANTING_UUID},
     )
     seconds = time.monotonic() - started
     database = "postgresql" if os.environ.get("DATABASE_URL") else "sqlite"
