@@ -97,7 +97,7 @@ WHOLE = BeforeValidator(lambda v: int(v) if isinstance(v, float) and v.is_intege
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID), WHOLE]
 OptionalId = Id | None
 Count = Annotated[int, Strict(), Field(ge=1, le=MAX_ID), WHOLE]
-Days = Annotated[int, Strict(), Field(ge=0, le=MAX_ID), WHOLE]
+Days = Annotated[int, Strict(), Field(ge=0, le=365), WHOLE]  # a pre-harvest interval: the rule of the records
 Flag = Annotated[bool, Strict()]
 # A JSON string written YYYY-MM-DD (no time, no timestamp).
 Day = Annotated[dt.date, Strict()]
