@@ -72,7 +72,7 @@ def _sample(document, schema):
 
 
 def _not_matching(pattern):
-    return next(s for s in ("a b", "é", "a\\b") if not re.search(pattern, s))
+    return next(s for s in ("a b", "é", "a\\b", "a\x01b") if not re.search(pattern, s))
 
 
 def _cases(document, schema, path):

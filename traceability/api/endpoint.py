@@ -195,14 +195,15 @@ def write_identity(own_identity: Callable[[], str | None]) -> str | None:
     """The write's identity: the record's own UUID, or the ``Idempotency-Key`` header (both must agree)."""
     if request.method not in ("POST", "PUT"):
         return None
-    header = request.headers.get("Idempotency-Key", "").strip()
-    key = read(IdempotencyHeader, {"Idempotency-Key": header}).key if header else None
+    header = request.headers.get("Idempotency-Key")  # sent empty is sent: checked as the document says
+    key = read(IdempotencyHeader, {"Idempotency-Key": header}).key if header is not None else None
     own = own_identity()
     key = key or own
     if key is None:
         return None
     if own and key != own:
-        raise ApiError(400, "bad_request", _("The Idempotency-Key differs from the record's uuid."), "uuid")
+        # Each matches its schema; that the two disagree is a rule of the request, so 422, as documented.
+        raise ApiError(422, "invalid", _("The Idempotency-Key differs from the record's uuid."), "uuid")
     return key
 
 

@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from traceability.api.schemas.base import FILLED_TEXT, LOT_CODE_AS_SENT, TEXT, is_blank
 from traceability.i18n import format_number
-from traceability.lots.services import LOT_CODE
 from traceability.registry import RECORD_CODE
 
 
@@ -62,15 +62,17 @@ def _message(error: ErrorDetails, field: str) -> str:
     if kind == "string_too_long":
         return _("%(field)s must be a text of at most %(n)s characters.", field=field, n=ctx["max_length"])
     if kind == "string_pattern_mismatch":
-        if ctx["pattern"] == LOT_CODE.pattern:
+        if ctx["pattern"] == FILLED_TEXT and is_blank(error["input"]):
+            return _("%(field)s is required.", field=field)
+        if ctx["pattern"] in (TEXT, FILLED_TEXT):
+            return _("%(field)s must not contain control characters.", field=field)
+        if ctx["pattern"] == LOT_CODE_AS_SENT:
             return _("%(field)s must be a lot code: 1 to 20 capital letters, digits or hyphens.", field=field)
         if ctx["pattern"] == RECORD_CODE.pattern:
             return _("Use up to 40 letters, digits, dots, hyphens or underscores, without spaces or accents.")
         return _("%(field)s is not written as expected.", field=field)
     if kind.startswith("string"):
         return _("%(field)s must be a text.", field=field)
-    if kind == "text_control":
-        return _("%(field)s must not contain control characters.", field=field)
     if kind.startswith("int"):
         return _("%(field)s must be a whole number.", field=field)
     if kind == "decimal_max_places":

@@ -24,6 +24,21 @@ PATH_PARAMETERS = {
     "record": "The uuid a phone gave the record",
     "photo": "The uuid the phone gave the photo: sending it again is harmless",
 }
+# What an answer names that another operation takes in its path (OpenAPI links): a client, and a
+# stateful fuzzer, can follow a new planting to recording on it.
+LINKS = {
+    "create_planting": {
+        "RecordInput": {"operationId": "create_input", "parameters": {"planting": "$response.body#/id"}},
+    },
+}
+STRING = {"type": "string"}
+UUID = {"type": "string", "format": "uuid"}
+# What the views look up; anything else is simply not found (404).
+PATH_SCHEMAS = {
+    "record": UUID,
+    "photo": UUID,
+    "planting": {"anyOf": [{"type": "string", "pattern": r"^[1-9][0-9]{0,9}$"}, UUID]},
+}
 ERRORS = {
     "400": "The body, query or a header does not match its schema (bad_request); the field is named",
     "401": "No valid token (unauthorized)",
@@ -89,7 +104,7 @@ def document(app: Flask) -> dict:
                 "in": "path",
                 "required": True,
                 "description": PATH_PARAMETERS.get(name, name),
-                "schema": {"type": "integer", "minimum": 0} if converter == "int" else {"type": "string"},
+                "schema": PATH_SCHEMAS.get(name, {"type": "integer", "minimum": 0} if converter == "int" else STRING),
             }
             for converter, name in CONVERTER.findall(rule.rule)
         ]
@@ -111,6 +126,7 @@ def document(app: Flask) -> dict:
                 str(op.status): {
                     "description": "Created" if op.status == 201 else "OK",
                     "content": {"application/json": {"schema": refs[(op.response, "serialization")]}},
+                    **({"links": LINKS[name]} if (name := rule.endpoint.removeprefix("api.")) in LINKS else {}),
                 },
                 **{code: {"$ref": f"#/components/responses/E{code}"} for code in sorted(errors)},
             },

@@ -5,15 +5,29 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, Strict, StringConstraints
+from pydantic import ConfigDict, Field, Strict, StringConstraints, WithJsonSchema
 
-from traceability.api.schemas.base import Schema, blank_as, text
+from traceability.api.schemas.base import BLANK, WHOLE, Schema, blank_as, text
 from traceability.ocop.criteria import CriteriaSet
 from traceability.ocop.scoring import Score
 
 SetId = text(60)
 CriterionId = Annotated[str, StringConstraints(max_length=20)]
-OptionNumber = Annotated[int, Strict(), Field(ge=1, le=100)]
+OptionNumber = Annotated[int, Strict(), Field(ge=1, le=100), WHOLE]
+# An option number, or not answered: null or a blank text (published too, as it is accepted).
+Answer = Annotated[
+    OptionNumber | None,
+    blank_as(None),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": 100},
+                {"type": "null"},
+                {"type": "string", "pattern": BLANK},
+            ]
+        }
+    ),
+]
 Points = int | float
 
 
@@ -73,7 +87,7 @@ class ScoreIn(Schema):
     model_config = ConfigDict(json_schema_extra={"examples": [{"set": "qd26-2026-set01", "answers": {"A1.1": 2}}]})
 
     set: SetId
-    answers: dict[CriterionId, Annotated[OptionNumber | None, blank_as(None)]] = Field(
+    answers: dict[CriterionId, Answer] = Field(
         max_length=500,
         description='Criterion id as printed → option number counting from 1, e.g. {"A1.1": 2}; null or "": not answered.',
     )

@@ -3,6 +3,7 @@ the lists a phone records them from. A member's phone sends here what it saved o
 
 from __future__ import annotations
 
+import re
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -74,9 +75,10 @@ def create_harvest(body: HarvestIn):
     fields = body.facts()
     by_uuid, by_id = fields.pop("planting_uuid"), fields["planting_id"]
     if by_uuid is None and by_id is None:
-        raise ApiError(400, "bad_request", _("Give planting_id or planting_uuid."), "planting_id")
+        # Each is optional to the schema; that one of the two is needed is a rule of the body: 422.
+        raise ApiError(422, "invalid", _("Give planting_id or planting_uuid."), "planting_id")
     if by_uuid is not None:
-        fields["planting_id"] = _planting_id(str(by_uuid), field="planting_uuid")
+        fields["planting_id"] = _planting_id(str(by_uuid), field="planting_uuid", status=422)
         if by_id is not None and by_id != fields["planting_id"]:
             raise ApiError(422, "invalid", _("planting_id and planting_uuid name different plantings."), "planting_id")
     fields["harvested_on"] = body.harvested_on or local_today()
@@ -101,23 +103,23 @@ def put_photo(record: str, photo: str):
     return PhotoOut(id=saved.id, uuid=saved.uuid, record=event.uuid, width=saved.width, height=saved.height)
 
 
+# As the document's format "uuid" has it (UUID() alone would also take braces, "urn:uuid:" or no hyphens).
+UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
 def _uuid(text: str, field: str) -> str:
-    try:
-        return str(UUID(text))
-    except ValueError:
-        raise ApiError(400, "bad_request", _("This is not a UUID: %(text)s", text=text[:40]), field) from None
+    if not UUID_TEXT.match(text):
+        raise ApiError(400, "bad_request", _("This is not a UUID: %(text)s", text=text[:40]), field)
+    return str(UUID(text))
 
 
 def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True
+    return UUID_TEXT.match(text) is not None
 
 
-def _planting_id(ref: str, field: str = "planting") -> int:
-    """A planting of the organisation by its id, or by the uuid the phone that started it gave it."""
+def _planting_id(ref: str, field: str = "planting", status: int = 404) -> int:
+    """A planting of the organisation by its id, or by the uuid the phone that started it gave it:
+    not found is 404 in a path, and 422 in a body (as any record a body names that is not there)."""
     found = None
     if ref.isdigit() and len(ref) < 11 and 0 < int(ref) <= MAX_ID:
         found = db.session.scalar(scoped(Planting).where(Planting.id == int(ref)).with_only_columns(Planting.id))
@@ -128,5 +130,10 @@ def _planting_id(ref: str, field: str = "planting") -> int:
             )
         )
     if found is None:
-        raise ApiError(404, "not_found", _("There is no such planting in your organisation."), field)
+        raise ApiError(
+            status,
+            "not_found" if status == 404 else "invalid",
+            _("There is no such planting in your organisation."),
+            field,
+        )
     return found
