@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from traceability.accounts.forms import EmptyForm
+from traceability.accounts.policy import Write, writers
 from traceability.accounts.tenancy import REGISTRY_EDITORS, current_records, get_scoped_or_404, org_required, scoped
 from traceability.errors import FieldErrors
 from traceability.extensions import db
@@ -56,7 +57,7 @@ def dossiers():
 
 @bp.route("/dossiers/new", methods=["GET", "POST"])
 @login_required
-@org_required(edit=REGISTRY_EDITORS)
+@org_required(edit=Write.OCOP)
 def dossier_new():
     form = DossierForm()
     form.product_id.choices = choices(
@@ -107,7 +108,7 @@ def dossier(record_id: int):
         due=workflow.review_due(record),
         overdue=workflow.is_overdue(record),
         step_forms={s: STEP_FORMS[s]() for s in steps},
-        editable=record.status in services.EDITABLE and g.role in REGISTRY_EDITORS,
+        editable=record.status in services.EDITABLE and g.role in writers(Write.OCOP),
         attachment_form=_attachment_form(criteria_set),
         button=EmptyForm(),
     )
@@ -161,13 +162,13 @@ def dossier_part(record_id: int, part: str):
         errors=errors,
         form=form,
         evidence_pages=EVIDENCE_PAGES,
-        editable=record.status in services.EDITABLE and g.role in REGISTRY_EDITORS,
+        editable=record.status in services.EDITABLE and g.role in writers(Write.OCOP),
     )
 
 
 @bp.route("/dossiers/<int:record_id>/details", methods=["GET", "POST"])
 @login_required
-@org_required(edit=REGISTRY_EDITORS)
+@org_required(edit=Write.OCOP)
 def dossier_details(record_id: int):
     record = _dossier(record_id)
     product = db.session.get(Product, record.product_id)
@@ -188,7 +189,7 @@ def dossier_details(record_id: int):
 
 @bp.post("/dossiers/<int:record_id>/attachments")
 @login_required
-@org_required(edit=REGISTRY_EDITORS)
+@org_required(edit=Write.OCOP)
 def attachment_new(record_id: int):
     record = _dossier(record_id)
     form = _attachment_form(services.criteria_set_of(record))
@@ -223,7 +224,7 @@ def attachment(record_id: int):
 
 @bp.post("/dossiers/<int:record_id>/refresh")
 @login_required
-@org_required(edit=REGISTRY_EDITORS)
+@org_required(edit=Write.OCOP)
 def dossier_refresh(record_id: int):
     record = _dossier(record_id)
     form = EmptyForm()
