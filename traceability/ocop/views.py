@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from traceability.accounts.forms import EmptyForm
 from traceability.accounts.policy import Write, writers
-from traceability.accounts.tenancy import REGISTRY_EDITORS, current_records, get_scoped_or_404, org_required, scoped
+from traceability.accounts.tenancy import current_records, get_scoped_or_404, org_required, scoped
 from traceability.errors import FieldErrors
 from traceability.extensions import db
 from traceability.forms import choices, clean_text
@@ -122,7 +122,7 @@ def _attachment_form(criteria_set) -> AttachmentForm:
 
 @bp.route("/dossiers/<int:record_id>/part/<part>", methods=["GET", "POST"])
 @login_required
-@org_required()
+@org_required(writes=Write.OCOP)
 def dossier_part(record_id: int, part: str):
     """One part (A, B or C) of the self-assessment: each criterion's options, the records' suggestion
     and its evidence; a different choice asks for a reason."""
@@ -135,7 +135,7 @@ def dossier_part(record_id: int, part: str):
     errors: dict[str, str] = {}
     form = EmptyForm()
     if request.method == "POST":
-        if g.role not in REGISTRY_EDITORS:
+        if g.role not in writers(Write.OCOP):
             abort(403)
         if form.validate_on_submit():
             entries = {}

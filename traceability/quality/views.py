@@ -130,7 +130,7 @@ def _attach_criterion_photos(inspection: Inspection, section: dict) -> None:
 
 @bp.route("/inspections/<int:record_id>", methods=["GET", "POST"])
 @login_required
-@org_required()
+@org_required(writes=Write.QUALITY)
 def inspection_detail(record_id: int):
     inspection = get_scoped_or_404(Inspection, record_id)
     data = services.checklist(inspection.checklist_code, inspection.checklist_version)
