@@ -21,7 +21,7 @@ from traceability.accounts.tokens import create_token
 from traceability.errors import DomainError
 from traceability.events.models import Event, EventKind
 from traceability.extensions import db
-from traceability.farm.models import Planting, PlantingStatus
+from traceability.farm.models import Planting, PlantingStatus, Plot
 from traceability.farm.services import seasons
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -230,3 +230,27 @@ def test_own_household_team_leader_and_manager_end_the_season(app, coop, login_n
         # For whom, when someone else recorded it: an assisted entry. One's own record says no more.
         assisted = login_name != "0900000001"
         assert event.for_household_id == (coop["households"][0] if assisted else None)
+
+
+def _plot(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(Plot).where(Plot.code == "A-1"))
+
+
+def test_a_member_cannot_change_another_households_plot(app, coop):
+    client = app.test_client()
+    login(client, "0900000002")  # of household B; plot A-1 is household A's
+    plot = _plot(app)
+    assert client.post(f"/plots/{plot.id}/archive", data={"archived": "1"}).status_code == 403
+    assert client.post(f"/plots/{plot.id}/edit", data={"name": "Đổi tên"}).status_code == 403
+    assert client.get(f"/plots/{plot.id}/edit").status_code == 403
+    after = _plot(app)
+    assert after.archived_at is None and after.name == plot.name
+
+
+@pytest.mark.parametrize("login_name", ["0900000001", "0900000003"])
+def test_own_household_and_team_leader_change_the_plot(app, coop, login_name):
+    client = app.test_client()
+    login(client, login_name)
+    assert client.post(f"/plots/{_plot(app).id}/archive", data={"archived": "1"}).status_code == 302
+    assert _plot(app).archived_at is not None

@@ -66,8 +66,12 @@ def may_write(role: Role | None, kind: Write) -> bool:
     return role in WRITERS[kind]
 
 
+def may_record_for(own_household_id: int | None, household_id: int | None) -> bool:
+    return own_household_id is None or household_id == own_household_id
+
+
 def check_records_for(own_household_id: int | None, household_id: int | None, field: str | None) -> None:
     """The household rule: a member with a household (``own_household_id``) records for it alone;
     one without (team leader, manager, admin) records for any, as an assisted entry."""
-    if own_household_id is not None and household_id != own_household_id:
+    if not may_record_for(own_household_id, household_id):
         raise DomainError(_("This record belongs to another household: choose one of your own."), field)
