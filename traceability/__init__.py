@@ -18,6 +18,7 @@ import traceability.models  # noqa: F401  (every table known before anything tou
 from traceability import cli, i18n, web
 from traceability import config as app_config
 from traceability.accounts.models import ORGANISATION_KIND_LABELS, ROLE_LABELS
+from traceability.accounts.policy import Write
 from traceability.accounts.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, can, load_current_organisation
 from traceability.accounts.views import bp as accounts_bp
 from traceability.api.openapi import bp as openapi_bp
@@ -145,6 +146,7 @@ def register_request_hooks(app: Flask) -> None:
         can=can,
         REGISTRY_EDITORS=REGISTRY_EDITORS,
         PLOT_EDITORS=PLOT_EDITORS,
+        Write=Write,  # can(Write.FIELD): the kinds of write of accounts.policy
         role_labels=ROLE_LABELS,
         org_kind_labels=ORGANISATION_KIND_LABELS,
         vietgap_labels=VIETGAP_STATUS_LABELS,

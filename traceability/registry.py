@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -52,6 +52,7 @@ def add_registry_routes(
     load_options=(),
     setup_form=None,
     list_context=None,
+    may_change=None,
 ) -> None:
     """List, create, edit and archive/restore routes for one registry model on ``bp``.
 
@@ -78,6 +79,8 @@ def add_registry_routes(
 
     def form_view(record_id: int | None = None):
         record = get_scoped_or_404(model, record_id) if record_id is not None else None
+        if record is not None and may_change is not None and not may_change(record):
+            abort(403)
         form = form_class(obj=record)
         if setup_form:
             setup_form(form)
@@ -92,6 +95,8 @@ def add_registry_routes(
 
     def archive_view(record_id: int):
         record = get_scoped_or_404(model, record_id)
+        if may_change is not None and not may_change(record):
+            abort(403)  # e.g. another household's plot, for a member: the policy's household rule
         if EmptyForm().validate_on_submit():
             archive = request.form.get("archived", "1") == "1"
             set_archived(record, archive)

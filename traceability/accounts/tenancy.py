@@ -13,20 +13,23 @@ import functools
 from typing import TypeVar
 
 import sqlalchemy as sa
-from flask import abort, g, session
+from flask import abort, g, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from traceability.accounts.models import Membership, Organisation, OrganisationKind, Role
+from traceability.accounts.policy import Write, writers
 from traceability.database import MAX_ID
 from traceability.errors import DomainError
 from traceability.extensions import db
 
 T = TypeVar("T")
 
-# Who may change what (reading is open to every role that can see the organisation).
-REGISTRY_EDITORS = frozenset({Role.MANAGER, Role.ADMIN})
-PLOT_EDITORS = frozenset({Role.MEMBER, Role.MANAGER, Role.ADMIN})
+# Who may change what is written in accounts.policy; these names are its sets, kept for the views.
+REGISTRY_EDITORS = writers(Write.REGISTRY)
+PLOT_EDITORS = writers(Write.PLOTS)
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def jurisdiction_filter(authority: Organisation):
@@ -106,12 +109,19 @@ def load_current_organisation() -> None:
     g.role = role
 
 
-def can(roles: frozenset[Role]) -> bool:
-    return g.get("role") in roles
+def can(roles: frozenset[Role] | Write) -> bool:
+    """For templates: may the request's role write this (a set of roles, or a kind of write)?"""
+    return g.get("role") in (writers(roles) if isinstance(roles, Write) else roles)
 
 
-def org_required(edit: frozenset[Role] | None = None):
-    """View decorator: a logged-in user with a current organisation and, to change, one of ``edit``."""
+def org_required(edit: frozenset[Role] | Write | None = None, *, writes: Write | None = None):
+    """View decorator: a logged-in user with a current organisation and, to change, one of ``edit``.
+
+    ``writes`` is for a page that both shows (to every reader) and takes a write (from the policy's
+    writers of that kind): the write is refused before any record is looked up.
+    """
+    if isinstance(edit, Write):
+        edit = writers(edit)
 
     def decorator(view):
         @functools.wraps(view)
@@ -119,6 +129,8 @@ def org_required(edit: frozenset[Role] | None = None):
             if g.get("org") is None:
                 abort(403)
             if edit is not None and g.role not in edit:
+                abort(403)
+            if writes is not None and request.method in WRITE_METHODS and g.role not in writers(writes):
                 abort(403)
             return view(*args, **kwargs)
 

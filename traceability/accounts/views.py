@@ -20,6 +20,7 @@ from sqlalchemy.orm import contains_eager
 from traceability.accounts import services
 from traceability.accounts.forms import EmptyForm, LoginForm, MemberForm, OrganisationForm, PasswordForm, TokenForm
 from traceability.accounts.models import ROLE_LABELS, ApiToken, Membership, Role, User
+from traceability.accounts.policy import Write
 from traceability.accounts.tenancy import MAX_ID, accessible_organisations, of_org, org_required, role_in
 from traceability.accounts.tokens import create_token, revoke_token
 from traceability.extensions import db, login_manager
@@ -125,7 +126,7 @@ def change_password():
 
 @bp.post("/members/<int:user_id>/sign-out")
 @login_required
-@org_required(edit=frozenset({Role.ADMIN}))
+@org_required(edit=Write.SETTINGS)
 def sign_out_member(user_id: int):
     """A lost or shared phone: the administrator ends every session of one person."""
     if not EmptyForm().validate_on_submit():
@@ -142,7 +143,7 @@ def sign_out_member(user_id: int):
 
 @bp.route("/members", methods=["GET", "POST"])
 @login_required
-@org_required(edit=frozenset({Role.ADMIN}))
+@org_required(edit=Write.SETTINGS)
 def members():
     """The organisation's people and their roles; an administrator adds new ones here."""
     form = MemberForm()
@@ -166,7 +167,7 @@ def members():
 
 @bp.route("/organisation/settings", methods=["GET", "POST"])
 @login_required
-@org_required(edit=frozenset({Role.ADMIN}))
+@org_required(edit=Write.SETTINGS)
 def organisation_settings():
     form = OrganisationForm(obj=g.org)
     if submit(form, lambda: services.update_organisation(g.org, **form_values(form))) is not None:
@@ -179,7 +180,7 @@ def organisation_settings():
 
 @bp.route("/tokens", methods=["GET", "POST"])
 @login_required
-@org_required(edit=frozenset({Role.MEMBER, Role.MANAGER, Role.INSPECTOR, Role.ADMIN}))
+@org_required(edit=Write.TOKENS)
 def tokens():
     """The user's API tokens in this organisation; a new one is shown once, right after creation."""
     form = TokenForm()

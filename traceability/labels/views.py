@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import undefer
 
 from traceability.accounts.forms import EmptyForm
-from traceability.accounts.tenancy import MAX_ID, REGISTRY_EDITORS, get_scoped_or_404, org_required, scoped
+from traceability.accounts.policy import Write
+from traceability.accounts.tenancy import MAX_ID, get_scoped_or_404, org_required, scoped
 from traceability.extensions import db
 from traceability.jobs.models import Job, JobStatus
 from traceability.jobs.runner import retry
@@ -54,7 +55,7 @@ def lot_labels(record_id: int):
 
 @bp.post("/lots/<int:record_id>/print-runs")
 @login_required
-@org_required(edit=REGISTRY_EDITORS)
+@org_required(edit=Write.LABELS)
 def print_run_new(record_id: int):
     """A print run of any length: queued, then followed on its own page."""
     lot = get_scoped_or_404(Lot, record_id)
@@ -103,7 +104,7 @@ def job_download(record_id: int):
 
 @bp.post("/jobs/<int:record_id>/retry")
 @login_required
-@org_required(edit=REGISTRY_EDITORS)
+@org_required(edit=Write.LABELS)
 def job_retry(record_id: int):
     job = get_scoped_or_404(Job, record_id)
     if EmptyForm().validate_on_submit():

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from traceability.accounts.forms import EmptyForm
-from traceability.accounts.tenancy import REGISTRY_EDITORS, current_records, get_scoped_or_404, org_required, scoped
+from traceability.accounts.policy import Write, writers
+from traceability.accounts.tenancy import current_records, get_scoped_or_404, org_required, scoped
 from traceability.errors import FieldErrors
 from traceability.extensions import db
 from traceability.forms import choices, clean_text
@@ -56,7 +57,7 @@ def dossiers():
 
 @bp.route("/dossiers/new", methods=["GET", "POST"])
 @login_required
-@org_required(edit=REGISTRY_EDITORS)
+@org_required(edit=Write.OCOP)
 def dossier_new():
     form = DossierForm()
     form.product_id.choices = choices(
@@ -107,7 +108,7 @@ def dossier(record_id: int):
         due=workflow.review_due(record),
         overdue=workflow.is_overdue(record),
         step_forms={s: STEP_FORMS[s]() for s in steps},
-        editable=record.status in services.EDITABLE and g.role in REGISTRY_EDITORS,
+        editable=record.status in services.EDITABLE and g.role in writers(Write.OCOP),
         attachment_form=_attachment_form(criteria_set),
         button=EmptyForm(),
     )
@@ -121,7 +122,7 @@ def _attachment_form(criteria_set) -> AttachmentForm:
 
 @bp.route("/dossiers/<int:record_id>/part/<part>", methods=["GET", "POST"])
 @login_required
-@org_required()
+@org_required(writes=Write.OCOP)
 def dossier_part(record_id: int, part: str):
     """One part (A, B or C) of the self-assessment: each criterion's options, the records' suggestion
     and its evidence; a different choice asks for a reason."""
@@ -134,7 +135,7 @@ def dossier_part(record_id: int, part: str):
     errors: dict[str, str] = {}
     form = EmptyForm()
     if request.method == "POST":
-        if g.role not in REGISTRY_EDITORS:
+        if g.role not in writers(Write.OCOP):
             abort(403)
         if form.validate_on_submit():
             entries = {}
@@ -161,13 +162,13 @@ def dossier_part(record_id: int, part: str):
         errors=errors,
         form=form,
         evidence_pages=EVIDENCE_PAGES,
-        editable=record.status in services.EDITABLE and g.role in REGISTRY_EDITORS,
+        editable=record.status in services.EDITABLE and g.role in writers(Write.OCOP),
     )
 
 
 @bp.route("/dossiers/<int:record_id>/details", methods=["GET", "POST"])
 @login_required
-@org_required(edit=REGISTRY_EDITORS)
+@org_required(edit=Write.OCOP)
 def dossier_details(record_id: int):
     record = _dossier(record_id)
     product = db.session.get(Product, record.product_id)
@@ -188,7 +189,7 @@ def dossier_details(record_id: int):
 
 @bp.post("/dossiers/<int:record_id>/attachments")
 @login_required
-@org_required(edit=REGISTRY_EDITORS)
+@org_required(edit=Write.OCOP)
 def attachment_new(record_id: int):
     record = _dossier(record_id)
     form = _attachment_form(services.criteria_set_of(record))
@@ -223,7 +224,7 @@ def attachment(record_id: int):
 
 @bp.post("/dossiers/<int:record_id>/refresh")
 @login_required
-@org_required(edit=REGISTRY_EDITORS)
+@org_required(edit=Write.OCOP)
 def dossier_refresh(record_id: int):
     record = _dossier(record_id)
     form = EmptyForm()

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from traceability.accounts.models import Membership, Organisation, OrganisationKind, Role, User
+from traceability.accounts.policy import Write, writers
 from traceability.accounts.tenancy import jurisdiction_filter, of_org
 from traceability.clock import local_today
 from traceability.errors import DomainError
@@ -28,7 +29,7 @@ from traceability.quality.models import Certificate, CertificateKind
 REVIEW_WORKING_DAYS = 15  # QĐ 26/2026: the commune checks a dossier within 15 working days
 CERTIFICATE_MONTHS = 36
 RERATING_WINDOW = (180, 120)  # a re-rating dossier is filed 180 to 120 days before expiry
-PRODUCER_EDITORS = frozenset({Role.MANAGER, Role.ADMIN})
+PRODUCER_EDITORS = writers(Write.OCOP)
 
 
 class NotAllowed(DomainError):

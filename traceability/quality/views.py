@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
 from traceability.accounts.forms import EmptyForm
-from traceability.accounts.models import Role
+from traceability.accounts.policy import Write, writers
 from traceability.accounts.tenancy import REGISTRY_EDITORS, current_records, get_scoped_or_404, org_required, scoped
 from traceability.clock import local_today
 from traceability.errors import FieldErrors
@@ -30,7 +30,7 @@ from traceability.quality.models import Certificate, Inspection, NonConformity, 
 from traceability.web import attempt, form_values, submit
 
 bp = Blueprint("quality", __name__)
-INSPECTORS = frozenset({Role.INSPECTOR, Role.MANAGER, Role.ADMIN})
+INSPECTORS = writers(Write.QUALITY)
 
 
 def _options(model, label):
@@ -130,7 +130,7 @@ def _attach_criterion_photos(inspection: Inspection, section: dict) -> None:
 
 @bp.route("/inspections/<int:record_id>", methods=["GET", "POST"])
 @login_required
-@org_required()
+@org_required(writes=Write.QUALITY)
 def inspection_detail(record_id: int):
     inspection = get_scoped_or_404(Inspection, record_id)
     data = services.checklist(inspection.checklist_code, inspection.checklist_version)

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from flask import g, request
 from flask_babel import gettext as _
 
-from traceability.accounts.tenancy import MAX_ID, PLOT_EDITORS, REGISTRY_EDITORS, of_org, scoped
+from traceability.accounts.policy import Write, writers
+from traceability.accounts.tenancy import MAX_ID, REGISTRY_EDITORS, of_org, scoped
 from traceability.api.endpoint import bp, endpoint
 from traceability.api.errors import ApiError
 from traceability.api.schemas.base import Created
@@ -35,7 +36,7 @@ from traceability.lots.services import record_harvest
 from traceability.photos.imaging import MAX_UPLOAD_BYTES
 from traceability.photos.services import attach_photo
 
-FIELD_WORKERS = PLOT_EDITORS
+FIELD_WORKERS = writers(Write.FIELD)
 
 
 @bp.get("/field")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import g
 from flask_babel import gettext as _
 
-from traceability.accounts.tenancy import REGISTRY_EDITORS, current_records
+from traceability.accounts.policy import Write, writers
+from traceability.accounts.tenancy import current_records
 from traceability.api.endpoint import bp, endpoint
 from traceability.api.errors import ApiError
 from traceability.api.schemas.lots import (
@@ -46,7 +47,7 @@ def products():
 
 
 @bp.post("/processing-runs")
-@endpoint(ProcessingOut, status=201, roles=REGISTRY_EDITORS, body=ProcessingIn)
+@endpoint(ProcessingOut, status=201, roles=writers(Write.TRADE), body=ProcessingIn)
 def create_processing_run(body: ProcessingIn):
     """Process input lots into output lots (mass balance checked)"""
     processed = record_processing(
@@ -67,7 +68,7 @@ def create_processing_run(body: ProcessingIn):
 
 
 @bp.post("/packings")
-@endpoint(LotOut, status=201, roles=REGISTRY_EDITORS, body=PackingIn)
+@endpoint(LotOut, status=201, roles=writers(Write.TRADE), body=PackingIn)
 def create_packing(body: PackingIn):
     """Pack part of a lot into a sale lot of units"""
     fields = body.model_dump()
@@ -76,7 +77,7 @@ def create_packing(body: PackingIn):
 
 
 @bp.post("/sales")
-@endpoint(SaleOut, status=201, roles=REGISTRY_EDITORS, body=SaleIn)
+@endpoint(SaleOut, status=201, roles=writers(Write.TRADE), body=SaleIn)
 def create_sale(body: SaleIn):
     """Sell part of a lot to a buyer"""
     fields = body.model_dump()
@@ -86,7 +87,7 @@ def create_sale(body: SaleIn):
 
 
 @bp.post("/lots/<code>/recall")
-@endpoint(RecallOut, status=201, roles=REGISTRY_EDITORS, body=RecallIn)
+@endpoint(RecallOut, status=201, roles=writers(Write.TRADE), body=RecallIn)
 def recall_lot(code: str, body: RecallIn):
     """Recall a lot and everything made from it"""
     recall = recalls.open_recall(

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from traceability.accounts import policy
 from traceability.accounts.models import Organisation, User
 from traceability.accounts.services import household_of
 from traceability.accounts.tenancy import in_org, scoped
@@ -101,12 +102,10 @@ def start_planting(
     return planting
 
 
-def check_records_for(org: Organisation, user: User, household_id: int | None, field: str) -> None:
-    """A member of a household records its own plots' field work; those without one (managers,
-    team leaders) record for any household. The lists show only these; the rule holds without them."""
-    own = household_of(user, org)
-    if own is not None and household_id != own:
-        raise DomainError(_("This plot belongs to another household: choose one of your own."), field)
+def check_records_for(org: Organisation, user: User, household_id: int | None, field: str | None) -> None:
+    """The household rule of ``accounts.policy`` for ``user``. The lists show only the records one
+    may write; the rule holds without them (a URL can be typed)."""
+    policy.check_records_for(household_of(user, org), household_id, field)
 
 
 def end_planting(
@@ -117,6 +116,7 @@ def end_planting(
     ended_on: dt.date,
     status: PlantingStatus = PlantingStatus.FINISHED,
 ) -> Planting:
+    check_records_for(org, user, planting.household_id, None)
     if planting.status is not PlantingStatus.GROWING:
         raise DomainError(_("This season is already closed."))
     if ended_on < planting.sown_on:

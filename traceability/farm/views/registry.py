@@ -3,8 +3,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import g
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from traceability.accounts import policy
+from traceability.accounts.services import household_of
 from traceability.accounts.tenancy import PLOT_EDITORS, REGISTRY_EDITORS, current_records, of_org
 from traceability.extensions import db
 from traceability.farm import services
@@ -79,4 +82,5 @@ add_registry_routes(
     load_options=(joinedload(Plot.village), joinedload(Plot.household)),
     setup_form=_setup_plot_form,
     titles={"list": _l("Plots"), "new": _l("New plot"), "edit": _l("Edit plot")},
+    may_change=lambda plot: policy.may_record_for(household_of(current_user, g.org), plot.household_id),
 )

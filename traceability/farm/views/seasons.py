@@ -10,9 +10,9 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from traceability.accounts.forms import EmptyForm
+from traceability.accounts.policy import Write, writers
 from traceability.accounts.services import household_of
 from traceability.accounts.tenancy import (
-    PLOT_EDITORS,
     REGISTRY_EDITORS,
     get_scoped_or_404,
     of_org,
@@ -40,7 +40,7 @@ from traceability.photos.services import attach_photo, read_upload
 from traceability.registry import add_registry_routes
 from traceability.web import form_values, submit
 
-FIELD_WORKERS = PLOT_EDITORS  # members, managers, admins record field work
+FIELD_WORKERS = writers(Write.FIELD)  # members, managers, admins record field work
 
 
 def offline_form(kind: str) -> dict:

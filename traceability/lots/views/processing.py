@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
-from traceability.accounts.tenancy import REGISTRY_EDITORS, current_records, org_required, scoped
+from traceability.accounts.policy import Write, writers
+from traceability.accounts.tenancy import current_records, org_required, scoped
 from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.farm.forms import DEFAULT_CROPS
@@ -22,7 +23,7 @@ from traceability.products.models import Product
 from traceability.registry import add_registry_routes
 from traceability.web import form_values, submit
 
-MANAGERS = REGISTRY_EDITORS  # managers and admins run processing, packing, sales and recalls
+MANAGERS = writers(Write.TRADE)  # processing, packing, sales and recalls
 
 
 def active_lots(*kinds: LotKind) -> list[Lot]:

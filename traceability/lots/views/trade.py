@@ -9,6 +9,7 @@ from flask import Response, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from traceability.accounts.policy import Write
 from traceability.accounts.tenancy import get_scoped_or_404, org_required, scoped
 from traceability.clock import local_today
 from traceability.extensions import db
@@ -77,7 +78,7 @@ def recall_new(record_id: int):
 
 @bp.route("/recalls/<int:record_id>", methods=["GET", "POST"])
 @login_required
-@org_required()
+@org_required(writes=Write.TRADE)
 def recall_detail(record_id: int):
     recall = get_scoped_or_404(Recall, record_id)
     form = CloseRecallForm()
