@@ -254,3 +254,28 @@ def test_own_household_and_team_leader_change_the_plot(app, coop, login_name):
     login(client, login_name)
     assert client.post(f"/plots/{_plot(app).id}/archive", data={"archived": "1"}).status_code == 302
     assert _plot(app).archived_at is not None
+
+
+def test_a_member_cannot_make_a_plot_for_another_household_on_the_web_or_the_api(app, coop):
+    a, b = coop["households"]
+    with app.app_context():
+        village_id = db.session.scalar(sa.select(Plot.village_id).where(Plot.code == "A-1"))
+    plot = {"code": "B-9", "name": "Ruộng mới", "village_id": str(village_id), "area_m2": "500", "crop": "Khổ qua"}
+    client = app.test_client()
+    login(client, "0900000001")  # of household A
+    page = client.post("/plots/new", data={**plot, "household_id": str(b)})
+    assert page.status_code == 200 and "Ruộng mới" in page.get_data(as_text=True)  # shown again, refused
+    api = app.test_client().post(
+        "/api/v1/plots",
+        json={**plot, "village_id": village_id, "area_m2": "500", "household_id": b},
+        headers={"Authorization": f"Bearer {coop['tokens']['0900000001']}"},
+    )
+    assert api.status_code == 422 and api.json["error"]["field"] == "household_id"
+    with app.app_context():
+        assert db.session.scalar(sa.select(Plot.id).where(Plot.code == "B-9")) is None
+    own = app.test_client().post(
+        "/api/v1/plots",
+        json={**plot, "village_id": village_id, "area_m2": "500", "household_id": a},
+        headers={"Authorization": f"Bearer {coop['tokens']['0900000001']}"},
+    )
+    assert own.status_code == 201, own.json  # its own household: yes

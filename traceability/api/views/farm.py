@@ -50,7 +50,7 @@ def field():
 @endpoint(Created, status=201, roles=REGISTRY_EDITORS | FIELD_WORKERS, body=PlotIn)
 def create_plot(body: PlotIn):
     """Register a plot"""
-    plot = save_plot(g.org, None, **body.model_dump())
+    plot = save_plot(g.org, None, by=g.api_user, **body.model_dump())
     return Created(id=plot.id, code=plot.code)
 
 

@@ -7,8 +7,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from traceability.accounts.models import Organisation
-from traceability.accounts.services import normalise_phone
+from traceability.accounts import policy
+from traceability.accounts.models import Organisation, User
+from traceability.accounts.services import household_of, normalise_phone
 from traceability.accounts.tenancy import in_org, of_org
 from traceability.errors import DomainError
 from traceability.extensions import db
@@ -70,7 +71,15 @@ def save_plot(
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
     vietgap_status: VietGapStatus | str = VietGapStatus.NONE,
+    by: User | None = None,
 ) -> Plot:
+    """``by``: who saves it (web and API always say): a member with a household keeps to its own
+    plots, as for every record of a household (``accounts.policy``)."""
+    if by is not None:
+        own = household_of(by, org)
+        policy.check_records_for(own, household_id, "household_id")
+        if plot is not None:
+            policy.check_records_for(own, plot.household_id, "household_id")
     code = check_code(Plot, org.id, code, plot.id if plot else None)
     village = _village(org, village_id)
     household = in_org(

@@ -76,7 +76,7 @@ add_registry_routes(
     plural="plots",
     model=Plot,
     form_class=PlotForm,
-    save=services.save_plot,
+    save=lambda org, plot, **values: services.save_plot(org, plot, by=current_user, **values),
     editors=PLOT_EDITORS,
     order_by=(Plot.code,),
     load_options=(joinedload(Plot.village), joinedload(Plot.household)),
