@@ -30,7 +30,9 @@ TEST_CONFIG = {
 
 def make_app(tmp_path, **extra):
     uri = POSTGRES_URL or f"sqlite:///{tmp_path / 'test.db'}"
-    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": uri, **extra})
+    # Each app its own scan spool, written only when a test flushes it (scans.recorder).
+    spool = {"SCAN_SPOOL_DIR": str(tmp_path / "scan-spool"), "SCAN_FLUSH_SECONDS": 0}
+    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": uri, **spool, **extra})
 
 
 @pytest.fixture(scope="session")

@@ -212,3 +212,23 @@ def make_bagged_lot(inputs: int = 2, harvests: int = 1, units: int = 5) -> dict:
         "serials": serials,
         "url": f"/01/{STARCH_GTIN}/10/{bags.code}",
     }
+
+
+# A buyer's phone: only a person's GET of the HTML page counts as a scan (scans.visitors).
+PHONE = "Mozilla/5.0 (Linux; Android 14; SM-A155F) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36 Zalo"
+BROWSER = {"User-Agent": PHONE, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+def scan(client, url: str, address: str = "127.0.0.1", **headers):
+    """A person scanning a label with a phone, from ``address``."""
+    return client.get(url, headers={**BROWSER, **headers}, environ_base={"REMOTE_ADDR": address})
+
+
+def written_scans(app) -> int:
+    """Write the spooled scans (as the app's writer thread would), then count what is stored."""
+    from traceability.scans.models import UnitScan
+    from traceability.scans.recorder import recorder
+
+    with app.app_context():
+        recorder(app).flush()
+        return db.session.scalar(sa.select(sa.func.count()).select_from(UnitScan))

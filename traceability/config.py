@@ -22,6 +22,7 @@ ENV_SETTINGS = {
     "REDIS_URL": str,
     "SCAN_ALERT_COUNT": int,
     "SCAN_ALERT_KM": int,
+    "SCAN_FLUSH_SECONDS": float,
 }
 
 
@@ -75,6 +76,10 @@ class Defaults:
     SCAN_REPEAT_MINUTES = 30
     SCAN_CLIENT_PER_HOUR = 30
     SCAN_UNIT_PER_HOUR = 10
+    # Scans are spooled by the page and written in batches this often by a thread of each process
+    # (scans.recorder); 0 or None: only when ``flush`` is called (the tests do, to count exactly).
+    SCAN_FLUSH_SECONDS = 0.25
+    SCAN_SPOOL_DIR: str | None = None  # None: instance/scan-spool
     # werkzeug's default (scrypt). Tests choose a cheap method so hundreds of logins stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
 

@@ -13,12 +13,21 @@ from collections import Counter
 import sqlalchemy as sa
 
 from tests.conftest import login
-from tests.factories import days_ago, make_bagged_lot, make_harvest, make_org, make_planting, make_plot, make_user
+from tests.factories import (
+    days_ago,
+    make_bagged_lot,
+    make_harvest,
+    make_org,
+    make_planting,
+    make_plot,
+    make_user,
+    scan,
+    written_scans,
+)
 from traceability.accounts.models import ApiToken, LoginFailure, Role
 from traceability.accounts.tokens import create_token
 from traceability.extensions import db
 from traceability.lots.models import Lot, Party, Sale
-from traceability.scans.models import UnitScan
 
 
 def all_at_once(n: int, request) -> list:
@@ -66,14 +75,13 @@ def test_thirty_buyers_scanning_one_label_at_once_are_all_counted(app):
         lot = make_bagged_lot()
     unit = f"{lot['url']}/21/{lot['serials'][0]}"
 
-    def scan(i, _client):
-        return app.test_client().get(unit, environ_base={"REMOTE_ADDR": f"10.0.3.{i}"})
+    def buyer(i, _client):
+        return scan(app.test_client(), unit, f"10.0.3.{i}")
 
-    statuses = Counter(getattr(r, "status_code", repr(r)) for r in all_at_once(30, scan))
+    statuses = Counter(getattr(r, "status_code", repr(r)) for r in all_at_once(30, buyer))
     assert statuses == {200: 30}
-    with app.app_context():
-        # Thirty addresses at once pass a unit's hourly share no more than thirty in a row would.
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(UnitScan)) == app.config["SCAN_UNIT_PER_HOUR"]
+    # Thirty addresses at once pass a unit's hourly share no more than thirty in a row would.
+    assert written_scans(app) == app.config["SCAN_UNIT_PER_HOUR"]
 
 
 def _lot_of_100_kg(app) -> tuple[str, str]:

@@ -18,9 +18,11 @@ from urllib.parse import quote, quote_plus
 from flask import current_app
 
 from traceability.accounts.models import Organisation
+from traceability.forms import unsavable
 from traceability.gs1 import normalise_gtin
 from traceability.labels.ai_table import ai_value_error, lookup
 from traceability.lots.models import Lot
+from traceability.products.models import Product
 
 CANONICAL_STEM = "https://id.gs1.org"
 # Characters allowed anywhere in a URI (RFC 3986 reserved + unreserved + "%"); anything else
@@ -163,6 +165,11 @@ def _split(uri: str):
     if i < 0:
         raise DigitalLinkError("no primary key in the path")
     pairs = [(segments[j], percent_decode(segments[j + 1])) for j in range(i, len(segments), 2)]
+    return pairs[0], pairs[1:], _attributes(query)
+
+
+def _attributes(query: str) -> list[tuple[str, str]]:
+    """The AI attributes of a query string, values percent-decoded; other parameters are skipped."""
     attributes = []
     for param in query.split("&"):
         name, eq, value = param.partition("=")
@@ -173,7 +180,7 @@ def _split(uri: str):
         if not value:
             raise DigitalLinkError(f"empty value for AI ({name})")
         attributes.append((name, percent_decode(value, query=True)))
-    return pairs[0], pairs[1:], attributes
+    return attributes
 
 
 def parse_uri(uri: str) -> list[tuple[str, str]]:
@@ -181,6 +188,11 @@ def parse_uri(uri: str) -> list[tuple[str, str]]:
     primary, qualifiers, attributes = _split(uri)
     _validate(primary, qualifiers, attributes)
     return [primary, *qualifiers, *attributes]
+
+
+def parse_path(path: str, query: str = "") -> list[tuple[str, str]]:
+    """AI element data of a request for a Digital Link path on this server (as sent, percent-encoded)."""
+    return parse_uri(f"https://resolver.invalid{path}" + (f"?{query}" if query else ""))
 
 
 def regenerate(uri: str, stem: str | None = None) -> str:
@@ -221,6 +233,27 @@ def organisation_lot_uri(base: str, org_code: str, product_code: str, lot: str, 
     return stem + "".join(f"/{ai}/{percent_encode(value)}" for ai, value in qualifiers)
 
 
+def parse_organisation_path(path: str, query: str = "") -> tuple[str, str, list[tuple[str, str]]]:
+    """(organisation code, product code, qualifiers) of a request for ``/o/{org}/p/{product}``,
+    optionally followed by ``/10/{lot}`` and ``/21/{serial}``: the same rules as a Digital Link path."""
+    if not URI_CHARS.match(path + query):
+        raise DigitalLinkError("URI contains characters that are not allowed")
+    segments = path.split("/")[1:]
+    if len(segments) < 4 or segments[0] != "o" or segments[2] != "p" or len(segments) % 2:
+        raise DigitalLinkError("not /o/{organisation}/p/{product} followed by AI/value pairs")
+    org_code, product_code = percent_decode(segments[1]), percent_decode(segments[3])
+    qualifiers = [(ai, percent_decode(value)) for ai, value in zip(segments[4::2], segments[5::2])]
+    if [ai for ai, _ in qualifiers] not in ([], ["10"], ["10", "21"]):
+        raise DigitalLinkError("only /10/{lot} and then /21/{serial} may follow the product")
+    for ai, value in qualifiers:
+        if error := ai_value_error(ai, value):
+            raise DigitalLinkError(error)
+    if not org_code or not product_code or unsavable(org_code + product_code):
+        raise DigitalLinkError("empty or invalid organisation or product code")
+    _attributes(query)  # the same query rules as a Digital Link
+    return org_code, product_code, qualifiers
+
+
 NO_PRODUCT = "crop"  # the product segment of a lot without a product (a harvest of a crop)
 
 
@@ -232,3 +265,12 @@ def label_uri(org: Organisation, lot: Lot, serial: str | None = None) -> str:
     if product is not None and product.gtin:
         return lot_uri(base, product.gtin, lot.code, serial)
     return organisation_lot_uri(base, org.code, product.code if product else NO_PRODUCT, lot.code, serial)
+
+
+def product_uri(org: Organisation, product: Product | None) -> str:
+    """The product's own URI, one level above its lots': ``/01/{gtin}``, or ``/o/{org}/p/{product}``."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if product is not None and product.gtin:
+        return build_uri(base, ("01", product.gtin))
+    code = product.code if product else NO_PRODUCT
+    return f"{organisation_uri(base, org.code)}/p/{percent_encode(code)}"

@@ -1,49 +1,53 @@
-"""The pages a QR code opens, at the GS1 Digital Link path. No login; public facts only.
+"""The resolver: what a QR code's URI answers, to a buyer's phone and to any GS1 client. No login.
 
-The lot page is the same for everyone: cacheable, with ETag and Last-Modified, so a phone on a weak
-connection that comes back gets a 304. A unit's page (``/21/{serial}``) counts the scan and shows
-the counters, so it is never cached.
+Every path under ``/01/`` (GS1 Digital Link) and ``/o/`` (the organisation's own stem) comes here
+and is parsed by the module that builds what labels print (``identifiers.parse``): a path it
+refuses is 400. A valid path resolves to the most specific level in the records, walking up
+(``identifiers.find``), then to what was asked of it:
+
+- nothing in particular: the level's default link, its public page, served here (200);
+- ``?linkType=linkset`` (or ``all``), or ``Accept: application/linkset+json``: the linkset (200);
+- ``?linkType=gs1:…``: that link, served here when it is this level's own JSON, else a 307 to it
+  with the query string passed on; 404 when the item has no such link.
+
+GET, HEAD and OPTIONS, CORS for any origin, and ``Link: …; rel="linkset"`` on every answer. The
+conformance rules are in ``docs`` (``gs1-resolver`` section of the README) and in the tests.
 """
 
 from __future__ import annotations
 
-import time
+from pathlib import Path
+from urllib.parse import quote, urlencode, urlsplit
 
 import sqlalchemy as sa
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    g,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    session,
-)
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, request, send_file, session
 from flask_babel import gettext as _
+from werkzeug.routing import PathConverter
 
-from traceability.accounts.models import Organisation
-from traceability.accounts.tenancy import MAX_ID
-from traceability.clock import local_today
+from traceability.database import MAX_ID
 from traceability.extensions import db
-from traceability.gs1 import has_valid_check_digit
-from traceability.labels.digital_link import NO_PRODUCT, label_uri
-from traceability.lots.models import Lot, UnitSerial
+from traceability.labels.digital_link import DigitalLinkError
 from traceability.photos.models import Photo
-from traceability.products.models import Product
-from traceability.provenance import page_cache
+from traceability.provenance import identifiers, links, pages
 from traceability.provenance.forms import PlaceForm
-from traceability.provenance.services import as_json, find_lot, provenance, public_photo, schema_org
+from traceability.provenance.services import public_photo
+from traceability.scans import recorder, visitors
 from traceability.scans import services as scans
 
 bp = Blueprint("provenance", __name__)
+RESOLVER_METHODS = ["GET", "HEAD", "OPTIONS"]
+# GS1's linksetContext.jsonld, unmodified, from github.com/gs1/linkset at commit 571bb7d3 (Apache-2.0).
+CONTEXT_FILE = Path(__file__).parent / "linkset-context.jsonld"
 
-MAX_LOT_CODE = 20  # GS1 AI 10 is X..20
-MAX_SERIAL = 20  # GS1 AI 21 is X..20
-PIP_LINK_TYPES = (None, "", "gs1:pip", "pip", "gs1:defaultLink", "defaultLink")
+
+class AnyPath(PathConverter):
+    """Everything after the stem, even empty or with doubled slashes: the parser judges it, not the router."""
+
+    regex = ".*"
+    part_isolating = False  # werkzeug guesses from the regex, which has no "/"
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("anypath", AnyPath))
 
 
 @bp.before_request
@@ -54,212 +58,173 @@ def remember_language():
         session["locale"] = language
 
 
-def not_found(lot: Lot | None = None, product: Product | None = None, *, serial: str | None = None):
-    """The honest answer to a code we do not know, naming the producer when we know who it would be."""
-    producer = None
-    if lot is not None or product is not None:
-        producer = db.session.get(Organisation, (lot or product).organisation_id)
-    body = render_template("provenance/not_found.html", producer=producer, lot=lot, serial=serial)
-    return body, 404, {"Cache-Control": "no-store"}
+def _as_sent() -> tuple[str, str]:
+    """Path and query exactly as the client sent them, before the server decoded any %XX."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw is None:
+        return quote(request.path), request.query_string.decode("latin-1")
+    if raw.startswith(("http://", "https://")):
+        parts = urlsplit(raw)
+        return parts.path, parts.query
+    path, _sep, query = raw.partition("?")
+    return path, query.partition("#")[0]
 
 
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/ld+json"])
-    return best in ("application/json", "application/ld+json")
+@bp.route("/01/<anypath:rest>", methods=RESOLVER_METHODS, merge_slashes=False)
+@bp.route("/o/<anypath:rest>", methods=RESOLVER_METHODS, merge_slashes=False)
+def resolve(rest: str):
+    if request.method == "OPTIONS":
+        return _preflight()
+    path, query = _as_sent()
+    if len(path) + len(query) > identifiers.MAX_REQUEST_URI:
+        abort(414)
+    try:
+        asked = identifiers.parse(path, query)
+    except DigitalLinkError:
+        return pages.invalid()
+    rel = links.link_type(request.args.get("linkType"))
+    if rel in links.LINKSET_WORDS or (rel is None and pages.wants("html", "linkset") == "linkset"):
+        return _linkset(pages.shared("linkset", lambda: identifiers.find(asked), pages.linkset))
+    if rel in (None, "defaultLink"):
+        return _default(asked)
+    found = identifiers.find(asked)
+    if found is None:
+        return pages.not_found()
+    chosen = links.select(found, rel)
+    if chosen is None:
+        return pages.no_such_link(found, rel)
+    level, link = chosen
+    if level == found.level and rel in links.SERVED:
+        return pages.served(found, rel)
+    if level == found.level:
+        return _default(asked)  # this level's own page under another name (a product's gs1:pip)
+    return redirect(_passing_query(link.href), 307)
 
 
-def _linkset(lot: Lot) -> Response:
-    """``?linkType=linkset``: what a GS1 resolver lists for this identifier (RFC 9264 linkset)."""
-    anchor = label_uri(db.session.get(Organisation, lot.organisation_id), lot)
-    response = jsonify(
-        {
-            "linkset": [
-                {
-                    "anchor": anchor,
-                    "https://gs1.org/voc/pip": [
-                        {
-                            "href": anchor,
-                            "title": lot.product.name_vi if lot.product else lot.label,
-                            "hreflang": ["vi", "en"],
-                            "type": "text/html",
-                        }
-                    ],
-                }
-            ]
-        }
-    )
-    response.mimetype = "application/linkset+json"
-    return response
-
-
-def _render(lot: Lot, unit: UnitSerial | None, summary) -> tuple[Response, object]:
-    p = provenance(lot)
-    if _wants_json():
-        response = jsonify(as_json(p, serial=unit.serial if unit else None, scans=summary))
+def _default(asked: identifiers.Asked):
+    """The public page of the level asked for (or walked up to)."""
+    if asked.serial is None and not asked.unkept:
+        kind = pages.wants("html", "json")
+        if asked.lot is None:
+            return pages.shared(kind, lambda: identifiers.find(asked), pages.product_page)
+        build = pages.lot_json if kind == "json" else pages.lot_page
+        return pages.shared(kind, lambda: identifiers.find(asked), lambda f: _lot_or_product(f, build))
+    found = identifiers.find(asked)
+    if found is None:
+        return pages.not_found()
+    if found.level == "product":
+        response, _last_modified = pages.product_page(found)
+    elif found.level == "lot":
+        response, _last_modified = pages.lot_page(found)
     else:
-        response = Response(
-            render_template(
-                "provenance/lot.html",
-                p=p,
-                unit=unit,
-                scans=summary,
-                place_form=PlaceForm() if unit else None,
-                # From PUBLIC_BASE_URL, never the Host header: the page is cached.
-                schema=schema_org(p, label_uri(p.organisation, lot)),
-                lang_links={"vi": "?lang=vi", "en": "?lang=en"},
-            )
-        )
-    response.vary.update(("Accept", "Cookie"))
-    return response, p.last_modified
-
-
-def _conditional(response: Response, last_modified) -> Response:
-    # Phones on weak connections come back to the same label: keep it a few minutes, then revalidate.
-    response.cache_control.public = True
-    response.cache_control.max_age = 60  # short: a recall must reach a buyer who scans again
-    response.last_modified = last_modified
-    response.add_etag()
-    return response.make_conditional(request)
-
-
-def _lot_page(find, missing=not_found):
-    """A lot's page (no serial): the same for every buyer, so served from the page cache when the
-    organisation has recorded nothing since it was built (see ``page_cache``)."""
-    link_type = request.args.get("linkType")
-    if link_type not in PIP_LINK_TYPES:
-        lot = find()
-        if lot is None:
-            return missing()
-        if link_type in ("linkset", "all", "gs1:linkset"):
-            return _linkset(lot)
-        # A resolver answers an unknown link type with its default link: this page.
-        return redirect(request.base_url, 307)
-    max_age = current_app.config["PUBLIC_PAGE_CACHE_SECONDS"]
-    key = (request.path, g.lang, _wants_json())
-    today = local_today()
-    pages = current_app.extensions.setdefault("public_page_cache", page_cache.PageCache())
-    # A page carrying a message for this visitor (a flash) is neither served from nor put in the cache.
-    cacheable = bool(max_age) and not session.get("_flashes")
-    cached = pages.get(key, max_age) if cacheable else None
-    if cached is not None:
-        fresh = time.monotonic() - cached.checked_at < current_app.config["PUBLIC_PAGE_RECHECK_SECONDS"]
-        if not fresh and page_cache.organisation_version(cached.organisation_id, today) == cached.version:
-            pages.checked(key, cached)
-            fresh = True
-        if fresh and cached.version[1] == today:
-            response = Response(cached.body, mimetype=cached.mimetype)
-            response.vary.update(("Accept", "Cookie"))
-            return _conditional(response, cached.last_modified)
-    lot = find()
-    if lot is None:
-        return missing()
-    version = page_cache.organisation_version(lot.organisation_id, today)  # before reading: never newer than the page
-    response, last_modified = _render(lot, None, None)
-    if cacheable:
-        now = time.monotonic()
-        pages.put(
-            key,
-            page_cache.CachedPage(
-                lot.organisation_id, version, response.get_data(), response.mimetype, last_modified, now, now
-            ),
-        )
-    return _conditional(response, last_modified)
-
-
-def _unit(lot: Lot | None, serial: str) -> UnitSerial | None:
-    """The lot's unit with this serial as printed (serials are upper case; a phone may lower them)."""
-    if lot is None:
-        return None
-    return db.session.scalar(
-        sa.select(UnitSerial).where(UnitSerial.lot_id == lot.id, UnitSerial.serial == serial.upper())
-    )
-
-
-def _unit_page(lot: Lot | None, serial: str):
-    """A unit's page counts the scan and shows the counters: built every time, never cached."""
-    if lot is None:
-        return not_found()
-    unit = _unit(lot, serial)
-    if unit is None:
-        return not_found(lot, serial=serial)
-    # HEAD (link previews, checkers) reads the page without counting as a buyer's scan.
-    if request.method == "GET":
-        scans.record_scan(unit, remote_addr=request.remote_addr, user_agent=request.user_agent.string)
-    summary = scans.summaries([unit.id])[unit.id]
-    response, _last_modified = _render(lot, unit, summary)
+        return _unit_page(found)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _lot_by_gtin(gtin: str, lot_code: str) -> tuple[Lot | None, Product | None]:
-    if (
-        len(lot_code) > MAX_LOT_CODE
-        or len(gtin) != 14
-        or not (gtin.isascii() and gtin.isdigit())
-        or not has_valid_check_digit(gtin)
-    ):
-        return None, None
-    lot = find_lot(None, lot_code, gtin=gtin)
-    product = lot.product if lot else db.session.scalar(sa.select(Product).where(Product.gtin == gtin))
-    return lot, product
+def _lot_or_product(found: identifiers.Found, build):
+    return build(found) if found.lot is not None else pages.product_page(found)
 
 
-def _lot_by_organisation(org_code: str, product_code: str, lot_code: str) -> Lot | None:
-    org = db.session.scalar(sa.select(Organisation).where(Organisation.code == org_code[:40]))
-    if org is None or len(lot_code) > MAX_LOT_CODE:
-        return None
-    lot = find_lot(org, lot_code)
-    # The product segment must be the lot's, as printed: no other spelling reaches (or floods the cache).
-    if lot is None or product_code != (lot.product.code if lot.product else NO_PRODUCT):
-        return None
-    return lot
+def _unit_page(found: identifiers.Found):
+    """A unit's page counts the scan (a person's only) and shows the counters: built every time."""
+    kind = pages.wants("html", "json")
+    reason = visitors.why_not_a_person(request.method, request.headers, request.args, wants_html=kind == "html")
+    scan = None
+    if reason is None:
+        scan = scans.scan_of(found.unit, remote_addr=request.remote_addr, user_agent=request.user_agent.string)
+        recorder.recorder().submit(scan)  # written a moment later, beside this request
+    summary = scans.summaries([found.unit.id], counting=scan)[found.unit.id]
+    build = pages.lot_json if kind == "json" else pages.lot_page
+    response, _last_modified = build(found, summary)
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.update(("Accept", "Accept-Language", "Cookie"))
+    return response
 
 
-@bp.get("/01/<gtin>/10/<lot_code>")
-@bp.get("/01/<gtin>/10/<lot_code>/21/<serial>")
-def by_gtin(gtin: str, lot_code: str, serial: str | None = None):
-    if serial is None:
-        return _lot_page(
-            lambda: _lot_by_gtin(gtin, lot_code)[0], missing=lambda: not_found(None, _lot_by_gtin(gtin, lot_code)[1])
-        )
-    lot, product = _lot_by_gtin(gtin, lot_code)
-    if lot is None or len(serial) > MAX_SERIAL:
-        return not_found(None, product)
-    return _unit_page(lot, serial)
+def _passing_query(href: str) -> str:
+    """The target, with the request's query string (but its linkType) passed on."""
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k != "linkType"]
+    if not kept:
+        return href
+    return href + ("&" if "?" in href else "?") + urlencode(kept)
 
 
-@bp.get("/o/<org_code>/p/<product_code>/10/<lot_code>")
-@bp.get("/o/<org_code>/p/<product_code>/10/<lot_code>/21/<serial>")
-def by_organisation(org_code: str, product_code: str, lot_code: str, serial: str | None = None):
-    if serial is None:
-        return _lot_page(lambda: _lot_by_organisation(org_code, product_code, lot_code))
-    if len(serial) > MAX_SERIAL:
-        return not_found()
-    return _unit_page(_lot_by_organisation(org_code, product_code, lot_code), serial)
+def _linkset(response: Response) -> Response:
+    context = current_app.config["PUBLIC_BASE_URL"] + links.CONTEXT_PATH
+    response.headers.add("Link", f'<{context}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"')
+    return response
 
 
-def _place(lot: Lot | None, serial: str):
-    unit = _unit(lot, serial)
-    if unit is None:
-        return not_found(lot, serial=serial)
+def _preflight() -> Response:
+    response = Response(status=204)
+    response.headers["Allow"] = ", ".join(RESOLVER_METHODS)
+    response.headers["Access-Control-Allow-Methods"] = ", ".join(RESOLVER_METHODS)
+    asked = request.headers.get("Access-Control-Request-Headers")
+    response.headers["Access-Control-Allow-Headers"] = (
+        asked or "Accept, Accept-Language, If-None-Match, If-Modified-Since"
+    )
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+@bp.after_request
+def resolver_headers(response: Response) -> Response:
+    """CORS for any origin on what the resolver answers, and the linkset's address on every answer."""
+    if request.endpoint not in ("provenance.resolve", "provenance.description", "provenance.linkset_context"):
+        return response
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "Link, Location, Content-Type, ETag, Last-Modified"
+    if request.endpoint == "provenance.resolve" and response.status_code != 400:
+        path, _query = _as_sent()
+        anchor = current_app.config["PUBLIC_BASE_URL"] + (path.rstrip("/") or path)
+        response.headers.add("Link", f'<{anchor}?linkType=linkset>; rel="linkset"; type="{links.LINKSET_TYPE}"')
+    return response
+
+
+@bp.get("/.well-known/gs1resolver")
+def description():
+    response = jsonify(links.description())
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+@bp.get(links.CONTEXT_PATH)
+def linkset_context():
+    """GS1's JSON-LD context for linksets, served from here so a client needs no other host."""
+    response = send_file(CONTEXT_FILE, mimetype="application/ld+json", max_age=86400)
+    return response
+
+
+def _place(rest: str):
+    path, query = _as_sent()
+    try:
+        asked = identifiers.parse(path.removesuffix("/place"), query)
+    except DigitalLinkError:
+        return pages.invalid()
+    found = identifiers.find(asked)
+    if found is None or found.unit is None:
+        return pages.not_found(found)
     form = PlaceForm()
+    recorder.recorder().flush()  # the scan the buyer just made may still be in the spool
     if not form.validate_on_submit():
         flash(_("Choose the province where you bought it."), "error")
-    elif scans.tell_place(unit, form.province.data, remote_addr=request.remote_addr):
+    elif scans.tell_place(found.unit, form.province.data, remote_addr=request.remote_addr):
         flash(_("Thank you: this helps the producer spot copied labels."), "success")
     else:
         flash(_("Open the page by scanning the label first, then choose a province."), "error")
-    return redirect(request.base_url.rsplit("/", 1)[0], 303)
+    return redirect(urlsplit(identifiers.uri(found, "unit")).path, 303)
 
 
-@bp.post("/01/<gtin>/10/<lot_code>/21/<serial>/place")
-def place_by_gtin(gtin: str, lot_code: str, serial: str):
-    return _place(_lot_by_gtin(gtin, lot_code)[0], serial)
+@bp.post("/01/<anypath:rest>/place", merge_slashes=False)
+def place_by_gtin(rest: str):
+    return _place(rest)
 
 
-@bp.post("/o/<org_code>/p/<product_code>/10/<lot_code>/21/<serial>/place")
-def place_by_organisation(org_code: str, product_code: str, lot_code: str, serial: str):
-    return _place(_lot_by_organisation(org_code, product_code, lot_code), serial)
+@bp.post("/o/<anypath:rest>/place", merge_slashes=False)
+def place_by_organisation(rest: str):
+    return _place(rest)
 
 
 @bp.get("/public/photos/<int:photo_id>.jpg")

@@ -17,7 +17,10 @@ class UnitScan(Base):
     """
 
     __tablename__ = "unit_scans"
-    __table_args__ = (sa.Index("ix_unit_scans_client_scanned_at", "client", "scanned_at"),)
+    __table_args__ = (
+        sa.Index("ix_unit_scans_client_scanned_at", "client", "scanned_at"),
+        sa.Index("ix_unit_scans_receipt", "receipt", unique=True),
+    )
 
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
@@ -26,3 +29,5 @@ class UnitScan(Base):
     agent: Mapped[str40]  # browser family and system, e.g. "Zalo · Android"
     client: Mapped[str] = mapped_column(sa.String(16))
     province: Mapped[str40 | None]
+    # Made when the scan happened; unique, so a spool written twice stores the scan once (see recorder).
+    receipt: Mapped[str | None] = mapped_column(sa.String(32))

@@ -5,7 +5,8 @@ packs is scanned often, by many phones, in places far apart. The thresholds are 
 (``SCAN_ALERT_COUNT``, ``SCAN_ALERT_KM``); the counters are protected from cheap pumping: the same
 address rescanning the same unit within ``SCAN_REPEAT_MINUTES`` counts once, one address counts at
 most ``SCAN_CLIENT_PER_HOUR`` scans an hour across all units, and a unit at most
-``SCAN_UNIT_PER_HOUR`` scans an hour from all addresses together. Only GET requests count.
+``SCAN_UNIT_PER_HOUR`` scans an hour from all addresses together (``recorder.allowed``). Only a
+person's GET of the page counts (``visitors``), and it is written beside the request (``recorder``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from itertools import combinations
 import sqlalchemy as sa
 from flask import current_app
 
-from traceability import transactions
 from traceability.accounts.tenancy import of_org
 from traceability.clock import local_date, local_today
 from traceability.database import utcnow
@@ -29,6 +29,7 @@ from traceability.extensions import db
 from traceability.lots.models import Lot, UnitSerial
 from traceability.rules import load
 from traceability.scans.models import UnitScan
+from traceability.scans.recorder import Scan
 
 # Most specific first: in-app browsers announce themselves inside a Chrome or Safari string.
 _BROWSERS = (
@@ -70,42 +71,16 @@ def provinces() -> dict[str, dict]:
     return {p["code"]: p for p in load("provinces")["provinces"]}
 
 
-def record_scan(
-    unit: UnitSerial, *, remote_addr: str | None, user_agent: str | None, now: dt.datetime | None = None
-) -> bool:
-    """Count one scan of ``unit`` unless the same client just did, scans far too often, or the unit
-    has had its hour's share of counted scans (so no crowd of addresses can pump it quickly)."""
-    # Counted on GET: the counts below and the insert must be one write transaction (see will_write),
-    # and parallel scans of the unit or from the client must take turns, or all pass the limits.
-    transactions.will_write()
-    now = now or utcnow()
-    config = current_app.config
-    client = client_key(remote_addr, local_today())
-    transactions.one_at_a_time(f"scan-unit:{unit.id}", f"scan-client:{client}")
-    hour_ago = now - dt.timedelta(hours=1)
-    repeat, client_hour, unit_hour = db.session.execute(
-        sa.select(
-            sa.func.count().filter(
-                UnitScan.client == client,
-                UnitScan.unit_serial_id == unit.id,
-                UnitScan.scanned_at > now - dt.timedelta(minutes=config["SCAN_REPEAT_MINUTES"]),
-            ),
-            sa.func.count().filter(UnitScan.client == client),
-            sa.func.count().filter(UnitScan.unit_serial_id == unit.id),
-        ).where(UnitScan.scanned_at > hour_ago, sa.or_(UnitScan.client == client, UnitScan.unit_serial_id == unit.id))
-    ).one()
-    if repeat or client_hour >= config["SCAN_CLIENT_PER_HOUR"] or unit_hour >= config["SCAN_UNIT_PER_HOUR"]:
-        return False
-    db.session.add(
-        UnitScan(
-            organisation_id=unit.organisation_id,
-            unit_serial_id=unit.id,
-            scanned_at=now,
-            agent=agent_family(user_agent)[:40],
-            client=client,
-        )
+def scan_of(unit: UnitSerial, *, remote_addr: str | None, user_agent: str | None) -> Scan:
+    """The scan a person's GET of ``unit``'s page makes, for ``recorder`` to count or not."""
+    now = utcnow()
+    return Scan.new(
+        unit.organisation_id,
+        unit.id,
+        agent=agent_family(user_agent),
+        client=client_key(remote_addr, local_date(now)),
+        at=now,
     )
-    return True
 
 
 def tell_place(unit: UnitSerial, province: str, *, remote_addr: str | None, now: dt.datetime | None = None) -> bool:
@@ -165,24 +140,40 @@ def _judge(summary: ScanSummary) -> ScanSummary:
     return summary
 
 
-def summaries(unit_ids) -> dict[int, ScanSummary]:
-    """Counts, first scan and chosen provinces for many units: two queries whatever their number."""
+def summaries(unit_ids, *, counting: Scan | None = None) -> dict[int, ScanSummary]:
+    """Counts, first scan and chosen provinces for many units: one query whatever their number.
+
+    With ``counting`` (the scan a visitor just made, still in the spool), its unit's counters
+    include it once, as they will when it is written: unless that visitor's address has already
+    been counted for the unit, as it would be for a reload."""
     unit_ids = list(unit_ids)
     if not unit_ids:
         return {}
     result = {uid: ScanSummary() for uid in unit_ids}
-    for uid, count, first in db.session.execute(
-        sa.select(UnitScan.unit_serial_id, sa.func.count(), sa.func.min(UnitScan.scanned_at))
+    client = counting.client if counting else ""
+    already = 0
+    for uid, province, count, first, mine in db.session.execute(
+        sa.select(
+            UnitScan.unit_serial_id,
+            UnitScan.province,
+            sa.func.count(),
+            sa.func.min(UnitScan.scanned_at),
+            sa.func.count().filter(UnitScan.client == client),
+        )
         .where(UnitScan.unit_serial_id.in_(unit_ids))
-        .group_by(UnitScan.unit_serial_id)
+        .group_by(UnitScan.unit_serial_id, UnitScan.province)
     ):
-        result[uid].count, result[uid].first_at = count, first
-    for uid, province in db.session.execute(
-        sa.select(UnitScan.unit_serial_id, UnitScan.province)
-        .distinct()
-        .where(UnitScan.unit_serial_id.in_(unit_ids), UnitScan.province.is_not(None))
-    ):
-        result[uid].provinces.append(province)
+        summary = result[uid]
+        summary.count += count
+        summary.first_at = min(first, summary.first_at) if summary.first_at else first
+        if province is not None:
+            summary.provinces.append(province)
+        if counting and uid == counting.unit_serial_id:
+            already += mine
+    if counting and counting.unit_serial_id in result and not already:
+        summary = result[counting.unit_serial_id]
+        summary.count += 1
+        summary.first_at = summary.first_at or counting.scanned_at
     return {uid: _judge(s) for uid, s in result.items()}
 
 

@@ -1,0 +1,230 @@
+"""Scans written beside the buyer's request, never inside it: spooled to a file, written in batches.
+
+A unit's page must answer a crowd of buyers at once (a market stall, a shared post) on SQLite as on
+PostgreSQL, and a scan is the only thing it writes. Written in the request, every scan queues for
+the database's write lock and a busy moment turns into errors or long waits for the buyer. So the
+page appends the scan to its process's spool (``instance/scan-spool/{pid}.jsonl``, one short line)
+and answers; a thread of the same process writes the spool in one transaction a moment later
+(``SCAN_FLUSH_SECONDS``), applying the counting limits of ``services`` to the whole batch.
+
+Nothing is lost when the database cannot take the batch at that instant: the file stays and is
+written on the next turn. A process killed before writing its spool leaves the file; whichever
+process flushes next claims it (an atomic rename) and writes it. Each scan carries a receipt
+that is unique in the table, so a spool written twice (killed between the commit and the removal
+of the file) still stores each scan once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import threading
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from traceability import transactions
+from traceability.extensions import db
+from traceability.scans.models import UnitScan
+
+log = logging.getLogger(__name__)
+BATCH = 500  # scans per statement: well under SQLite's and PostgreSQL's parameter limits
+
+
+@dataclass(frozen=True)
+class Scan:
+    organisation_id: int
+    unit_serial_id: int
+    scanned_at: dt.datetime  # UTC, naive, as the table keeps it
+    agent: str
+    client: str
+    receipt: str
+
+    @classmethod
+    def new(cls, organisation_id: int, unit_serial_id: int, *, agent: str, client: str, at: dt.datetime) -> Scan:
+        return cls(organisation_id, unit_serial_id, at, agent[:40], client, uuid.uuid4().hex)
+
+    def line(self) -> str:
+        return json.dumps({**asdict(self), "scanned_at": self.scanned_at.isoformat()}) + "\n"
+
+    @classmethod
+    def parse(cls, line: str) -> Scan:
+        data = json.loads(line)
+        return cls(**{**data, "scanned_at": dt.datetime.fromisoformat(data["scanned_at"])})
+
+
+class Recorder:
+    """One per application in each process: ``submit`` from requests, ``flush`` from its thread."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.directory = Path(app.config.get("SCAN_SPOOL_DIR") or Path(app.instance_path) / "scan-spool")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._append_lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._claims = 0
+
+    def _spool(self) -> Path:
+        return self.directory / f"{os.getpid()}.jsonl"  # the pid is read each time: workers are forked
+
+    def submit(self, scan: Scan) -> None:
+        """Keep ``scan`` for the next batch. An append of one line: no database, nothing to wait for."""
+        with self._append_lock, self._spool().open("a", encoding="utf-8") as spool:
+            spool.write(scan.line())
+        self._start_thread()
+
+    def _start_thread(self) -> None:
+        interval = self.app.config.get("SCAN_FLUSH_SECONDS")
+        if not interval or (self._thread is not None and self._thread.is_alive()):
+            return
+        with self._append_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, args=(interval,), name="scan-writer", daemon=True)
+                self._thread.start()
+
+    def _run(self, interval: float) -> None:
+        wait = interval
+        while True:
+            self._wake.wait(wait)
+            self._wake.clear()
+            try:
+                with self.app.app_context():
+                    self.flush()
+                wait = interval
+            except Exception:  # the database is away or busy: the spool stays, try again a little later
+                log.warning("scans not written yet; they stay in %s", self.directory, exc_info=True)
+                wait = min(wait * 2, 30.0)
+
+    def flush(self) -> int:
+        """Write every spooled scan now (this process's and any a dead process left); how many counted."""
+        with self._flush_lock:
+            claimed = self._claim()
+            if not claimed:
+                return 0
+            scans = [scan for path in claimed for scan in _read(path)]
+            with transactions.unit_of_work():
+                counted = write(scans)
+            for path in claimed:
+                path.unlink(missing_ok=True)
+            return counted
+
+    def _claim(self) -> list[Path]:
+        """Move the spools to write out of the way of new appends: ours, then those of dead processes."""
+        claimed = []
+        me = os.getpid()
+        for path in sorted(self.directory.iterdir()):
+            owner = path.name.split(".", 1)[0]
+            if not owner.isdigit():
+                continue
+            if int(owner) == me and path.suffix == ".writing":
+                claimed.append(path)  # a batch of ours that failed: written again, receipts keep it once
+                continue
+            if int(owner) != me and _alive(int(owner)):
+                continue
+            self._claims += 1
+            target = self.directory / f"{me}.{self._claims}.writing"
+            try:
+                if int(owner) == me:
+                    with self._append_lock:  # no append may land in a file being moved
+                        path.rename(target)
+                else:
+                    path.rename(target)  # a dead process's file: only one claimant wins the rename
+            except FileNotFoundError:
+                continue
+            claimed.append(target)
+        return claimed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read(path: Path) -> list[Scan]:
+    """The scans of a spool; a last line cut short (a process killed mid-append) is dropped."""
+    scans = []
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        if not line.endswith("\n"):
+            break
+        try:
+            scans.append(Scan.parse(line))
+        except (ValueError, TypeError, KeyError):
+            log.warning("unreadable scan line in %s dropped", path)
+    return scans
+
+
+def recorder(app: Flask | None = None) -> Recorder:
+    app = app or current_app._get_current_object()
+    if "scan_recorder" not in app.extensions:
+        app.extensions["scan_recorder"] = Recorder(app)
+    return app.extensions["scan_recorder"]
+
+
+def allowed(scans: list[Scan]) -> list[Scan]:
+    """The scans that count, in time order: the same address rescanning a unit within
+    ``SCAN_REPEAT_MINUTES`` counts once, an address at most ``SCAN_CLIENT_PER_HOUR`` an hour, a unit
+    at most ``SCAN_UNIT_PER_HOUR`` an hour. Judged against what is stored and what this batch keeps,
+    with two queries whatever the batch's size."""
+    if not scans:
+        return []
+    config = current_app.config
+    hour, repeat = dt.timedelta(hours=1), dt.timedelta(minutes=config["SCAN_REPEAT_MINUTES"])
+    scans = sorted(scans, key=lambda s: s.scanned_at)
+    clients = {s.client for s in scans}
+    units = {s.unit_serial_id for s in scans}
+    by_client: dict[str, list[tuple[dt.datetime, int]]] = {c: [] for c in clients}
+    by_unit: dict[int, list[dt.datetime]] = {u: [] for u in units}
+    stored = db.session.execute(
+        sa.select(UnitScan.client, UnitScan.unit_serial_id, UnitScan.scanned_at).where(
+            UnitScan.scanned_at > scans[0].scanned_at - hour,
+            sa.or_(UnitScan.client.in_(clients), UnitScan.unit_serial_id.in_(units)),
+        )
+    )
+    for client, unit, at in stored:
+        if client in by_client:
+            by_client[client].append((at, unit))
+        if unit in by_unit:
+            by_unit[unit].append(at)
+    kept = []
+    for s in scans:
+        t = s.scanned_at
+        mine = [(at, unit) for at, unit in by_client[s.client] if t - hour < at <= t]
+        if any(unit == s.unit_serial_id and at > t - repeat for at, unit in mine):
+            continue
+        if len(mine) >= config["SCAN_CLIENT_PER_HOUR"]:
+            continue
+        if sum(t - hour < at <= t for at in by_unit[s.unit_serial_id]) >= config["SCAN_UNIT_PER_HOUR"]:
+            continue
+        kept.append(s)
+        by_client[s.client].append((t, s.unit_serial_id))
+        by_unit[s.unit_serial_id].append(t)
+    return kept
+
+
+def write(scans: list[Scan]) -> int:
+    """Store the scans that the counting limits allow, in the caller's transaction; how many."""
+    counted = 0
+    for start in range(0, len(scans), BATCH):
+        batch = scans[start : start + BATCH]
+        transactions.one_at_a_time("scan-writer")  # batches of all processes take turns (SQLite: IMMEDIATE)
+        known = set(
+            db.session.scalars(sa.select(UnitScan.receipt).where(UnitScan.receipt.in_([s.receipt for s in batch])))
+        )
+        fresh = [s for s in batch if s.receipt not in known]
+        rows = [asdict(s) for s in allowed(fresh)]
+        if rows:
+            db.session.execute(sa.insert(UnitScan), rows)
+        counted += len(rows)
+    return counted
