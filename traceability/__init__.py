@@ -121,7 +121,10 @@ def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def refuse_control_characters_in_paths():
         """A code in a URL with a NUL or another control character names no record; PostgreSQL would
-        refuse the query outright, so such paths end here as not found."""
+        refuse the query outright, so such paths end here as not found. The resolver's paths are
+        judged by the Digital Link parser instead, which answers 400 (GS1 Conformant Resolver)."""
+        if request.endpoint == "provenance.resolve":
+            return
         if any(isinstance(v, str) and not v.isprintable() for v in (request.view_args or {}).values()):
             abort(404)
 

@@ -16,11 +16,12 @@ conformance rules are in ``docs`` (``gs1-resolver`` section of the README) and i
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, request, send_file, session
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, request, session
 from flask_babel import gettext as _
 from werkzeug.routing import PathConverter
 
@@ -193,8 +194,15 @@ def description():
 @bp.get(links.CONTEXT_PATH)
 def linkset_context():
     """GS1's JSON-LD context for linksets, served from here so a client needs no other host."""
-    response = send_file(CONTEXT_FILE, mimetype="application/ld+json", max_age=86400)
+    response = Response(_context(), mimetype="application/ld+json")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
     return response
+
+
+@functools.cache
+def _context() -> bytes:
+    return CONTEXT_FILE.read_bytes()
 
 
 def _place(rest: str):
