@@ -78,6 +78,23 @@ def wait_ready(server: subprocess.Popen, url: str, timeout: float = 60.0) -> Non
     raise SystemExit(f"gunicorn did not answer {url} within {timeout:.0f} s")
 
 
+def check_answers(base: str, paths: dict[str, str], headers: dict) -> None:
+    """Each named path once, before the load: what it answers (status, size, caching), not measured."""
+    for name, path in paths.items():
+        status, answer, body = fetch(base + path, headers=headers)
+        print(
+            f"GET {path}: {status}, {len(body):,} bytes, Content-Type {answer.get('Content-Type')!r}, "
+            f"Cache-Control {answer.get('Cache-Control')!r}, ETag {answer.get('ETag')!r}, "
+            f"Set-Cookie {'yes' if answer.get('Set-Cookie') else 'no'}",
+            flush=True,
+        )
+        if status != 200:
+            print(f"  MISSED: {name} answered {status}, not 200: {body[:300]!r}", flush=True)
+        if answer.get("ETag"):  # not measured: wrk never sends If-None-Match
+            again, _h, body = fetch(base + path, headers={**headers, "If-None-Match": answer["ETag"]})
+            print(f"  with If-None-Match: {again}, {len(body):,} bytes (not measured)", flush=True)
+
+
 def stop_gunicorn(server: subprocess.Popen) -> None:
     if server.poll() is not None:
         return
@@ -102,8 +119,9 @@ def scan_log(log_path: Path) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 # Requests built once in init (formatting each one would cost wrk more than the server's answer to
-# /hello); each thread starts at its own place in the list, so two threads rarely ask for the same
-# path at once. ``response`` makes wrk read every answer: every route measured pays that alike.
+# /hello) from lines "path [address]": an address is sent as X-Forwarded-For. Each thread starts at
+# its own place in the list, so two threads rarely ask for the same path at once. ``response`` makes
+# wrk read every answer: every route measured pays that alike.
 WRK_SCRIPT = """
 local requests, next_one, threads = {}, 1, {}
 statuses = {}  -- a global: done() reads each thread's with thread:get
@@ -114,8 +132,14 @@ function setup(thread)
 end
 
 function init(args)
-  for path in io.lines(args[1]) do
-    requests[#requests + 1] = wrk.format("GET", path)
+  for line in io.lines(args[1]) do
+    local path, address = line:match("^(%S+)%s*(%S*)$")
+    local headers = nil
+    if address ~= "" then
+      headers = {["X-Forwarded-For"] = address}
+      for name, value in pairs(wrk.headers) do headers[name] = value end
+    end
+    requests[#requests + 1] = wrk.format("GET", path, headers)
   end
   next_one = (number * math.floor(#requests / tonumber(args[2]))) % #requests + 1
 end
@@ -155,7 +179,7 @@ def run_wrk(base: str, paths_file: Path, script: Path, args, headers: dict) -> d
     """wrk against the paths listed in ``paths_file`` (one a line) with these request headers."""
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
     command += ["-s", str(script)] + [f for name, value in headers.items() for f in ("-H", f"{name}: {value}")]
-    first = paths_file.read_text().splitlines()[0]
+    first = paths_file.read_text().split()[0]
     command += [base + first, "--", str(paths_file), str(args.threads)]
     out = subprocess.run(command, capture_output=True, text=True, timeout=args.duration + 60, check=False)
     text = out.stdout

@@ -1,7 +1,8 @@
 """Benchmark of the public pages a label's QR code opens, served by gunicorn, measured with wrk.
 
     python benchmarks/public_page.py [--duration 10] [--rounds 2] [--configs sync,gthread]
-                                     [--pages unit,lot,linkset] [--serials 500] [--database-url URL]
+                                     [--pages unit,lot,linkset] [--serials 500] [--addresses 1]
+                                     [--database-url URL]
 
 Builds a throwaway instance folder and database (a temporary SQLite file unless ``--database-url``
 names one; a PostgreSQL database is created if missing and its ``public`` schema DROPPED and
@@ -17,7 +18,9 @@ Three answers are measured, each against ``/hello`` on the same server in the sa
   data has fewer. The scan limits (``SCAN_REPEAT_MINUTES``, ``SCAN_CLIENT_PER_HOUR``,
   ``SCAN_UNIT_PER_HOUR``) are lifted, so that every GET from this one address writes a scan row: the
   worst case. After each run the rows written are counted against wrk's requests, then deleted, so
-  that every run starts from the same table. Target: ≥ 0.5 of ``/hello`` and no answer but 2xx.
+  that every run starts from the same table. All from one client, whose scans take turns on
+  PostgreSQL; ``--addresses N`` sends them from N addresses (``X-Forwarded-For``, one proxy
+  trusted). Target: ≥ 0.5 of ``/hello`` and no answer but 2xx.
 - ``lot``: the lot page of the first sale lot of turmeric starch (product ``TBN``, which has a GTIN),
   ``/01/<gtin14>/10/<lot>``: the same for every buyer, served from the page cache. Target: ≥ 0.6.
 - ``linkset``: the lot page URL with ``?linkType=linkset``, the JSON (``application/linkset+json``)
@@ -57,8 +60,8 @@ sys.path.insert(0, str(BENCH_DIR))
 from _database import describe_server, prepare_database
 from _server import (
     WRK_SCRIPT,
+    check_answers,
     describe_run,
-    fetch,
     free_port,
     run_wrk,
     scan_log,
@@ -212,37 +215,21 @@ def load_demo(serials: int) -> dict:
     return info
 
 
-def scan_rows(url: str, delete_after: int | None = None) -> tuple[int, int]:
-    """How many scan rows, and the last one's id; first deleting those after ``delete_after``."""
+def scan_rows(url: str, since: int = 0, delete: bool = False) -> tuple[int, int, int]:
+    """Scan rows after id ``since`` (deleted with ``delete``), the clients they name, the last id."""
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
-        if delete_after is not None:
-            conn.execute(sa.text("DELETE FROM unit_scans WHERE id > :last"), {"last": delete_after})
-        count, last = conn.execute(sa.text("SELECT count(*), coalesce(max(id), 0) FROM unit_scans")).one()
+        if delete:
+            conn.execute(sa.text("DELETE FROM unit_scans WHERE id > :since"), {"since": since})
+        query = "SELECT count(*), count(DISTINCT client), coalesce(max(id), 0) FROM unit_scans WHERE id > :since"
+        rows, clients, last = conn.execute(sa.text(query), {"since": since}).one()
     engine.dispose()
-    return count, last
+    return rows, clients, last
 
 
 # ---------------------------------------------------------------------------------------------
 # One server configuration
 # ---------------------------------------------------------------------------------------------
-
-
-def check_pages(base: str, info: dict, pages: list[str]) -> None:
-    """Each page once before wrk: what it answers, not measured."""
-    for name in pages:
-        page_path = info["paths"][name][0]
-        status, headers, body = fetch(base + page_path, headers=HEADERS)
-        say(
-            f"GET {page_path}: {status}, {len(body):,} bytes, Content-Type {headers.get('Content-Type')!r}, "
-            f"Cache-Control {headers.get('Cache-Control')!r}, ETag {headers.get('ETag')!r}, "
-            f"Set-Cookie {'yes' if headers.get('Set-Cookie') else 'no'}"
-        )
-        if status != 200:
-            say(f"  MISSED: {name} answered {status}, not 200: {body[:300]!r}")
-        if headers.get("ETag"):  # not measured: wrk never sends If-None-Match
-            again, _h, body = fetch(base + page_path, headers={**HEADERS, "If-None-Match": headers["ETag"]})
-            say(f"  with If-None-Match: {again}, {len(body):,} bytes (not measured)")
 
 
 def run_config(name: str, args, info: dict, db_url: str, env: dict, workdir: Path) -> dict[str, list[dict]]:
@@ -257,7 +244,7 @@ def run_config(name: str, args, info: dict, db_url: str, env: dict, workdir: Pat
     server = serve_bench_app(port, log_path, env, workers=workers, threads=threads)
     try:
         wait_ready(server, base + "/hello")
-        check_pages(base, info, args.pages)
+        check_answers(base, {page: info["paths"][page][0] for page in args.pages}, HEADERS)
         say(
             f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, {args.rounds} round(s), "
             f"load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -265,19 +252,18 @@ def run_config(name: str, args, info: dict, db_url: str, env: dict, workdir: Pat
         for round_no in range(1, args.rounds + 1):
             say(f" round {round_no}")
             for page in pages:
-                before = scan_rows(db_url) if page == "unit" else None
+                last = scan_rows(db_url)[2] if page == "unit" else None
                 result = run_wrk(base, workdir / f"paths-{page}.txt", workdir / "paths.lua", args, HEADERS)
                 results[page].append(result)
                 say(describe_run(page, result))
-                if before is not None:
-                    after = scan_rows(db_url)
+                if last is not None:
+                    result["scans"], clients, _last = scan_rows(db_url, since=last)
                     ok = sum(n for s, n in result["statuses"].items() if 200 <= s < 300)
-                    result["scans"] = after[0] - before[0]
                     say(
-                        f"          {result['scans']:,} scan rows written for {result['requests']:,} requests "
-                        f"({ok:,} answered 2xx); deleted again"
+                        f"          {result['scans']:,} scan rows written (from {clients:,} client(s)) for "
+                        f"{result['requests']:,} requests ({ok:,} answered 2xx); deleted again"
                     )
-                    scan_rows(db_url, delete_after=before[1])
+                    scan_rows(db_url, since=last, delete=True)
         say("load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     finally:
         stop_gunicorn(server)
@@ -313,6 +299,13 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--pages", default="unit,lot,linkset", help="pages measured (default unit,lot,linkset)")
     parser.add_argument("--serials", type=int, default=500, help="distinct units wrk cycles through (default 500)")
+    parser.add_argument(
+        "--addresses",
+        type=int,
+        default=1,
+        help="scan the units from this many client addresses, sent as X-Forwarded-For (the app trusts one proxy); "
+        "default 1: wrk's own address, every scan from one client",
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, gunicorn logs)")
@@ -338,6 +331,8 @@ def main(argv=None) -> int:
         }
         os.environ.update(settings)
         os.environ.pop("REDIS_URL", None)  # jobs by the embedded worker thread, as in the default deployment
+        if args.addresses > 1:
+            os.environ["PROXY_FIX_X_FOR"] = "1"
         env = dict(os.environ, BENCH_APP_CONFIG=json.dumps(UNLIMITED_SCANS))
 
         info = load_demo(args.serials)
@@ -356,7 +351,10 @@ def main(argv=None) -> int:
             )
         (workdir / "paths.lua").write_text(WRK_SCRIPT)
         for name, paths in info["paths"].items():
-            (workdir / f"paths-{name}.txt").write_text("\n".join(paths) + "\n")
+            # With --addresses, the units are scanned from that many addresses in turn (10.0.x.y).
+            ips = [f"10.0.{k // 250}.{k % 250 + 1}" for k in range(args.addresses)] if args.addresses > 1 else [""]
+            lines = [f"{path} {ips[n % len(ips)]}".strip() for n, path in enumerate(paths)]
+            (workdir / f"paths-{name}.txt").write_text("\n".join(lines) + "\n")
 
         results = {name: run_config(name, args, info, db_url, env, workdir) for name in args.configs}
         report(results, args)
