@@ -1,4 +1,4 @@
-"""The throwaway database every benchmark starts from (shared by the scripts in this folder)."""
+"""The throwaway database every benchmark starts from, and what it runs on (shared by the scripts here)."""
 
 from __future__ import annotations
 
@@ -26,3 +26,27 @@ def empty_postgresql(parsed: sa.engine.URL, say=print) -> str:
 def remove_sqlite_files(database: str) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(database + suffix).unlink(missing_ok=True)
+
+
+def prepare_database(url: str | None, workdir: Path, say=print, filename: str = "public-page.db") -> str:
+    """An empty database for one run (a SQLite file in ``workdir`` unless ``url`` names one); its URL."""
+    if not url:
+        return f"sqlite:///{workdir / filename}"
+    from traceability.config import normalise_database_url
+
+    parsed = sa.engine.make_url(normalise_database_url(url))
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            remove_sqlite_files(parsed.database)
+            return parsed.render_as_string(hide_password=False)
+        raise SystemExit("an in-memory SQLite database cannot be shared with gunicorn: name a file")
+    if backend != "postgresql":
+        raise SystemExit(f"unsupported database: {backend} (use SQLite or PostgreSQL)")
+    return empty_postgresql(parsed, say)
+
+
+def describe_server(conn) -> str:
+    if conn.dialect.name == "postgresql":
+        return "PostgreSQL " + conn.exec_driver_sql("SHOW server_version").scalar().split()[0]
+    return "SQLite " + conn.exec_driver_sql("SELECT sqlite_version()").scalar()

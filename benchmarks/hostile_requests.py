@@ -45,15 +45,8 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere, installed or not
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from public_page import (
-    describe_server,
-    free_port,
-    prepare_database,
-    scan_log,
-    start_gunicorn,
-    stop_gunicorn,
-    wait_ready,
-)
+from _database import describe_server, prepare_database
+from _server import free_port, scan_log, serve_bench_app, stop_gunicorn, wait_ready
 
 MANAGER = "0900000002"
 ORG = "tay-hoang"
@@ -274,7 +267,7 @@ def main(argv=None) -> int:
         os.environ.pop("REDIS_URL", None)  # jobs by the embedded worker thread, as in the default deployment
         info = setup()
         say(f"{info['server']}; gunicorn, {args.workers} sync workers; CPUs: {os.cpu_count()}")
-        server = start_gunicorn(port, args.workers, log_path, dict(os.environ))
+        server = serve_bench_app(port, log_path, dict(os.environ), workers=args.workers)
         wait_ready(server, base + "/hello")
         time.sleep(1)  # every worker booted, not only the first to answer
 

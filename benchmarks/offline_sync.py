@@ -61,8 +61,18 @@ PROJECT_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(BENCH_DIR))
 import _browser
-from _server import MEMBER, AccessLog, counts, load_demo_and_plan, start_gunicorn
-from public_page import free_port, prepare_database, scan_log, stop_gunicorn, wait_ready
+from _database import prepare_database
+from _server import (
+    MEMBER,
+    AccessLog,
+    counts,
+    free_port,
+    load_demo_and_plan,
+    scan_log,
+    start_gunicorn,
+    stop_gunicorn,
+    wait_ready,
+)
 
 TARGET_OFFLINE_KB, TARGET_SYNC_S, TARGET_RESENDS = 150, 90, 200
 LINK_KBIT, LATENCY_MS = 400, 400

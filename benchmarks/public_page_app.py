@@ -3,13 +3,17 @@
     gunicorn --pythonpath benchmarks public_page_app:app
 
 The app is built by ``create_app()`` from the environment (DATABASE_URL, INSTANCE_PATH, SECRET_KEY,
-TRACEABILITY_ENV, PUBLIC_BASE_URL), exactly as in production. ``/hello`` goes through the same
-request hooks (language, current organisation, security headers) as every other page: it measures
-the server and Flask, not the database or the templates.
+TRACEABILITY_ENV, PUBLIC_BASE_URL), exactly as in production, plus the settings given as a JSON
+object in ``BENCH_APP_CONFIG`` (``public_page.py`` lifts the scan-counting limits there, settings
+the environment cannot set). ``/hello`` goes through the same request hooks (language, current
+organisation, security headers) as every other page: it measures the server and Flask, not the
+database or the templates.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +22,7 @@ sys.path.insert(0, str(PROJECT_ROOT))  # run from anywhere, installed or not
 
 from traceability import create_app
 
-app = create_app()
+app = create_app(json.loads(os.environ.get("BENCH_APP_CONFIG") or "{}") or None)
 
 
 @app.get("/hello")
