@@ -8,7 +8,10 @@ import json
 import random
 import re
 from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
 
+import jsonschema
 import pytest
 import sqlalchemy as sa
 
@@ -28,6 +31,8 @@ from traceability.accounts.models import Role
 from traceability.extensions import db
 from traceability.lots.processing import pack
 from traceability.products import services as products
+
+DATA = Path(__file__).parent.parent / "data"
 
 
 @pytest.fixture
@@ -176,9 +181,11 @@ def test_fuzzed_paths_never_answer_500(client, lot):
         tail = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
         response = client.get(rng.choice(stems) + tail)
         assert response.status_code < 500, (response.status_code, tail)
-    # A NUL in any path parameter is refused before a query (PostgreSQL rejects NUL in strings).
-    for path in ("/api/v1/lots/A%00B", f"/01/{GTIN}/10/A%00B", f"{lot['url']}/21/%00", "/o/a%00/p/X/10/Y"):
-        assert client.get(path).status_code == 404, path
+    # A NUL in any path parameter is refused before a query (PostgreSQL rejects NUL in strings):
+    # 404 from the router, 400 from the resolver's parser.
+    assert client.get("/api/v1/lots/A%00B").status_code == 404
+    for path in (f"/01/{GTIN}/10/A%00B", f"{lot['url']}/21/%00", "/o/a%00/p/X/10/Y"):
+        assert client.get(path).status_code == 400, path
 
 
 def test_static_export_writes_every_page_at_its_path(app, runner, lot, tmp_path):
@@ -196,6 +203,21 @@ def test_static_export_writes_every_page_at_its_path(app, runner, lot, tmp_path)
     for link in re.findall(r'(?:href|src)="([^"?#]+)"', html):
         target = (lot_page.parent / link).resolve()
         assert target.is_file() or (target / "index.html").is_file(), link
+    # Beside each page its linkset (only what a static host serves); the product page; the description.
+    linkset = json.loads((lot_page.parent / "linkset.json").read_text(encoding="utf-8"))
+    jsonschema.validate(linkset, json.loads((DATA / "gs1-resolver" / "gs1-linkset-schema.json").read_text()))
+    assert {urlsplit(e["anchor"]).path for e in linkset["linkset"]} == {lot["url"], f"/01/{GTIN}"}
+    assert all(
+        "linkType" not in t["href"]
+        for e in linkset["linkset"]
+        for k, v in e.items()
+        if k.startswith("https")
+        for t in v
+    )
+    assert "Tinh bột nghệ Lai Hà" in (out / "01" / GTIN / "index.html").read_text(encoding="utf-8")
+    assert "Lots on sale now" in (out / "01" / GTIN / "en" / "index.html").read_text(encoding="utf-8")
+    description = json.loads((out / ".well-known" / "gs1resolver").read_text(encoding="utf-8"))
+    assert description["supportedPrimaryKeys"] == ["01"]
     assert runner.invoke(args=["export", "site", "-o", str(out), "--org", "nobody"]).exit_code != 0
 
 

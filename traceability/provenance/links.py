@@ -143,12 +143,15 @@ def item_description(found: Found, level: str) -> str:
     return _("%(product)s by %(producer)s", product=name, producer=found.organisation.name)
 
 
-def linkset(found: Found) -> dict:
-    """RFC 9264 linkset of every level of ``found``, most specific first (GS1's linkset schema)."""
+def linkset(found: Found, *, static: bool = False) -> dict:
+    """RFC 9264 linkset of every level of ``found``, most specific first (GS1's linkset schema).
+    ``static``: only the links a static host can answer (the pages), for the static export."""
     entries = []
     for level in levels(found):
         entry: dict = {"anchor": uri(found, level), "itemDescription": item_description(found, level)}
         for link in level_links(found, level):
+            if static and link.rel in SERVED:
+                continue
             entry.setdefault(VOCABULARY + link.rel, []).append(link.as_json())
         entries.append(entry)
     return {"linkset": entries}

@@ -1,14 +1,19 @@
 """Every public page as static HTML at the same paths, for codes that outlive the server.
 
 ``/01/{gtin}/10/{lot}`` becomes ``DIR/01/{gtin}/10/{lot}/index.html`` (English in ``en/index.html``
-beside it), and likewise for each unit's ``/21/{serial}``, so any static host that serves
-``index.html`` for a directory keeps every printed code resolving. Links inside the pages are
-relative (stylesheet, photos, language), so the tree works wherever it is put. Unit pages in the
-export cannot count scans: they say the number was printed, without counters.
+beside it), and likewise for each unit's ``/21/{serial}`` and each product's ``/01/{gtin}``, so any
+static host that serves ``index.html`` for a directory keeps every printed code resolving. Links
+inside the pages are relative (stylesheet, photos, language), so the tree works wherever it is put.
+Unit pages in the export cannot count scans: they say the number was printed, without counters.
+
+What else of the resolver a static host can serve is written too: each page's linkset as
+``linkset.json`` beside it (only the links a static host answers: the pages), and the description
+file at ``.well-known/gs1resolver``. Walking up, link types by query and CORS need the live server.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -25,7 +30,10 @@ from traceability.extensions import db
 from traceability.labels.digital_link import label_uri
 from traceability.lots.models import Lot, UnitSerial
 from traceability.photos.models import Photo
+from traceability.provenance import links
+from traceability.provenance.identifiers import Asked, Found, uri
 from traceability.provenance.services import provenance, schema_org
+from traceability.quality.certificates import valid_ocop
 
 
 @dataclass
@@ -39,10 +47,14 @@ def _relative(from_dir: str, target: str) -> str:
     return os.path.relpath(target, from_dir).replace(os.sep, "/")
 
 
-def _write(root: Path, url_path: str, html: str) -> None:
-    path = root / url_path.strip("/") / "index.html"
+def _write(root: Path, url_path: str, text: str, name: str = "index.html") -> None:
+    path = root / url_path.strip("/") / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+
+
+def _linkset(found: Found) -> str:
+    return json.dumps(links.linkset(found, static=True), ensure_ascii=False, indent=1)
 
 
 def _render(page_dir: str, language: str, p, unit, url: str) -> str:
@@ -75,6 +87,7 @@ def export_site(
     orgs = {o.id: o for o in db.session.scalars(sa.select(Organisation))}
     base = current_app.config["PUBLIC_BASE_URL"]
     photo_ids: set[int] = set()
+    products: dict = {}
     for done, lot in enumerate(lots, 1):
         org = orgs[lot.organisation_id]
         p = provenance(lot)
@@ -90,12 +103,43 @@ def export_site(
             for path, unit, page_url in pages:
                 _write(root, path, _render(path, "vi", p, unit, page_url))
                 _write(root, f"{path}/en", _render(f"{path}/en", "en", p, unit, page_url))
-                summary.files += 2
+                _write(root, path, _linkset(Found(Asked(), org, lot.product, lot, unit)), "linkset.json")
+                summary.files += 3
+        products[lot.product_id] = (org, lot.product)
         summary.lots += 1
         summary.units += len(units)
         report(done, len(lots))
+    for org, product in products.values():
+        _product_pages(root, org, product, summary)
+    with current_app.test_request_context("/", base_url=base):
+        _write(root, "/.well-known", json.dumps(links.description(), ensure_ascii=False, indent=1), "gs1resolver")
+    summary.files += 1
     _copy_assets(root, photo_ids, summary)
     return summary
+
+
+def _product_pages(root: Path, org, product, summary: SiteSummary) -> None:
+    """``/01/{gtin}``: the product, its producer, OCOP stars while valid, and the lots exported with it."""
+    found = Found(Asked(), org, product)
+    path = unquote(urlsplit(uri(found, "product")).path)
+    lots = db.session.scalars(sa.select(Lot).where(Lot.product_id == product.id).order_by(Lot.produced_on.desc())).all()
+    with current_app.test_request_context(path, base_url=current_app.config["PUBLIC_BASE_URL"]):
+        for page_dir, language in ((path, "vi"), (f"{path}/en", "en")):
+            g.lang = language
+            with force_locale(language):
+                html = render_template(
+                    "provenance/product.html",
+                    found=found,
+                    product=product,
+                    producer=org,
+                    ocop=valid_ocop(org.id, product.id),
+                    lots=[(lot, uri(Found(Asked(), org, product, lot), "lot")) for lot in lots],
+                    lang_links={"vi": _relative(page_dir, path) + "/", "en": _relative(page_dir, path + "/en") + "/"},
+                    static_url=lambda name, d=page_dir: _relative(d, f"/static/{name}"),
+                )
+            _write(root, page_dir, html)
+        _write(root, path, _linkset(found), "linkset.json")
+    summary.files += 3
 
 
 def _copy_assets(root: Path, photo_ids: set[int], summary: SiteSummary) -> None:

@@ -69,7 +69,6 @@ class Recorder:
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._claims = 0
 
     def _spool(self) -> Path:
         return self.directory / f"{os.getpid()}.jsonl"  # the pid is read each time: workers are forked
@@ -128,8 +127,7 @@ class Recorder:
                 continue
             if int(owner) != me and _alive(int(owner)):
                 continue
-            self._claims += 1
-            target = self.directory / f"{me}.{self._claims}.writing"
+            target = self.directory / f"{me}.{uuid.uuid4().hex[:12]}.writing"
             try:
                 if int(owner) == me:
                     with self._append_lock:  # no append may land in a file being moved
@@ -155,7 +153,11 @@ def _alive(pid: int) -> bool:
 def _read(path: Path) -> list[Scan]:
     """The scans of a spool; a last line cut short (a process killed mid-append) is dropped."""
     scans = []
-    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:  # written and removed by another process meanwhile
+        return []
+    for line in text.splitlines(keepends=True):
         if not line.endswith("\n"):
             break
         try:
@@ -165,11 +167,17 @@ def _read(path: Path) -> list[Scan]:
     return scans
 
 
+_CREATING = threading.Lock()
+
+
 def recorder(app: Flask | None = None) -> Recorder:
+    """The application's one recorder in this process (two would write the same spool twice)."""
     app = app or current_app._get_current_object()
-    if "scan_recorder" not in app.extensions:
-        app.extensions["scan_recorder"] = Recorder(app)
-    return app.extensions["scan_recorder"]
+    found = app.extensions.get("scan_recorder")
+    if found is None:
+        with _CREATING:
+            found = app.extensions.setdefault("scan_recorder", Recorder(app))
+    return found
 
 
 def allowed(scans: list[Scan]) -> list[Scan]:
