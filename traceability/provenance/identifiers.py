@@ -81,6 +81,10 @@ def parse(path: str, query: str) -> Asked:
 
 def find(asked: Asked) -> Found | None:
     """The records behind ``asked``, walking up; None when not even the product (or producer) is ours."""
+    if asked.gtin is not None and asked.lot is not None and asked.serial is not None and not asked.unkept:
+        found = _unit_in_one_query(asked)  # a buyer's scan, by far the commonest question
+        if found is not None:
+            return found
     if asked.gtin is not None:
         product = db.session.scalar(sa.select(Product).where(Product.gtin == asked.gtin))
         if product is None:
@@ -111,6 +115,28 @@ def find(asked: Asked) -> Found | None:
         if found.unit is not None and found.lot is None:
             found.lot = db.session.get(Lot, found.unit.lot_id)  # /01/{gtin}/21/{serial}: the serial is unique
     return found
+
+
+# Built once: a scan's lookup runs for every buyer, and building the statement costs more than running it.
+_UNIT = (
+    sa.select(UnitSerial, Lot, Product, Organisation)
+    .join(Lot, Lot.id == UnitSerial.lot_id)
+    .join(Product, Product.id == Lot.product_id)
+    .join(Organisation, Organisation.id == Lot.organisation_id)
+    .where(
+        Product.gtin == sa.bindparam("gtin"),
+        Lot.code == sa.bindparam("lot"),
+        UnitSerial.serial == sa.bindparam("serial"),
+    )
+)
+
+
+def _unit_in_one_query(asked: Asked) -> Found | None:
+    row = db.session.execute(_UNIT, {"gtin": asked.gtin, "lot": asked.lot, "serial": asked.serial.upper()}).first()
+    if row is None:
+        return None
+    unit, lot, product, organisation = row
+    return Found(asked, organisation, product, lot, unit)
 
 
 def _lot(organisation: Organisation, product: Product | None, code: str) -> Lot | None:

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Response, current_app, g, jsonify, render_template, request, session
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.lots.models import Lot, LotKind, LotStatus, Recall
 from traceability.provenance import links, page_cache
-from traceability.provenance.forms import PlaceForm
-from traceability.provenance.identifiers import Found, uri
+from traceability.provenance.identifiers import Asked, Found, uri
 from traceability.provenance.services import as_json, provenance, schema_org
 from traceability.quality.certificates import valid_ocop
 from traceability.scans.services import ScanSummary
@@ -69,22 +68,43 @@ def _finish(response: Response, last_modified) -> Response:
     return response.make_conditional(request)
 
 
+def _cached(key: tuple) -> page_cache.CachedPage | None:
+    """The page kept under ``key`` if its organisation has recorded nothing since (checked at most
+    every ``PUBLIC_PAGE_RECHECK_SECONDS``) and the day has not turned."""
+    max_age = current_app.config["PUBLIC_PAGE_CACHE_SECONDS"]
+    if not max_age or session.get("_flashes"):  # a visitor with a message waiting gets a page built fresh
+        return None
+    pages = current_app.extensions.setdefault("public_page_cache", page_cache.PageCache())
+    cached = pages.get(key, max_age)
+    if cached is None:
+        return None
+    today = local_today()
+    fresh = time.monotonic() - cached.checked_at < current_app.config["PUBLIC_PAGE_RECHECK_SECONDS"]
+    if not fresh and page_cache.organisation_version(cached.organisation_id, today) == cached.version:
+        pages.checked(key, cached)
+        fresh = True
+    return cached if fresh and cached.version[1] == today else None
+
+
+def _keepable() -> bool:
+    """Asked before rendering: a page showing a visitor's message (a flash) is never kept."""
+    return bool(current_app.config["PUBLIC_PAGE_CACHE_SECONDS"]) and not session.get("_flashes")
+
+
+def _keep(key: tuple, organisation_id: int, version: tuple, response: Response, last_modified) -> None:
+    pages = current_app.extensions.setdefault("public_page_cache", page_cache.PageCache())
+    now = time.monotonic()
+    body = response.get_data()
+    pages.put(key, page_cache.CachedPage(organisation_id, version, body, response.mimetype, last_modified, now, now))
+
+
 def shared(kind: str, find: Callable[[], Found | None], build: Callable[[Found], tuple[Response, object]]) -> Response:
     """A page the same for every visitor: from the cache when its organisation's records have not
-    changed, else ``build(find())``. A visitor with a message waiting (a flash) gets it built fresh."""
-    max_age = current_app.config["PUBLIC_PAGE_CACHE_SECONDS"]
+    changed, else ``build(find())``."""
     key = (request.path.rstrip("/"), g.lang, kind)
-    today = local_today()
-    pages = current_app.extensions.setdefault("public_page_cache", page_cache.PageCache())
-    cacheable = bool(max_age) and not session.get("_flashes")
-    cached = pages.get(key, max_age) if cacheable else None
+    cached = _cached(key)
     if cached is not None:
-        fresh = time.monotonic() - cached.checked_at < current_app.config["PUBLIC_PAGE_RECHECK_SECONDS"]
-        if not fresh and page_cache.organisation_version(cached.organisation_id, today) == cached.version:
-            pages.checked(key, cached)
-            fresh = True
-        if fresh and cached.version[1] == today:
-            return _finish(Response(cached.body, mimetype=cached.mimetype), cached.last_modified)
+        return _finish(Response(cached.body, mimetype=cached.mimetype), cached.last_modified)
     found = find()
     if found is None:
         return not_found()
@@ -92,29 +112,30 @@ def shared(kind: str, find: Callable[[], Found | None], build: Callable[[Found],
         response, _last_modified = build(found)
         response.headers["Cache-Control"] = "no-store"
         return response
-    version = page_cache.organisation_version(found.organisation.id, today)  # before reading: never newer
+    version = page_cache.organisation_version(found.organisation.id, local_today())  # before reading: never newer
+    keepable = _keepable()
     response, last_modified = build(found)
-    if cacheable:
-        now = time.monotonic()
-        body = response.get_data()
-        pages.put(
-            key, page_cache.CachedPage(found.organisation.id, version, body, response.mimetype, last_modified, now, now)
-        )
+    if keepable:
+        _keep(key, found.organisation.id, version, response, last_modified)
     return _finish(response, last_modified)
 
 
-def lot_page(found: Found, summary: ScanSummary | None = None) -> tuple[Response, object]:
-    """The lot's page, or its unit's (``found.unit``, with the scan counters)."""
+def _marker(name: str) -> str:
+    return f"<!--unit:{name}-->"
+
+
+def lot_page(found: Found) -> tuple[Response, object]:
+    """The lot's page (or, walking up from a serial never printed, the lot's page with that warning)."""
+    return _lot_html(found, slot=lambda name: "")
+
+
+def _lot_html(found: Found, slot: Callable[[str], str]) -> tuple[Response, object]:
     p = provenance(found.lot)
-    unit = found.unit
     body = render_template(
         "provenance/lot.html",
         p=p,
-        unit=unit,
-        scans=summary,
+        slot=lambda name: Markup(slot(name)),
         missing_serial=found.asked.serial if found.missing == "serial" else None,
-        place_form=PlaceForm() if unit else None,
-        place_url=urlsplit(uri(found, "unit")).path + "/place" if unit else None,
         # From PUBLIC_BASE_URL, never the Host header: the page is cached.
         schema=schema_org(p, uri(found, "lot")),
         lang_links=LANG_LINKS,
@@ -122,7 +143,41 @@ def lot_page(found: Found, summary: ScanSummary | None = None) -> tuple[Response
     return Response(body), p.last_modified
 
 
+def unit_parts(unit, scans: ScanSummary | None, place_url: str | None) -> dict[str, str]:
+    """What a unit adds to its lot's page: the copied-code warning, its card, the way to the province
+    form. The form is a page of its own, so a scan sets no cookie (the form's CSRF token needs one)."""
+    macros = current_app.jinja_env.get_template("provenance/_unit.html").module
+    return {
+        "warning": macros.warning(unit, scans),
+        "unit": macros.card(unit, scans),
+        "place": macros.place(place_url),
+    }
+
+
+def unit_page(found: Found, summary: ScanSummary) -> Response:
+    """A unit's page: its lot's page, kept with empty slots while the records do not change, filled
+    with this unit's counters for each scan. No lineage walked per scan."""
+    key = (found.organisation.id, found.lot.id, g.lang, "unit-shell")
+    cached = _cached(key)
+    if cached is not None:
+        shell = cached.body
+    else:
+        version = page_cache.organisation_version(found.organisation.id, local_today())
+        keepable = _keepable()
+        plain = Found(Asked(), found.organisation, found.product, found.lot)  # the lot alone, nothing missing
+        response, _last_modified = _lot_html(plain, slot=_marker)
+        if keepable:
+            _keep(key, found.organisation.id, version, response, None)
+        shell = response.get_data()
+    place_url = request.path.rstrip("/") + "/place"  # the unit's own path, as asked
+    body = shell
+    for name, html in unit_parts(found.unit, summary, place_url).items():
+        body = body.replace(_marker(name).encode(), str(html).encode())
+    return Response(body, mimetype="text/html")
+
+
 def lot_json(found: Found, summary: ScanSummary | None = None) -> tuple[Response, object]:
+    """The same public facts for machines (``Accept: application/json``, ``gs1:traceability``)."""
     p = provenance(found.lot)
     return jsonify(as_json(p, serial=found.unit.serial if found.unit else None, scans=summary)), p.last_modified
 

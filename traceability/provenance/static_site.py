@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 from flask import current_app, g, render_template
 from flask_babel import force_locale
+from markupsafe import Markup
 
 from traceability.accounts.models import Organisation
 from traceability.extensions import db
@@ -32,6 +33,7 @@ from traceability.lots.models import Lot, UnitSerial
 from traceability.photos.models import Photo
 from traceability.provenance import links
 from traceability.provenance.identifiers import Asked, Found, uri
+from traceability.provenance.pages import unit_parts
 from traceability.provenance.services import provenance, schema_org
 from traceability.quality.certificates import valid_ocop
 
@@ -62,12 +64,11 @@ def _render(page_dir: str, language: str, p, unit, url: str) -> str:
     home = page_dir.removesuffix("/en")
     g.lang = language
     with force_locale(language):
+        parts = unit_parts(unit, None, None)  # a printed number, without counters or the province form
         return render_template(
             "provenance/lot.html",
             p=p,
-            unit=unit,
-            scans=None,
-            place_form=None,
+            slot=lambda name: Markup(parts[name]),
             schema=schema_org(p, url),
             lang_links={"vi": _relative(page_dir, home) + "/", "en": _relative(page_dir, home + "/en") + "/"},
             static_url=lambda name: _relative(page_dir, f"/static/{name}"),

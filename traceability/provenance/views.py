@@ -21,7 +21,19 @@ from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, request, session
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import gettext as _
 from werkzeug.routing import PathConverter
 
@@ -136,8 +148,10 @@ def _unit_page(found: identifiers.Found):
         scan = scans.scan_of(found.unit, remote_addr=request.remote_addr, user_agent=request.user_agent.string)
         recorder.recorder().submit(scan)  # written a moment later, beside this request
     summary = scans.summaries([found.unit.id], counting=scan)[found.unit.id]
-    build = pages.lot_json if kind == "json" else pages.lot_page
-    response, _last_modified = build(found, summary)
+    if kind == "json":
+        response, _last_modified = pages.lot_json(found, summary)
+    else:
+        response = pages.unit_page(found, summary)
     response.headers["Cache-Control"] = "no-store"
     response.vary.update(("Accept", "Accept-Language", "Cookie"))
     return response
@@ -206,6 +220,7 @@ def _context() -> bytes:
 
 
 def _place(rest: str):
+    """ "Where did you buy it?": a page of its own (GET), and the buyer's answer (POST)."""
     path, query = _as_sent()
     try:
         asked = identifiers.parse(path.removesuffix("/place"), query)
@@ -215,6 +230,20 @@ def _place(rest: str):
     if found is None or found.unit is None:
         return pages.not_found(found)
     form = PlaceForm()
+    unit_path = urlsplit(identifiers.uri(found, "unit")).path
+    if request.method == "GET":
+        return (
+            render_template(
+                "provenance/place.html",
+                found=found,
+                form=form,
+                product_name=found.product.name(g.lang) if found.product else found.lot.label,
+                place_url=f"{unit_path}/place",
+                back_url=unit_path,
+            ),
+            200,
+            {"Cache-Control": "no-store"},
+        )
     recorder.recorder().flush()  # the scan the buyer just made may still be in the spool
     if not form.validate_on_submit():
         flash(_("Choose the province where you bought it."), "error")
@@ -222,15 +251,15 @@ def _place(rest: str):
         flash(_("Thank you: this helps the producer spot copied labels."), "success")
     else:
         flash(_("Open the page by scanning the label first, then choose a province."), "error")
-    return redirect(urlsplit(identifiers.uri(found, "unit")).path, 303)
+    return redirect(unit_path, 303)
 
 
-@bp.post("/01/<anypath:rest>/place", merge_slashes=False)
+@bp.route("/01/<anypath:rest>/place", methods=["GET", "POST"], merge_slashes=False)
 def place_by_gtin(rest: str):
     return _place(rest)
 
 
-@bp.post("/o/<anypath:rest>/place", merge_slashes=False)
+@bp.route("/o/<anypath:rest>/place", methods=["GET", "POST"], merge_slashes=False)
 def place_by_organisation(rest: str):
     return _place(rest)
 

@@ -140,6 +140,20 @@ def _judge(summary: ScanSummary) -> ScanSummary:
     return summary
 
 
+# Built once: every unit page asks it (see provenance.identifiers._UNIT).
+_SUMMARIES = (
+    sa.select(
+        UnitScan.unit_serial_id,
+        UnitScan.province,
+        sa.func.count(),
+        sa.func.min(UnitScan.scanned_at),
+        sa.func.count().filter(UnitScan.client == sa.bindparam("client")),
+    )
+    .where(UnitScan.unit_serial_id.in_(sa.bindparam("ids", expanding=True)))
+    .group_by(UnitScan.unit_serial_id, UnitScan.province)
+)
+
+
 def summaries(unit_ids, *, counting: Scan | None = None) -> dict[int, ScanSummary]:
     """Counts, first scan and chosen provinces for many units: one query whatever their number.
 
@@ -152,17 +166,7 @@ def summaries(unit_ids, *, counting: Scan | None = None) -> dict[int, ScanSummar
     result = {uid: ScanSummary() for uid in unit_ids}
     client = counting.client if counting else ""
     already = 0
-    for uid, province, count, first, mine in db.session.execute(
-        sa.select(
-            UnitScan.unit_serial_id,
-            UnitScan.province,
-            sa.func.count(),
-            sa.func.min(UnitScan.scanned_at),
-            sa.func.count().filter(UnitScan.client == client),
-        )
-        .where(UnitScan.unit_serial_id.in_(unit_ids))
-        .group_by(UnitScan.unit_serial_id, UnitScan.province)
-    ):
+    for uid, province, count, first, mine in db.session.execute(_SUMMARIES, {"ids": unit_ids, "client": client}):
         summary = result[uid]
         summary.count += count
         summary.first_at = min(first, summary.first_at) if summary.first_at else first
