@@ -329,3 +329,34 @@ def test_every_invalid_gs1_vector_is_400(client, vector_products):
     for path in cases:
         response = client.get(path)
         assert response.status_code == 400, (path, response.status_code)
+
+
+# Bad input: the right 4xx, never a 500, never a scan counted
+def test_odd_requests_get_a_4xx_or_a_page_and_never_count(app, client, paths):
+    import random
+
+    from tests.factories import BROWSER
+
+    rng = random.Random(13)
+    unit = paths["unit"]
+    odd_accepts = [
+        "application/linkset+json;q=abc",
+        "*/*;q=0",
+        "text/html;level=1;q=0.5, */*;q=2",
+        ";;;,,,",
+        "\u00e9/\u00e9",
+        "x" * 8000,
+        "application/json, application/linkset+json",
+    ]
+    for accept in odd_accepts:
+        response = client.get(unit, headers={"Accept": accept, "User-Agent": "curl/8"})
+        assert response.status_code < 500, accept
+    for _ in range(60):
+        word = "".join(rng.choice("abcXYZ:/%._-~0123") for _ in range(rng.randint(1, 40)))
+        response = client.get(f"{unit}?linkType={word}", headers=BROWSER)
+        assert response.status_code in (200, 307, 400, 404), (word, response.status_code)
+    huge = client.get(f"{paths['lot']}?{'a=' + 'b' * 5000}", headers=BROWSER)
+    assert huge.status_code == 414
+    for extra in ("?17=" + "9" * 300, "?01=123", "?99=" + "%FF" * 50, "/21/" + "Z" * 21):
+        assert client.get(paths["lot"] + extra, headers=BROWSER).status_code == 400, extra
+    assert written_scans(app) == 0
