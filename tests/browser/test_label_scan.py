@@ -1,7 +1,7 @@
 """A printed label scanned with a phone: the QR of a 50×30 per-unit sheet, decoded from the PDF at
 300 dpi, opens the public page in Chromium as is; Vietnamese first, then English and back, axe-core
 on both, nothing fetched from elsewhere, nothing wider than a 360 px screen. A serial that was
-never printed gets the 404 page."""
+never printed on a lot that was gets the lot's page, the warning first."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import assert_fits, screenshot
 from tests.conftest import needs_tool
 from tests.factories import (
+    PHONE,
     days_ago,
     make_harvest,
     make_org,
@@ -124,6 +125,26 @@ def printed(app, live_server, tmp_path):
 
 
 @pytest.fixture
+def phone(browser, live_server):
+    """The conftest's phone with a buyer's user agent: headless Chromium's own says "HeadlessChrome",
+    which the visitor rules rightly take for a script, and a script's fetch is not a scan."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        locale="vi-VN",
+        user_agent=PHONE,
+        base_url=live_server,
+    )
+    page = context.new_page()
+    external = []
+    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(live_server) else None)
+    page.external_requests = external
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def axe_context(browser, live_server):
     """A phone context for axe-core only: the app's CSP rightly forbids injected scripts, so this
     context bypasses it (the scan itself runs in ``phone``, under the real CSP)."""
@@ -190,6 +211,9 @@ def test_scanned_label_opens_the_unit_page(phone, printed, live_server, axe_cont
     serial = url.rsplit("/", 1)[1]
     expect(unit.locator("h2")).to_contain_text(serial)
     expect(unit).to_contain_text(re.compile(r"Quét lần đầu ngày \d\d/\d\d/\d{4}\. Số lần quét: 1\."))
+    place = page.get_by_role("link", name="Cho chúng tôi biết bạn đã mua ở tỉnh nào")
+    expect(place).to_have_attribute("href", urlsplit(url).path + "/place")  # the form is a page of its own
+    assert page.context.cookies() == []  # so a scan sets no cookie
     assert_fits(page)
     screenshot(page, "label-scan-unit-vi")
     _assert_fits_360(page)
@@ -223,14 +247,18 @@ def test_scanned_label_opens_the_unit_page(phone, printed, live_server, axe_cont
         _assert_no_serious_violations(axe_page, language)
 
 
-def test_unknown_serial_shows_the_404_page(phone, printed):
+def test_unknown_serial_shows_the_lot_page_with_the_warning_first(phone, printed):
     page = phone
     url = printed["urls"][0].rsplit("/", 1)[0] + "/ZZZZZZZZZZZZ"
     response = page.goto(url)
-    assert response.status == 404
-    expect(page.locator("h1")).to_contain_text("Mã này không có trong hồ sơ")
-    expect(page.get_by_role("alert")).to_contain_text("ZZZZZZZZZZZZ")
+    assert response.status == 200  # the lot is known: its page, walked up to, and the warning
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Mã này không có trong hồ sơ")
+    expect(alert).to_contain_text(f"ZZZZZZZZZZZZ chưa từng được in cho lô {printed['code']}")
+    expect(page.locator("h1")).to_have_text("Tinh bột nghệ Lai Hà")
+    assert alert.bounding_box()["y"] < page.locator("h1").bounding_box()["y"]
     expect(page.locator("main")).to_contain_text("Tổ hợp tác tinh bột nghệ Lai Hà")
+    expect(page.locator("section[aria-labelledby=unit]")).to_have_count(0)  # no pack card for a serial never printed
     assert_fits(page)
     screenshot(page, "label-scan-unknown-serial-vi")
     assert page.external_requests == []

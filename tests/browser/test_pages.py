@@ -122,7 +122,7 @@ def test_public_page_on_a_phone(browser, live_server, demo_data, app):
         code, gtin = db.session.execute(
             sa.select(Lot.code, Product.gtin).join(Product).where(Lot.kind == LotKind.SALE, Product.code == "TBN")
         ).one()
-    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN", base_url=live_server)
     page = context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
