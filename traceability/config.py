@@ -105,6 +105,9 @@ def load(app, overrides: dict | None) -> None:
 
     if not (overrides and "SQLALCHEMY_DATABASE_URI" in overrides):
         app.config["SQLALCHEMY_DATABASE_URI"] = _database_uri(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file has no server or network to drop the connection: no ping before every request's query.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"].rstrip("/")
     _ensure_secret_key(app)
     # At start, not at the first print run: rq and redis are an optional extra.

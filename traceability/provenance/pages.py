@@ -14,7 +14,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask import Response, current_app, g, jsonify, render_template, request, session
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from traceability.clock import local_today
 from traceability.extensions import db
@@ -143,20 +143,23 @@ def _lot_html(found: Found, slot: Callable[[str], str]) -> tuple[Response, objec
     return Response(body), p.last_modified
 
 
+PLACE_URL = "__UNIT_PLACE_URL__"  # in a unit page's kept shell: the unit's own path, filled per scan
+
+
 def unit_parts(unit, scans: ScanSummary | None, place_url: str | None) -> dict[str, str]:
     """What a unit adds to its lot's page: the copied-code warning, its card, the way to the province
     form. The form is a page of its own, so a scan sets no cookie (the form's CSRF token needs one)."""
     macros = current_app.jinja_env.get_template("provenance/_unit.html").module
     return {
-        "warning": macros.warning(unit, scans),
-        "unit": macros.card(unit, scans),
-        "place": macros.place(place_url),
+        "warning": macros.warning(unit, scans) if scans and scans.suspicious else "",
+        "unit": macros.unit_card(unit, scans),
+        "place": macros.place(place_url) if place_url else "",
     }
 
 
 def unit_page(found: Found, summary: ScanSummary) -> Response:
-    """A unit's page: its lot's page, kept with empty slots while the records do not change, filled
-    with this unit's counters for each scan. No lineage walked per scan."""
+    """A unit's page: its lot's page, kept with the unit's parts as slots while the records do not
+    change, filled for each scan with one small macro and a few replacements. No lineage walked."""
     key = (found.organisation.id, found.lot.id, g.lang, "unit-shell")
     cached = _cached(key)
     if cached is not None:
@@ -165,15 +168,16 @@ def unit_page(found: Found, summary: ScanSummary) -> Response:
         version = page_cache.organisation_version(found.organisation.id, local_today())
         keepable = _keepable()
         plain = Found(Asked(), found.organisation, found.product, found.lot)  # the lot alone, nothing missing
-        response, _last_modified = _lot_html(plain, slot=_marker)
+        place = unit_parts(None, None, PLACE_URL)["place"]  # the same for every unit but for its path
+        response, _last_modified = _lot_html(plain, slot=lambda name: place if name == "place" else _marker(name))
         if keepable:
             _keep(key, found.organisation.id, version, response, None)
         shell = response.get_data()
-    place_url = request.path.rstrip("/") + "/place"  # the unit's own path, as asked
-    body = shell
-    for name, html in unit_parts(found.unit, summary, place_url).items():
-        body = body.replace(_marker(name).encode(), str(html).encode())
-    return Response(body, mimetype="text/html")
+    parts = unit_parts(found.unit, summary, None)
+    body = shell.replace(_marker("warning").encode(), str(parts["warning"]).encode())
+    body = body.replace(_marker("unit").encode(), str(parts["unit"]).encode())
+    place_url = escape(request.path.rstrip("/") + "/place")  # the unit's own path, as asked
+    return Response(body.replace(PLACE_URL.encode(), str(place_url).encode()), mimetype="text/html")
 
 
 def lot_json(found: Found, summary: ScanSummary | None = None) -> tuple[Response, object]:

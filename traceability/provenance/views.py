@@ -130,7 +130,7 @@ def _default(asked: identifiers.Asked):
     elif found.level == "lot":
         response, _last_modified = pages.lot_page(found)
     else:
-        return _unit_page(found)
+        return _unit_page(found, pages.wants("html", "json"))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -139,9 +139,8 @@ def _lot_or_product(found: identifiers.Found, build):
     return build(found) if found.lot is not None else pages.product_page(found)
 
 
-def _unit_page(found: identifiers.Found):
+def _unit_page(found: identifiers.Found, kind: str):
     """A unit's page counts the scan (a person's only) and shows the counters: built every time."""
-    kind = pages.wants("html", "json")
     reason = visitors.why_not_a_person(request.method, request.headers, request.args, wants_html=kind == "html")
     scan = None
     if reason is None:

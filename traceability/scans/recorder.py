@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import uuid
+import weakref
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -69,15 +70,29 @@ class Recorder:
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._fd: int | None = None  # this process's spool, kept open between appends
+        self._fd_pid = 0
+        self._closer = None
 
     def _spool(self) -> Path:
         return self.directory / f"{os.getpid()}.jsonl"  # the pid is read each time: workers are forked
 
     def submit(self, scan: Scan) -> None:
         """Keep ``scan`` for the next batch. An append of one line: no database, nothing to wait for."""
-        with self._append_lock, self._spool().open("a", encoding="utf-8") as spool:
-            spool.write(scan.line())
+        with self._append_lock:
+            if self._fd is None or self._fd_pid != os.getpid():
+                self._fd = os.open(self._spool(), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                self._fd_pid = os.getpid()
+                self._closer = weakref.finalize(self, os.close, self._fd)
+            # One write of one line: in the operating system's hands, a killed process loses nothing.
+            os.write(self._fd, scan.line().encode())
         self._start_thread()
+
+    def _close_spool(self) -> None:
+        """Under ``_append_lock``: the next append opens a new spool file."""
+        if self._fd is not None and self._fd_pid == os.getpid():
+            self._closer()
+        self._fd = None
 
     def _start_thread(self) -> None:
         interval = self.app.config.get("SCAN_FLUSH_SECONDS")
@@ -131,6 +146,7 @@ class Recorder:
             try:
                 if int(owner) == me:
                     with self._append_lock:  # no append may land in a file being moved
+                        self._close_spool()
                         path.rename(target)
                 else:
                     path.rename(target)  # a dead process's file: only one claimant wins the rename
