@@ -150,3 +150,52 @@ def test_a_spool_written_twice_stores_each_scan_once(app):
     assert written_scans(app) == 3
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(sa.distinct(UnitScan.receipt)))) == 3
+
+
+def test_a_server_stopping_cleanly_writes_its_spool_on_the_way_out(app, tmp_path):
+    """gunicorn told to stop (SIGTERM) before its writer's turn: the scan is written as it exits."""
+    import signal
+    import socket
+    import urllib.request
+
+    from tests.factories import BROWSER
+
+    with app.app_context():
+        lot = make_bagged_lot()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SCAN_FLUSH_SECONDS": "600",  # the writer's turn never comes while it runs
+    }
+    log = (tmp_path / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "traceability:create_app()"],
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}{lot['url']}/21/{lot['serials'][0]}"
+        status = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url, headers=BROWSER), timeout=5) as page:
+                    status = page.status
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert status == 200, (tmp_path / "gunicorn.log").read_text()
+        time.sleep(0.2)
+        assert written_scans(app) == 0  # still in the server's spool
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+        log.close()
+    assert not list((tmp_path / "instance" / "scan-spool").iterdir())
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(UnitScan)) == 1

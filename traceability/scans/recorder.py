@@ -16,6 +16,7 @@ of the file) still stores each scan once.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import json
 import logging
@@ -102,6 +103,15 @@ class Recorder:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, args=(interval,), name="scan-writer", daemon=True)
                 self._thread.start()
+                atexit.register(self._last_flush)
+
+    def _last_flush(self) -> None:
+        """A process stopping cleanly writes its spool on the way out (else the next process will)."""
+        try:
+            with self.app.app_context():
+                self.flush()
+        except Exception:
+            log.warning("scans left in %s for the next process to write", self.directory, exc_info=True)
 
     def _run(self, interval: float) -> None:
         wait = interval
