@@ -360,3 +360,28 @@ def test_odd_requests_get_a_4xx_or_a_page_and_never_count(app, client, paths):
     for extra in ("?17=" + "9" * 300, "?01=123", "?99=" + "%FF" * 50, "/21/" + "Z" * 21):
         assert client.get(paths["lot"] + extra, headers=BROWSER).status_code == 400, extra
     assert written_scans(app) == 0
+
+
+def test_every_linkset_of_the_demo_validates(app, client):
+    """Each demo lot's, product's and (a sample of) units' linksets, against GS1's schema."""
+    from traceability import demo
+    from traceability.labels.digital_link import label_uri, product_uri
+    from traceability.lots.models import Lot, UnitSerial
+
+    with app.app_context():
+        demo.load()
+        db.session.commit()
+        paths = set()
+        for lot in db.session.scalars(sa.select(Lot)):
+            org = db.session.get(Organisation, lot.organisation_id)
+            paths.add(urlsplit(label_uri(org, lot)).path)
+            if lot.product is not None:
+                paths.add(urlsplit(product_uri(org, lot.product)).path)
+        for unit in db.session.scalars(sa.select(UnitSerial).order_by(UnitSerial.id).limit(40)):
+            lot = db.session.get(Lot, unit.lot_id)
+            paths.add(urlsplit(label_uri(db.session.get(Organisation, lot.organisation_id), lot, unit.serial)).path)
+    assert len(paths) > 100
+    for path in sorted(paths):
+        response = client.get(path, headers={"Accept": LINKSET})
+        assert response.status_code == 200 and response.mimetype == LINKSET, path
+        jsonschema.validate(response.get_json(), SCHEMA)
