@@ -390,7 +390,13 @@
       await refresh();
       askBackgroundSync();
       if (navigator.onLine) {
-        const result = await sync();
+        let result = await sync();
+        if (result.busy) {
+          // The service worker's background sync was sending (perhaps this very record): wait for
+          // its answers, then send what it left, so a refusal still shows on this form.
+          await Outbox.settled(scope);
+          result = await sync();
+        }
         const now = await Outbox.get(scope, id);
         if (now.state === "sent" && !result.waiting) {
           const all = new Map((await Outbox.list(scope)).records.map((r) => [r.uuid, r]));

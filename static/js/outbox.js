@@ -243,6 +243,12 @@
     return work();
   }
 
+  /* Resolves once no one (this page, another tab, the service worker's background sync) is
+     sending: a page that found the outbox busy waits here for the other sender's answers. */
+  async function settled(scope) {
+    if (global.navigator.locks) await global.navigator.locks.request("outbox-" + scope, () => null);
+  }
+
   /* What an item must wait for: a photo for its record; a record for the season started offline
      that it was recorded on, and a harvest for every spray saved before it on the same season (the
      server judges the pre-harvest interval from the sprays it has). */
@@ -330,5 +336,5 @@
     });
   }
 
-  global.Outbox = { uuid, now, shrink, save, list, get, update, remove, renew, pending, unsent, sync };
+  global.Outbox = { uuid, now, shrink, save, list, get, update, remove, renew, pending, unsent, sync, settled };
 })(self);
