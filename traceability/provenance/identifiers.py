@@ -131,6 +131,27 @@ _UNIT = (
 )
 
 
+# The same question when only the unit's numbers are needed (its lot's page is kept): no objects built.
+_UNIT_NUMBERS = (
+    sa.select(UnitSerial.id, UnitSerial.organisation_id, UnitSerial.lot_id, UnitSerial.serial)
+    .join(Lot, Lot.id == UnitSerial.lot_id)
+    .join(Product, Product.id == Lot.product_id)
+    .where(
+        Product.gtin == sa.bindparam("gtin"),
+        Lot.code == sa.bindparam("lot"),
+        UnitSerial.serial == sa.bindparam("serial"),
+    )
+)
+
+
+def unit_numbers(asked: Asked) -> sa.Row | None:
+    """(id, organisation_id, lot_id, serial) of the unit a GTIN, lot and serial name, or None."""
+    if asked.gtin is None or asked.lot is None or asked.serial is None or asked.unkept:
+        return None
+    parameters = {"gtin": asked.gtin, "lot": asked.lot, "serial": asked.serial.upper()}
+    return db.session.connection().execute(_UNIT_NUMBERS, parameters).first()
+
+
 def _unit_in_one_query(asked: Asked) -> Found | None:
     row = db.session.execute(_UNIT, {"gtin": asked.gtin, "lot": asked.lot, "serial": asked.serial.upper()}).first()
     if row is None:

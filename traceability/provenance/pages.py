@@ -2,25 +2,25 @@
 
 Pages the same for every visitor (a lot's page, a product's page, a linkset) come from the
 process's page cache while the organisation has recorded nothing since they were built
-(``page_cache``). A unit's page shows its counters and is built each time; a page that walked up
-(a lot or serial not in the records) names the code the visitor holds, so it is never cached.
+(``page_cache``); a unit's page is its lot's kept page with the unit filled in (``unit_pages``).
+A page that walked up (a lot or serial not in the records) names the code the visitor holds, so
+it is never cached.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import Response, current_app, g, jsonify, render_template, request, session
+from flask import Response, g, jsonify, render_template, request
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.lots.models import Lot, LotKind, LotStatus, Recall
 from traceability.provenance import links, page_cache
-from traceability.provenance.identifiers import Asked, Found, uri
+from traceability.provenance.identifiers import Found, uri
 from traceability.provenance.services import as_json, provenance, schema_org
 from traceability.quality.certificates import valid_ocop
 from traceability.scans.services import ScanSummary
@@ -68,41 +68,11 @@ def _finish(response: Response, last_modified) -> Response:
     return response.make_conditional(request)
 
 
-def _cached(key: tuple) -> page_cache.CachedPage | None:
-    """The page kept under ``key`` if its organisation has recorded nothing since (checked at most
-    every ``PUBLIC_PAGE_RECHECK_SECONDS``) and the day has not turned."""
-    max_age = current_app.config["PUBLIC_PAGE_CACHE_SECONDS"]
-    if not max_age or session.get("_flashes"):  # a visitor with a message waiting gets a page built fresh
-        return None
-    pages = current_app.extensions.setdefault("public_page_cache", page_cache.PageCache())
-    cached = pages.get(key, max_age)
-    if cached is None:
-        return None
-    today = local_today()
-    fresh = time.monotonic() - cached.checked_at < current_app.config["PUBLIC_PAGE_RECHECK_SECONDS"]
-    if not fresh and page_cache.organisation_version(cached.organisation_id, today) == cached.version:
-        pages.checked(key, cached)
-        fresh = True
-    return cached if fresh and cached.version[1] == today else None
-
-
-def _keepable() -> bool:
-    """Asked before rendering: a page showing a visitor's message (a flash) is never kept."""
-    return bool(current_app.config["PUBLIC_PAGE_CACHE_SECONDS"]) and not session.get("_flashes")
-
-
-def _keep(key: tuple, organisation_id: int, version: tuple, response: Response, last_modified) -> None:
-    pages = current_app.extensions.setdefault("public_page_cache", page_cache.PageCache())
-    now = time.monotonic()
-    body = response.get_data()
-    pages.put(key, page_cache.CachedPage(organisation_id, version, body, response.mimetype, last_modified, now, now))
-
-
 def shared(kind: str, find: Callable[[], Found | None], build: Callable[[Found], tuple[Response, object]]) -> Response:
     """A page the same for every visitor: from the cache when its organisation's records have not
     changed, else ``build(find())``."""
     key = (request.path.rstrip("/"), g.lang, kind)
-    cached = _cached(key)
+    cached = page_cache.fresh(key)
     if cached is not None:
         return _finish(Response(cached.body, mimetype=cached.mimetype), cached.last_modified)
     found = find()
@@ -113,23 +83,19 @@ def shared(kind: str, find: Callable[[], Found | None], build: Callable[[Found],
         response.headers["Cache-Control"] = "no-store"
         return response
     version = page_cache.organisation_version(found.organisation.id, local_today())  # before reading: never newer
-    keepable = _keepable()
+    keepable = page_cache.keepable()
     response, last_modified = build(found)
     if keepable:
-        _keep(key, found.organisation.id, version, response, last_modified)
+        page_cache.keep(key, found.organisation.id, version, response.get_data(), response.mimetype, last_modified)
     return _finish(response, last_modified)
-
-
-def _marker(name: str) -> str:
-    return f"<!--unit:{name}-->"
 
 
 def lot_page(found: Found) -> tuple[Response, object]:
     """The lot's page (or, walking up from a serial never printed, the lot's page with that warning)."""
-    return _lot_html(found, slot=lambda name: "")
+    return lot_html(found, slot=lambda name: "")
 
 
-def _lot_html(found: Found, slot: Callable[[str], str]) -> tuple[Response, object]:
+def lot_html(found: Found, slot: Callable[[str], str]) -> tuple[Response, object]:
     p = provenance(found.lot)
     body = render_template(
         "provenance/lot.html",
@@ -141,43 +107,6 @@ def _lot_html(found: Found, slot: Callable[[str], str]) -> tuple[Response, objec
         lang_links=LANG_LINKS,
     )
     return Response(body), p.last_modified
-
-
-PLACE_URL = "__UNIT_PLACE_URL__"  # in a unit page's kept shell: the unit's own path, filled per scan
-
-
-def unit_parts(unit, scans: ScanSummary | None, place_url: str | None) -> dict[str, str]:
-    """What a unit adds to its lot's page: the copied-code warning, its card, the way to the province
-    form. The form is a page of its own, so a scan sets no cookie (the form's CSRF token needs one)."""
-    macros = current_app.jinja_env.get_template("provenance/_unit.html").module
-    return {
-        "warning": macros.warning(unit, scans) if scans and scans.suspicious else "",
-        "unit": macros.unit_card(unit, scans),
-        "place": macros.place(place_url) if place_url else "",
-    }
-
-
-def unit_page(found: Found, summary: ScanSummary) -> Response:
-    """A unit's page: its lot's page, kept with the unit's parts as slots while the records do not
-    change, filled for each scan with one small macro and a few replacements. No lineage walked."""
-    key = (found.organisation.id, found.lot.id, g.lang, "unit-shell")
-    cached = _cached(key)
-    if cached is not None:
-        shell = cached.body
-    else:
-        version = page_cache.organisation_version(found.organisation.id, local_today())
-        keepable = _keepable()
-        plain = Found(Asked(), found.organisation, found.product, found.lot)  # the lot alone, nothing missing
-        place = unit_parts(None, None, PLACE_URL)["place"]  # the same for every unit but for its path
-        response, _last_modified = _lot_html(plain, slot=lambda name: place if name == "place" else _marker(name))
-        if keepable:
-            _keep(key, found.organisation.id, version, response, None)
-        shell = response.get_data()
-    parts = unit_parts(found.unit, summary, None)
-    body = shell.replace(_marker("warning").encode(), str(parts["warning"]).encode())
-    body = body.replace(_marker("unit").encode(), str(parts["unit"]).encode())
-    place_url = escape(request.path.rstrip("/") + "/place")  # the unit's own path, as asked
-    return Response(body.replace(PLACE_URL.encode(), str(place_url).encode()), mimetype="text/html")
 
 
 def lot_json(found: Found, summary: ScanSummary | None = None) -> tuple[Response, object]:

@@ -33,8 +33,8 @@ from traceability.lots.models import Lot, UnitSerial
 from traceability.photos.models import Photo
 from traceability.provenance import links
 from traceability.provenance.identifiers import Asked, Found, uri
-from traceability.provenance.pages import unit_parts
 from traceability.provenance.services import provenance, schema_org
+from traceability.provenance.unit_pages import parts as unit_parts
 from traceability.quality.certificates import valid_ocop
 
 
@@ -64,7 +64,9 @@ def _render(page_dir: str, language: str, p, unit, url: str) -> str:
     home = page_dir.removesuffix("/en")
     g.lang = language
     with force_locale(language):
-        parts = unit_parts(unit, None, None)  # a printed number, without counters or the province form
+        parts = unit_parts(
+            unit.serial if unit else None, None, None
+        )  # a printed number, without counters or the province form
         return render_template(
             "provenance/lot.html",
             p=p,

@@ -41,10 +41,10 @@ from traceability.database import MAX_ID
 from traceability.extensions import db
 from traceability.labels.digital_link import DigitalLinkError
 from traceability.photos.models import Photo
-from traceability.provenance import identifiers, links, pages
+from traceability.provenance import identifiers, links, pages, unit_pages
 from traceability.provenance.forms import PlaceForm
 from traceability.provenance.services import public_photo
-from traceability.scans import recorder, visitors
+from traceability.scans import counters, recorder, visitors
 from traceability.scans import services as scans
 
 bp = Blueprint("provenance", __name__)
@@ -96,10 +96,12 @@ def resolve(rest: str):
     except DigitalLinkError:
         return pages.invalid()
     rel = links.link_type(request.args.get("linkType"))
-    if rel in links.LINKSET_WORDS or (rel is None and pages.wants("html", "linkset") == "linkset"):
+    kind = pages.wants("html", "json", "linkset")
+    if rel in links.LINKSET_WORDS or (rel is None and kind == "linkset"):
         return _linkset(pages.shared("linkset", lambda: identifiers.find(asked), pages.linkset))
+    kind = "html" if kind == "linkset" else kind
     if rel in (None, "defaultLink"):
-        return _default(asked)
+        return _default(asked, kind)
     found = identifiers.find(asked)
     if found is None:
         return pages.not_found()
@@ -110,28 +112,24 @@ def resolve(rest: str):
     if level == found.level and rel in links.SERVED:
         return pages.served(found, rel)
     if level == found.level:
-        return _default(asked)  # this level's own page under another name (a product's gs1:pip)
+        return _default(asked, kind)  # this level's own page under another name (a product's gs1:pip)
     return redirect(_passing_query(link.href), 307)
 
 
-def _default(asked: identifiers.Asked):
-    """The public page of the level asked for (or walked up to)."""
+def _default(asked: identifiers.Asked, kind: str):
+    """The public page of the level asked for (or walked up to), as ``kind`` ("html" or "json")."""
     if asked.serial is None and not asked.unkept:
-        kind = pages.wants("html", "json")
         if asked.lot is None:
             return pages.shared(kind, lambda: identifiers.find(asked), pages.product_page)
         build = pages.lot_json if kind == "json" else pages.lot_page
         return pages.shared(kind, lambda: identifiers.find(asked), lambda f: _lot_or_product(f, build))
-    found = identifiers.find(asked)
+    ref, found = unit_pages.named(asked)
+    if ref is not None:
+        return _unit_page(asked, ref, found, kind)
     if found is None:
         return pages.not_found()
-    if found.level == "product":
-        response, _last_modified = pages.product_page(found)
-    elif found.level == "lot":
-        response, _last_modified = pages.lot_page(found)
-    else:
-        return _unit_page(found, pages.wants("html", "json"))
-    response.headers["Cache-Control"] = "no-store"
+    response, _last_modified = pages.product_page(found) if found.level == "product" else pages.lot_page(found)
+    response.headers["Cache-Control"] = "no-store"  # it names the code the visitor holds
     return response
 
 
@@ -139,18 +137,20 @@ def _lot_or_product(found: identifiers.Found, build):
     return build(found) if found.lot is not None else pages.product_page(found)
 
 
-def _unit_page(found: identifiers.Found, kind: str):
-    """A unit's page counts the scan (a person's only) and shows the counters: built every time."""
+def _unit_page(asked: identifiers.Asked, ref: unit_pages.UnitRef, found: identifiers.Found | None, kind: str):
+    """A unit's page counts the scan (a person's only) and shows the counters: filled in every time."""
     reason = visitors.why_not_a_person(request.method, request.headers, request.args, wants_html=kind == "html")
     scan = None
     if reason is None:
-        scan = scans.scan_of(found.unit, remote_addr=request.remote_addr, user_agent=request.user_agent.string)
+        scan = scans.scan_of(
+            ref.organisation_id, ref.id, remote_addr=request.remote_addr, user_agent=request.user_agent.string
+        )
         recorder.recorder().submit(scan)  # written a moment later, beside this request
-    summary = scans.summaries([found.unit.id], counting=scan)[found.unit.id]
+    summary = counters.shown(ref.id, scan)
     if kind == "json":
-        response, _last_modified = pages.lot_json(found, summary)
+        response = unit_pages.json(asked, found, summary)
     else:
-        response = pages.unit_page(found, summary)
+        response = unit_pages.html(asked, ref, found, summary)
     response.headers["Cache-Control"] = "no-store"
     response.vary.update(("Accept", "Accept-Language", "Cookie"))
     return response
@@ -247,6 +247,7 @@ def _place(rest: str):
     if not form.validate_on_submit():
         flash(_("Choose the province where you bought it."), "error")
     elif scans.tell_place(found.unit, form.province.data, remote_addr=request.remote_addr):
+        counters.forget(found.unit.id)  # the place shows on the page the buyer is sent back to
         flash(_("Thank you: this helps the producer spot copied labels."), "success")
     else:
         flash(_("Open the page by scanning the label first, then choose a province."), "error")

@@ -24,7 +24,8 @@ import os
 import threading
 import uuid
 import weakref
-from dataclasses import asdict, dataclass
+from collections import defaultdict, deque
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -51,8 +52,12 @@ class Scan:
     def new(cls, organisation_id: int, unit_serial_id: int, *, agent: str, client: str, at: dt.datetime) -> Scan:
         return cls(organisation_id, unit_serial_id, at, agent[:40], client, uuid.uuid4().hex)
 
+    def row(self) -> dict:
+        """The scan as the table's row (``dataclasses.asdict`` copies deeply: slow on every scan)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
     def line(self) -> str:
-        return json.dumps({**asdict(self), "scanned_at": self.scanned_at.isoformat()}) + "\n"
+        return json.dumps({**self.row(), "scanned_at": self.scanned_at.isoformat()}) + "\n"
 
     @classmethod
     def parse(cls, line: str) -> Scan:
@@ -210,41 +215,71 @@ def allowed(scans: list[Scan]) -> list[Scan]:
     """The scans that count, in time order: the same address rescanning a unit within
     ``SCAN_REPEAT_MINUTES`` counts once, an address at most ``SCAN_CLIENT_PER_HOUR`` an hour, a unit
     at most ``SCAN_UNIT_PER_HOUR`` an hour. Judged against what is stored and what this batch keeps,
-    with two queries whatever the batch's size."""
+    with three aggregate queries whatever the batch's size and however many scans are stored.
+
+    What is stored is counted from an hour before the batch's first scan (a batch spans a fraction of
+    a second, and at most the time the database was away): a stored scan that leaves the hour while
+    the batch runs still counts against it. Any difference errs towards not counting."""
     if not scans:
         return []
     config = current_app.config
     hour, repeat = dt.timedelta(hours=1), dt.timedelta(minutes=config["SCAN_REPEAT_MINUTES"])
     scans = sorted(scans, key=lambda s: s.scanned_at)
-    clients = {s.client for s in scans}
-    units = {s.unit_serial_id for s in scans}
-    by_client: dict[str, list[tuple[dt.datetime, int]]] = {c: [] for c in clients}
-    by_unit: dict[int, list[dt.datetime]] = {u: [] for u in units}
-    stored = db.session.execute(
-        sa.select(UnitScan.client, UnitScan.unit_serial_id, UnitScan.scanned_at).where(
-            UnitScan.scanned_at > scans[0].scanned_at - hour,
-            sa.or_(UnitScan.client.in_(clients), UnitScan.unit_serial_id.in_(units)),
-        )
+    first = scans[0].scanned_at
+    clients = sorted({s.client for s in scans})
+    units = sorted({s.unit_serial_id for s in scans})
+    in_hour = UnitScan.scanned_at > first - hour
+    stored_by_client = dict(
+        db.session.execute(
+            sa.select(UnitScan.client, sa.func.count())
+            .where(UnitScan.client.in_(clients), in_hour)
+            .group_by(UnitScan.client)
+        ).all()
     )
-    for client, unit, at in stored:
-        if client in by_client:
-            by_client[client].append((at, unit))
-        if unit in by_unit:
-            by_unit[unit].append(at)
+    stored_by_unit = dict(
+        db.session.execute(
+            sa.select(UnitScan.unit_serial_id, sa.func.count())
+            .where(UnitScan.unit_serial_id.in_(units), in_hour)
+            .group_by(UnitScan.unit_serial_id)
+        ).all()
+    )
+    latest = {
+        (client, unit): at
+        for client, unit, at in db.session.execute(
+            sa.select(UnitScan.client, UnitScan.unit_serial_id, sa.func.max(UnitScan.scanned_at))
+            .where(
+                UnitScan.client.in_(clients),
+                UnitScan.unit_serial_id.in_(units),
+                UnitScan.scanned_at > first - repeat,
+            )
+            .group_by(UnitScan.client, UnitScan.unit_serial_id)
+        )
+    }
+    kept_by_client: dict[str, deque[dt.datetime]] = defaultdict(deque)  # this batch's, within the hour
+    kept_by_unit: dict[int, deque[dt.datetime]] = defaultdict(deque)
     kept = []
     for s in scans:
         t = s.scanned_at
-        mine = [(at, unit) for at, unit in by_client[s.client] if t - hour < at <= t]
-        if any(unit == s.unit_serial_id and at > t - repeat for at, unit in mine):
+        last = latest.get((s.client, s.unit_serial_id))
+        if last is not None and last > t - repeat:
             continue
-        if len(mine) >= config["SCAN_CLIENT_PER_HOUR"]:
+        mine, its = _within(kept_by_client[s.client], t - hour), _within(kept_by_unit[s.unit_serial_id], t - hour)
+        if stored_by_client.get(s.client, 0) + len(mine) >= config["SCAN_CLIENT_PER_HOUR"]:
             continue
-        if sum(t - hour < at <= t for at in by_unit[s.unit_serial_id]) >= config["SCAN_UNIT_PER_HOUR"]:
+        if stored_by_unit.get(s.unit_serial_id, 0) + len(its) >= config["SCAN_UNIT_PER_HOUR"]:
             continue
         kept.append(s)
-        by_client[s.client].append((t, s.unit_serial_id))
-        by_unit[s.unit_serial_id].append(t)
+        latest[(s.client, s.unit_serial_id)] = t
+        mine.append(t)
+        its.append(t)
     return kept
+
+
+def _within(times: deque[dt.datetime], start: dt.datetime) -> deque[dt.datetime]:
+    """``times`` (in order) without those at or before ``start``: the batch's scans still in the hour."""
+    while times and times[0] <= start:
+        times.popleft()
+    return times
 
 
 def write(scans: list[Scan]) -> int:
@@ -257,7 +292,7 @@ def write(scans: list[Scan]) -> int:
             db.session.scalars(sa.select(UnitScan.receipt).where(UnitScan.receipt.in_([s.receipt for s in batch])))
         )
         fresh = [s for s in batch if s.receipt not in known]
-        rows = [asdict(s) for s in allowed(fresh)]
+        rows = [s.row() for s in allowed(fresh)]
         if rows:
             db.session.execute(sa.insert(UnitScan), rows)
         counted += len(rows)

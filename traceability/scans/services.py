@@ -12,6 +12,7 @@ person's GET of the page counts (``visitors``), and it is written beside the req
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import math
@@ -51,6 +52,7 @@ _SYSTEMS = (
 )
 
 
+@functools.lru_cache(maxsize=4096)  # a crowd's phones announce the same few strings
 def agent_family(user_agent: str | None) -> str:
     """'Zalo · Android': enough to tell phones apart in a list, nothing that identifies one."""
     text = user_agent or ""
@@ -71,12 +73,12 @@ def provinces() -> dict[str, dict]:
     return {p["code"]: p for p in load("provinces")["provinces"]}
 
 
-def scan_of(unit: UnitSerial, *, remote_addr: str | None, user_agent: str | None) -> Scan:
-    """The scan a person's GET of ``unit``'s page makes, for ``recorder`` to count or not."""
+def scan_of(organisation_id: int, unit_id: int, *, remote_addr: str | None, user_agent: str | None) -> Scan:
+    """The scan a person's GET of a unit's page makes, for ``recorder`` to count or not."""
     now = utcnow()
     return Scan.new(
-        unit.organisation_id,
-        unit.id,
+        organisation_id,
+        unit_id,
         agent=agent_family(user_agent),
         client=client_key(remote_addr, local_date(now)),
         at=now,
@@ -129,7 +131,8 @@ def _distance_km(a: dict, b: dict) -> float:
     return 2 * 6371 * math.asin(math.sqrt(h))
 
 
-def _judge(summary: ScanSummary) -> ScanSummary:
+def judge(summary: ScanSummary) -> ScanSummary:
+    """``summary`` with its warnings set from its count and its provinces."""
     config = current_app.config
     summary.too_many = summary.count > config["SCAN_ALERT_COUNT"]
     known = provinces()
@@ -140,45 +143,27 @@ def _judge(summary: ScanSummary) -> ScanSummary:
     return summary
 
 
-# Built once: every unit page asks it (see provenance.identifiers._UNIT).
+# Built once: every unit's counters are read with it (``counters``).
 _SUMMARIES = (
-    sa.select(
-        UnitScan.unit_serial_id,
-        UnitScan.province,
-        sa.func.count(),
-        sa.func.min(UnitScan.scanned_at),
-        sa.func.count().filter(UnitScan.client == sa.bindparam("client")),
-    )
+    sa.select(UnitScan.unit_serial_id, UnitScan.province, sa.func.count(), sa.func.min(UnitScan.scanned_at))
     .where(UnitScan.unit_serial_id.in_(sa.bindparam("ids", expanding=True)))
     .group_by(UnitScan.unit_serial_id, UnitScan.province)
 )
 
 
-def summaries(unit_ids, *, counting: Scan | None = None) -> dict[int, ScanSummary]:
-    """Counts, first scan and chosen provinces for many units: one query whatever their number.
-
-    With ``counting`` (the scan a visitor just made, still in the spool), its unit's counters
-    include it once, as they will when it is written: unless that visitor's address has already
-    been counted for the unit, as it would be for a reload."""
+def summaries(unit_ids) -> dict[int, ScanSummary]:
+    """Counts, first scan and chosen provinces for many units, as stored: one query whatever their number."""
     unit_ids = list(unit_ids)
     if not unit_ids:
         return {}
     result = {uid: ScanSummary() for uid in unit_ids}
-    client = counting.client if counting else ""
-    already = 0
-    for uid, province, count, first, mine in db.session.execute(_SUMMARIES, {"ids": unit_ids, "client": client}):
+    for uid, province, count, first in db.session.execute(_SUMMARIES, {"ids": unit_ids}):
         summary = result[uid]
         summary.count += count
         summary.first_at = min(first, summary.first_at) if summary.first_at else first
         if province is not None:
             summary.provinces.append(province)
-        if counting and uid == counting.unit_serial_id:
-            already += mine
-    if counting and counting.unit_serial_id in result and not already:
-        summary = result[counting.unit_serial_id]
-        summary.count += 1
-        summary.first_at = summary.first_at or counting.scanned_at
-    return {uid: _judge(s) for uid, s in result.items()}
+    return {uid: judge(s) for uid, s in result.items()}
 
 
 @dataclass

@@ -44,6 +44,15 @@ def machine_family(user_agent: str) -> str | None:
     return next((family for family, pattern in rules().machines if pattern.search(user_agent)), None)
 
 
+@functools.lru_cache(maxsize=4096)
+def _agent_reason(agent: str) -> str | None:
+    """Why this user agent is not a person's browser, or None. Kept: phones of a crowd announce
+    the same few strings, and a scan should not run every rule's pattern each time."""
+    if not rules().browser.search(agent):
+        return "not a browser"
+    return machine_family(agent)
+
+
 def why_not_a_person(
     method: str, headers: Mapping[str, str], query: Mapping[str, str], *, wants_html: bool
 ) -> str | None:
@@ -53,11 +62,8 @@ def why_not_a_person(
         return "method"
     if not wants_html:
         return "format"
-    agent = headers.get("User-Agent", "")
-    if not r.browser.search(agent):
-        return "not a browser"
-    if family := machine_family(agent):
-        return family
+    if reason := _agent_reason(headers.get("User-Agent", "")):
+        return reason
     for name, pattern in r.prefetch:
         if pattern.search(headers.get(name, "")):
             return "prefetch"
