@@ -249,6 +249,14 @@ def run_config(name: str, args, info: dict, db_url: str, env: dict, workdir: Pat
             f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, {args.rounds} round(s), "
             f"load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg())
         )
+        if args.warmup:  # a server that has been serving: pages, codes and counters in memory
+            before = scan_rows(db_url)[2]
+            warm = argparse.Namespace(**{**vars(args), "duration": args.warmup})
+            for page in pages:
+                run_wrk(base, workdir / f"paths-{page}.txt", workdir / "paths.lua", warm, HEADERS)
+            time.sleep(2)
+            scan_rows(db_url, since=before, delete=True)
+            say(f" warmed up: {args.warmup} s of wrk on each page, not measured; its scans deleted")
         for round_no in range(1, args.rounds + 1):
             say(f" round {round_no}")
             for page in pages:
@@ -257,6 +265,7 @@ def run_config(name: str, args, info: dict, db_url: str, env: dict, workdir: Pat
                 results[page].append(result)
                 say(describe_run(page, result))
                 if last is not None:
+                    time.sleep(2)  # the writer's last batch (SCAN_FLUSH_SECONDS)
                     result["scans"], clients, _last = scan_rows(db_url, since=last)
                     ok = sum(n for s, n in result["statuses"].items() if 200 <= s < 300)
                     say(
@@ -291,6 +300,9 @@ def main(argv=None) -> int:
         "file is deleted",
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds of each wrk run (default 10)")
+    parser.add_argument(
+        "--warmup", type=int, default=3, help="seconds of wrk on each page before the rounds, not measured (default 3)"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="rounds of /hello then each page (default 2)")
     parser.add_argument(
         "--configs",

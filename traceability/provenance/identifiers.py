@@ -21,6 +21,8 @@ from traceability.labels import digital_link
 from traceability.labels.digital_link import NO_PRODUCT, DigitalLinkError
 from traceability.lots.models import Lot, UnitSerial
 from traceability.products.models import Product
+from traceability.scans import counters
+from traceability.scans.models import UnitScan
 
 MAX_REQUEST_URI = 2048  # longer than any label's code by far; a longer request is refused (414)
 
@@ -131,25 +133,39 @@ _UNIT = (
 )
 
 
-# The same question when only the unit's numbers are needed (its lot's page is kept): no objects built.
-_UNIT_NUMBERS = (
-    sa.select(UnitSerial.id, UnitSerial.organisation_id, UnitSerial.lot_id, UnitSerial.serial)
+# The same question when only the unit's numbers are needed (its lot's page is kept), with its scans
+# grouped by province and address for its counters (``scans.counters``): one statement, no objects.
+_UNIT_AND_SCANS = (
+    sa.select(
+        UnitSerial.id,
+        UnitSerial.organisation_id,
+        UnitSerial.lot_id,
+        UnitSerial.serial,
+        *counters.GROUP_COLUMNS,
+    )
     .join(Lot, Lot.id == UnitSerial.lot_id)
     .join(Product, Product.id == Lot.product_id)
+    .outerjoin(UnitScan, UnitScan.unit_serial_id == UnitSerial.id)
     .where(
         Product.gtin == sa.bindparam("gtin"),
         Lot.code == sa.bindparam("lot"),
         UnitSerial.serial == sa.bindparam("serial"),
     )
+    .group_by(UnitSerial.id, UnitSerial.organisation_id, UnitSerial.lot_id, UnitSerial.serial, *counters.GROUP_BY)
+    .limit(counters.GROUPS_READ)
 )
 
 
-def unit_numbers(asked: Asked) -> sa.Row | None:
-    """(id, organisation_id, lot_id, serial) of the unit a GTIN, lot and serial name, or None."""
+def unit_and_scans(asked: Asked) -> tuple[tuple, list] | None:
+    """The numbers (id, organisation_id, lot_id, serial) of the unit a GTIN, lot and serial name,
+    and its scans' groups for ``counters.shown``; None when no such unit."""
     if asked.gtin is None or asked.lot is None or asked.serial is None or asked.unkept:
         return None
-    parameters = {"gtin": asked.gtin, "lot": asked.lot, "serial": asked.serial.upper()}
-    return db.session.connection().execute(_UNIT_NUMBERS, parameters).first()
+    parameters = {"gtin": asked.gtin, "lot": asked.lot, "serial": asked.serial.upper(), **counters.parameters()}
+    rows = db.session.connection().execute(_UNIT_AND_SCANS, parameters).all()
+    if not rows:
+        return None
+    return tuple(rows[0][:4]), [row[4:] for row in rows]
 
 
 def _unit_in_one_query(asked: Asked) -> Found | None:

@@ -45,26 +45,29 @@ def _key(asked: Asked) -> tuple:
     return asked.gtin, asked.org_code, asked.product_code, asked.lot, asked.serial.upper()
 
 
-def named(asked: Asked) -> tuple[UnitRef | None, Found | None]:
-    """The unit ``asked`` names, from memory or from the records; with what was found when the
-    records were read (None when not even the product is ours, a level above when walked up)."""
+def named(asked: Asked) -> tuple[UnitRef | None, Found | None, list | None]:
+    """The unit ``asked`` names, from memory or from the records, with what was found when the
+    records were read (None when not even the product is ours, a level above when walked up) and,
+    when they were read in the same statement, the unit's scans (for ``counters.shown``)."""
     if asked.serial is None or asked.unkept:
-        return None, identifiers.find(asked)
+        return None, identifiers.find(asked), None
     max_age = current_app.config["PUBLIC_PAGE_CACHE_SECONDS"]
     ref = _refs().get(_key(asked), max_age)
     if ref is not None:
-        return ref, None
-    found = None
-    numbers = identifiers.unit_numbers(asked)  # a buyer's scan, by far the commonest question
-    if numbers is None:
+        return ref, None, None
+    found, groups = None, None
+    read = identifiers.unit_and_scans(asked)  # a buyer's scan, by far the commonest question
+    if read is not None:
+        numbers, groups = read
+    else:
         found = identifiers.find(asked)  # walking up, or the organisation's own stem
         if found is None or found.unit is None:
-            return None, found
+            return None, found, None
         numbers = (found.unit.id, found.unit.organisation_id, found.unit.lot_id, found.unit.serial)
     ref = UnitRef(*numbers, stored_at=memory.now())
     if max_age:
         _refs().put(_key(asked), ref)
-    return ref, found
+    return ref, found, groups
 
 
 def _macros():

@@ -123,9 +123,9 @@ def _default(asked: identifiers.Asked, kind: str):
             return pages.shared(kind, lambda: identifiers.find(asked), pages.product_page)
         build = pages.lot_json if kind == "json" else pages.lot_page
         return pages.shared(kind, lambda: identifiers.find(asked), lambda f: _lot_or_product(f, build))
-    ref, found = unit_pages.named(asked)
+    ref, found, groups = unit_pages.named(asked)
     if ref is not None:
-        return _unit_page(asked, ref, found, kind)
+        return _unit_page(asked, ref, found, groups, kind)
     if found is None:
         return pages.not_found()
     response, _last_modified = pages.product_page(found) if found.level == "product" else pages.lot_page(found)
@@ -137,7 +137,7 @@ def _lot_or_product(found: identifiers.Found, build):
     return build(found) if found.lot is not None else pages.product_page(found)
 
 
-def _unit_page(asked: identifiers.Asked, ref: unit_pages.UnitRef, found: identifiers.Found | None, kind: str):
+def _unit_page(asked: identifiers.Asked, ref: unit_pages.UnitRef, found: identifiers.Found | None, groups, kind: str):
     """A unit's page counts the scan (a person's only) and shows the counters: filled in every time."""
     reason = visitors.why_not_a_person(request.method, request.headers, request.args, wants_html=kind == "html")
     scan = None
@@ -146,7 +146,7 @@ def _unit_page(asked: identifiers.Asked, ref: unit_pages.UnitRef, found: identif
             ref.organisation_id, ref.id, remote_addr=request.remote_addr, user_agent=request.user_agent.string
         )
         recorder.recorder().submit(scan)  # written a moment later, beside this request
-    summary = counters.shown(ref.id, scan)
+    summary = counters.shown(ref.id, scan, groups=groups)
     if kind == "json":
         response = unit_pages.json(asked, found, summary)
     else:

@@ -29,6 +29,19 @@ from traceability.scans.recorder import Scan
 from traceability.scans.services import ScanSummary, judge, summaries
 
 CHUNK = 500  # units per statement when reading many
+GROUPS_READ = 1_000  # (province, address) groups of one unit read at once; more: read in two statements
+
+# A unit's scans grouped by province and address: joined to the unit's own lookup by the resolver
+# (``provenance.identifiers``), so a buyer's first scan of a unit costs one statement.
+GROUP_BY = (UnitScan.province, UnitScan.client)
+GROUP_COLUMNS = (
+    UnitScan.province,
+    UnitScan.client,
+    sa.func.count(UnitScan.id),
+    sa.func.min(UnitScan.scanned_at),
+    sa.func.max(UnitScan.scanned_at),
+    sa.func.count(UnitScan.id).filter(UnitScan.scanned_at > sa.bindparam("hour_ago")),
+)
 
 # Built once: who scanned each unit lately, and how often in the last hour (the writer's limits).
 _RECENT = (
@@ -44,6 +57,16 @@ _RECENT = (
     )
     .group_by(UnitScan.unit_serial_id, UnitScan.client)
 )
+
+
+def parameters() -> dict:
+    """The moments the statements above count from: an hour ago, and the start of the repeat window."""
+    now = utcnow()
+    hour_ago = now - dt.timedelta(hours=1)
+    return {
+        "hour_ago": hour_ago,
+        "since": min(hour_ago, now - dt.timedelta(minutes=current_app.config["SCAN_REPEAT_MINUTES"])),
+    }
 
 
 @dataclass
@@ -71,19 +94,29 @@ def _state() -> _State:
 
 def _read(unit_ids: list[int]) -> dict[int, _Unit]:
     """The units' counters as stored: two statements per ``CHUNK`` units."""
-    config = current_app.config
-    now = utcnow()
-    hour_ago = now - dt.timedelta(hours=1)
-    since = min(hour_ago, now - dt.timedelta(minutes=config["SCAN_REPEAT_MINUTES"]))
     read: dict[int, _Unit] = {}
     for start in range(0, len(unit_ids), CHUNK):
         ids = unit_ids[start : start + CHUNK]
         read.update({uid: _Unit(summary, {}, 0) for uid, summary in summaries(ids).items()})
-        parameters = {"ids": ids, "hour_ago": hour_ago, "since": since}
-        for uid, client, latest, this_hour in db.session.connection().execute(_RECENT, parameters):
+        for uid, client, latest, this_hour in db.session.connection().execute(_RECENT, {"ids": ids, **parameters()}):
             read[uid].last_counted[client] = latest
             read[uid].stored_this_hour += this_hour
     return read
+
+
+def _from_groups(groups: list) -> _Unit:
+    """A unit's counters from its scans grouped as ``GROUP_COLUMNS`` (a unit never scanned: one
+    group of nothing, from the outer join)."""
+    groups = [g for g in groups if g[1] is not None]
+    summary = ScanSummary(
+        count=sum(n for _p, _c, n, _f, _l, _h in groups),
+        first_at=min((f for _p, _c, _n, f, _l, _h in groups), default=None),
+        provinces=list(dict.fromkeys(p for p, _c, _n, _f, _l, _h in groups if p is not None)),
+    )
+    last_counted: dict[str, dt.datetime] = {}
+    for _p, client, _n, _f, latest, _h in groups:
+        last_counted[client] = max(latest, last_counted.get(client, latest))
+    return _Unit(judge(summary), last_counted, sum(h for *_rest, h in groups))
 
 
 def _refresh(state: _State, recheck: float) -> None:
@@ -102,13 +135,16 @@ def _refresh(state: _State, recheck: float) -> None:
         state.units, state.shown, state.read_at = units, set(), memory.now()
 
 
-def shown(unit_id: int, visitor: Scan | None = None) -> ScanSummary:
-    """The unit's counters, counting ``visitor``'s scan (just spooled) as the writer will."""
+def shown(unit_id: int, visitor: Scan | None = None, *, groups: list | None = None) -> ScanSummary:
+    """The unit's counters, counting ``visitor``'s scan (just spooled) as the writer will; from
+    ``groups`` (its scans as ``GROUP_COLUMNS``, just read) when given and complete."""
     recheck = current_app.config["PUBLIC_PAGE_RECHECK_SECONDS"]
     state = _state()
     if recheck > 0:
         _refresh(state, recheck)
     unit = state.units.get(unit_id) if recheck > 0 else None
+    if unit is None and groups is not None and len(groups) < GROUPS_READ:
+        unit = _from_groups(groups)
     if unit is None:
         unit = _read([unit_id])[unit_id]
     with state.lock:

@@ -261,7 +261,7 @@ def allowed(scans: list[Scan]) -> list[Scan]:
     for s in scans:
         t = s.scanned_at
         last = latest.get((s.client, s.unit_serial_id))
-        if last is not None and last > t - repeat:
+        if repeat and last is not None and last > t - repeat:  # counted meanwhile, or just before
             continue
         mine, its = _within(kept_by_client[s.client], t - hour), _within(kept_by_unit[s.unit_serial_id], t - hour)
         if stored_by_client.get(s.client, 0) + len(mine) >= config["SCAN_CLIENT_PER_HOUR"]:
