@@ -15,6 +15,7 @@ from traceability.farm import services as farm
 from traceability.lots.models import UnitSerial
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.products import services as products
+from traceability.quality.certificates import save_certificate
 
 PASSWORD = "correct-horse-9"
 STARCH_GTIN = "09520123000035"  # GS1's example prefix 952: never a real company's
@@ -232,3 +233,19 @@ def written_scans(app) -> int:
     with app.app_context():
         recorder(app).flush()
         return db.session.scalar(sa.select(sa.func.count()).select_from(UnitScan))
+
+
+def make_ocop_certificate(org, user, product_id: int, *, stars: int = 3, number: str = "QĐ 1/QĐ-UBND", valid=(30, 700)):
+    """An OCOP certificate of ``stars`` for one product, issued ``valid[0]`` days ago and valid
+    ``valid[1]`` days more (a negative second number: expired that many days ago)."""
+    return save_certificate(
+        org,
+        user,
+        kind="ocop",
+        stars=stars,
+        number=number,
+        issuer="UBND tỉnh",
+        valid_from=days_ago(valid[0]),
+        valid_to=days_ago(-valid[1]),
+        product_ids=[product_id],
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -26,6 +27,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts")
+AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"  # .ci/system-deps
+PHONE_SCREEN = {"width": 390, "height": 844}
+SERIOUS = ("serious", "critical")  # what fails a page; the rest is printed
 
 
 @pytest.fixture(scope="session")
@@ -64,18 +68,58 @@ def live_server(app):
         db.engine.dispose()
 
 
+def phone_context(browser, live_server: str, *, screen=PHONE_SCREEN, locale: str = "vi-VN", **options):
+    """A browser context like a phone's: its screen, touch, its language; ``options`` as Playwright's
+    (``user_agent``, ``bypass_csp``)."""
+    return browser.new_context(
+        viewport=screen, is_mobile=True, has_touch=True, locale=locale, base_url=live_server, **options
+    )
+
+
+def watched(page, live_server: str):
+    """``page`` noting every request it makes elsewhere than the app (``page.external_requests``)."""
+    page.external_requests = []
+    page.on("request", lambda r: None if r.url.startswith(live_server) else page.external_requests.append(r.url))
+    return page
+
+
 @pytest.fixture
 def phone(browser, live_server):
     """A page the size of a common phone (390×844), Vietnamese, touch."""
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="vi-VN", base_url=live_server
-    )
-    page = context.new_page()
-    external = []
-    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(live_server) else None)
-    page.external_requests = external
-    yield page
+    context = phone_context(browser, live_server)
+    yield watched(context.new_page(), live_server)
     context.close()
+
+
+def need_axe() -> None:
+    """axe-core must be there in CI (``.ci/system-deps`` installs it); elsewhere its tests skip."""
+    if not AXE.exists():
+        if os.environ.get("CI"):
+            pytest.fail("axe-core is missing: .ci/system-deps installs it with npm")
+        pytest.skip("axe-core is not installed (npm install --no-save axe-core@4)")
+
+
+def axe(page, *, wcag_only: bool = False, as_page_script: bool = False) -> list[dict]:
+    """axe-core's violations on ``page``: id, impact, help, nodes. Injected as a script tag (the
+    page's context must bypass the CSP), or with ``as_page_script`` evaluated in the page, which
+    keeps its CSP (a page under a service worker keeps its own context)."""
+    need_axe()
+    if as_page_script:
+        page.evaluate(AXE.read_text())
+    else:
+        page.add_script_tag(path=str(AXE))
+    options = "{runOnly: ['wcag2a', 'wcag2aa']}" if wcag_only else "{}"
+    return page.evaluate(f"""async () => (await axe.run(document, {options})).violations.map(v => ({{
+        id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}}))""")
+
+
+def assert_no_serious_axe_finding(page, language: str) -> None:
+    """No serious or critical axe-core finding on ``page`` (the lesser ones are printed)."""
+    violations = axe(page)
+    report = "\n".join(f"  [{v['impact']}] {v['id']}: {v['help']} — {', '.join(v['nodes'])}" for v in violations)
+    assert not [v for v in violations if v["impact"] in SERIOUS], f"axe-core on {page.url} ({language}):\n{report}"
+    if violations:
+        print(f"axe-core on {page.url} ({language}), minor findings:\n{report}")
 
 
 def screenshot(page, name: str) -> None:

@@ -1,16 +1,13 @@
 """axe-core (WCAG 2 A and AA rules) on the main pages, in Vietnamese, including a form with errors."""
 
-import os
-from pathlib import Path
-
 import pytest
 
+from tests.browser.conftest import axe, need_axe
 from traceability import demo
 from traceability.extensions import db
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
 PAGES = [
     "/",
     "/plots",
@@ -41,10 +38,7 @@ PAGES = [
 
 @pytest.fixture
 def axe_page(browser, live_server, app):
-    if not AXE.exists():
-        if os.environ.get("CI"):
-            pytest.fail("axe-core is missing: .ci/system-deps installs it with npm")
-        pytest.skip("axe-core is not installed (npm install --no-save axe-core@4)")
+    need_axe()
     with app.app_context():
         demo.load()
         db.session.commit()
@@ -56,10 +50,7 @@ def axe_page(browser, live_server, app):
 
 
 def _violations(page):
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("""async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}))
-        .violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))""")
-    return result
+    return [f"{v['id']}: {', '.join(v['nodes'])}" for v in axe(page, wcag_only=True)]
 
 
 def test_pages_have_no_wcag_violations(axe_page):

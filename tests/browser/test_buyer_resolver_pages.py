@@ -6,26 +6,22 @@ photographed under test-artifacts/."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_fits, screenshot
-from tests.factories import PHONE, STARCH_GTIN, days_ago, make_bagged_lot
+from tests.browser.conftest import assert_fits, assert_no_serious_axe_finding, need_axe, phone_context, screenshot
+from tests.factories import PHONE, STARCH_GTIN, make_bagged_lot, make_ocop_certificate
 from traceability.accounts.models import Organisation, User
 from traceability.extensions import db
 from traceability.products.models import Product
-from traceability.quality.certificates import save_certificate
 from traceability.scans.models import UnitScan
 from traceability.scans.recorder import recorder
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
 SCREEN = {"width": 360, "height": 740}
 LOCALES = {"vi": "vi-VN", "en": "en-US"}
 TEXT = {
@@ -73,16 +69,12 @@ def lot(app, live_server) -> dict:
     with app.app_context():
         lot = make_bagged_lot()
         manager = db.session.scalar(sa.select(User).where(User.phone == "0988888888"))
-        save_certificate(
+        make_ocop_certificate(
             db.session.get(Organisation, lot["org_id"]),
             manager,
-            kind="ocop",
+            db.session.scalar(sa.select(Product.id).where(Product.gtin == STARCH_GTIN)),
             number="OCOP-2026-07",
-            issuer="UBND tỉnh",
-            valid_from=days_ago(30),
-            valid_to=days_ago(-700),
-            product_ids=[db.session.scalar(sa.select(Product.id).where(Product.gtin == STARCH_GTIN))],
-            stars=3,
+            valid=(30, 700),
         )
         db.session.commit()
     return {**lot, "uri": live_server + lot["url"]}
@@ -91,14 +83,7 @@ def lot(app, live_server) -> dict:
 @pytest.fixture
 def buyer(browser, live_server, language):
     """A person's phone under the app's real CSP: its user agent is a person's, so its scans count."""
-    context = browser.new_context(
-        viewport=SCREEN,
-        is_mobile=True,
-        has_touch=True,
-        locale=LOCALES[language],
-        user_agent=PHONE,
-        base_url=live_server,
-    )
+    context = phone_context(browser, live_server, screen=SCREEN, locale=LOCALES[language], user_agent=PHONE)
     page = context.new_page()
     page.problems = []
     page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
@@ -111,23 +96,10 @@ def buyer(browser, live_server, language):
 def axe_page(browser, live_server, language):
     """The same screen for axe-core only: the CSP rightly refuses an injected script, so this context
     bypasses it; its user agent stays headless Chromium's, so its visits are not scans."""
-    if not AXE.exists():
-        if os.environ.get("CI"):
-            pytest.fail("axe-core is missing: .ci/system-deps installs it with npm")
-        pytest.skip("axe-core is not installed (npm install --no-save axe-core@4)")
-    context = browser.new_context(
-        viewport=SCREEN, is_mobile=True, has_touch=True, locale=LOCALES[language], base_url=live_server, bypass_csp=True
-    )
+    need_axe()
+    context = phone_context(browser, live_server, screen=SCREEN, locale=LOCALES[language], bypass_csp=True)
     yield context.new_page()
     context.close()
-
-
-def _axe(page, language: str) -> None:
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate("""async () => (await axe.run(document)).violations.map(v => ({
-        id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))""")
-    blocking = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert not blocking, f"axe-core on {page.url} ({language}): {violations}"
 
 
 def _check(page, axe_page, name: str, language: str, *, status: int = 200) -> None:
@@ -140,7 +112,7 @@ def _check(page, axe_page, name: str, language: str, *, status: int = 200) -> No
     screenshot(page, f"buyer-{name}-{language}")
     assert axe_page.goto(page.url).status == status
     assert axe_page.locator("html").get_attribute("lang") == language
-    _axe(axe_page, language)
+    assert_no_serious_axe_finding(axe_page, language)
 
 
 def _warning_first(page, *, above_h1: bool = True):
@@ -242,4 +214,4 @@ def test_unit_page_and_its_place_page(app, buyer, axe_page, lot, language):
     axe_page.get_by_role("button", name=text["send"]).click()
     axe_page.wait_for_url(f"**{unit_path}")
     expect(axe_page.locator("main [role=status]")).to_contain_text(text["thanks"])
-    _axe(axe_page, language)
+    assert_no_serious_axe_finding(axe_page, language)

@@ -5,7 +5,6 @@ never printed on a lot that was gets the lot's page, the warning first."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from decimal import Decimal
@@ -18,7 +17,14 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_fits, screenshot
+from tests.browser.conftest import (
+    assert_fits,
+    assert_no_serious_axe_finding,
+    need_axe,
+    phone_context,
+    screenshot,
+    watched,
+)
 from tests.conftest import needs_tool
 from tests.factories import (
     PHONE,
@@ -40,10 +46,8 @@ from traceability.products import services as products
 
 pytestmark = [pytest.mark.browser, needs_tool("pdftoppm")]
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
 GTIN = "09520123000035"
 UNITS = 24
-BLOCKING = ("serious", "critical")
 
 
 def _build_sale_lot() -> tuple[int, int]:
@@ -128,19 +132,8 @@ def printed(app, live_server, tmp_path):
 def phone(browser, live_server):
     """The conftest's phone with a buyer's user agent: headless Chromium's own says "HeadlessChrome",
     which the visitor rules rightly take for a script, and a script's fetch is not a scan."""
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        locale="vi-VN",
-        user_agent=PHONE,
-        base_url=live_server,
-    )
-    page = context.new_page()
-    external = []
-    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(live_server) else None)
-    page.external_requests = external
-    yield page
+    context = phone_context(browser, live_server, user_agent=PHONE)
+    yield watched(context.new_page(), live_server)
     context.close()
 
 
@@ -148,36 +141,10 @@ def phone(browser, live_server):
 def axe_context(browser, live_server):
     """A phone context for axe-core only: the app's CSP rightly forbids injected scripts, so this
     context bypasses it (the scan itself runs in ``phone``, under the real CSP)."""
-    if not AXE.exists():
-        if os.environ.get("CI"):
-            pytest.fail("axe-core is missing: .ci/system-deps installs it with npm")
-        pytest.skip("axe-core is not installed (npm install --no-save axe-core@4)")
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        locale="vi-VN",
-        base_url=live_server,
-        bypass_csp=True,
-    )
+    need_axe()
+    context = phone_context(browser, live_server, bypass_csp=True)
     yield context
     context.close()
-
-
-def _axe(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate("""async () => (await axe.run(document)).violations.map(v => ({
-        id: v.id, impact: v.impact, help: v.help,
-        nodes: v.nodes.map(n => n.target.join(' '))}))""")
-
-
-def _assert_no_serious_violations(page, language: str) -> None:
-    violations = _axe(page)
-    blocking = [v for v in violations if v["impact"] in BLOCKING]
-    report = "\n".join(f"  [{v['impact']}] {v['id']}: {v['help']} — {', '.join(v['nodes'])}" for v in violations)
-    assert not blocking, f"axe-core on {page.url} ({language}), all violations:\n{report}"
-    if violations:
-        print(f"axe-core on {page.url} ({language}), minor violations:\n{report}")
 
 
 def _assert_fits_360(page) -> None:
@@ -244,7 +211,7 @@ def test_scanned_label_opens_the_unit_page(phone, printed, live_server, axe_cont
     for language in ("vi", "en"):
         assert axe_page.goto(f"{url}?lang={language}").status == 200
         assert axe_page.locator("html").get_attribute("lang") == language
-        _assert_no_serious_violations(axe_page, language)
+        assert_no_serious_axe_finding(axe_page, language)
 
 
 def test_unknown_serial_shows_the_lot_page_with_the_warning_first(phone, printed):

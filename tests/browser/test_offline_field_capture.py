@@ -21,7 +21,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, assert_fits, screenshot
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, assert_fits, axe, screenshot
 from tests.factories import (
     PASSWORD,
     days_ago,
@@ -46,7 +46,6 @@ pytestmark = pytest.mark.browser
 # Shrinking a camera photo on a busy two-core machine takes seconds, not milliseconds.
 expect.set_options(timeout=15_000)
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
 KEPT_PAGES = 6  # home, seasons, spray, harvest and season forms, the outbox page
 
 
@@ -191,9 +190,7 @@ def wait_until_kept(page, pages: int = KEPT_PAGES):
 
 def violations(page):
     """axe-core (WCAG 2 A/AA), evaluated without lifting the page's CSP."""
-    page.evaluate(AXE.read_text())
-    return page.evaluate("""async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}))
-        .violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))""")
+    return [f"{v['id']}: {', '.join(v['nodes'])}" for v in axe(page, wcag_only=True, as_page_script=True)]
 
 
 def photo_file(tmp_path) -> Path:

@@ -152,21 +152,18 @@ def _pdf_text(pdf: bytes, tmp_path, *args) -> str:
 
 @needs_poppler
 def test_ocop_stars_only_while_a_valid_certificate_exists(bags, tmp_path):
+    from tests.factories import make_ocop_certificate
     from tests.factories import make_user as user
-    from traceability.quality.certificates import save_certificate
 
     org, lot, product = bags
     assert "OCOP" not in _pdf_text(render_sheet(org, lot, size="70x37"), tmp_path)
-    certificate = save_certificate(
+    certificate = make_ocop_certificate(
         org,
         user(org, Role.MANAGER),
-        kind="ocop",
+        product.id,
         stars=4,
         number="QĐ 9/QĐ-UBND",
-        issuer="UBND tỉnh",
-        valid_from=days_ago(30),
-        valid_to=days_ago(-1000),
-        product_ids=[product.id],
+        valid=(30, 1000),
     )
     assert "OCOP ★★★★" in _pdf_text(render_sheet(org, lot, size="70x37"), tmp_path)
     certificate.valid_to = days_ago(1)  # expired yesterday

@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from PIL import Image
 
 from tests.conftest import login, needs_tool
-from tests.factories import days_ago, make_harvest, make_org, make_planting, make_plot, make_user
+from tests.factories import days_ago, make_harvest, make_ocop_certificate, make_org, make_planting, make_plot, make_user
 from traceability.accounts.models import OrganisationKind, Role
 from traceability.errors import DomainError
 from traceability.extensions import db
@@ -383,16 +383,12 @@ def test_api_lists_the_sets_and_scores_answers(app, client):
 def test_officials_overview_draws_charts_and_expiries(app, client):
     with app.app_context():
         coop = build_melon_coop()
-        save_certificate(
+        make_ocop_certificate(
             coop["org"],
             coop["manager"],
-            kind="ocop",
-            stars=3,
+            coop["product"].id,
             number="QĐ 5",
-            issuer="UBND",
-            valid_from=days_ago(900),
-            valid_to=days_ago(-150),
-            product_ids=[coop["product"].id],
+            valid=(900, 150),
         )
         services.start_dossier(coop["org"], coop["manager"], product_id=coop["product"].id, criteria_set=SET1)
         db.session.commit()
@@ -423,27 +419,20 @@ def test_producer_is_reminded_of_returns_and_rerating(coop):
     workflow.take_step(dossier, coop["manager"], "submit")
     commune = db.session.scalar(sa.select(User).where(User.phone == "0922000001"))
     workflow.take_step(dossier, commune, "return_commune", comment="Thiếu phiếu kiểm nghiệm.")
-    save_certificate(
+    make_ocop_certificate(
         coop["org"],
         coop["manager"],
-        kind="ocop",
-        stars=3,
+        coop["product"].id,
         number="QĐ 7",
-        issuer="UBND",
-        valid_from=days_ago(900),
-        valid_to=days_ago(-150),
-        product_ids=[coop["product"].id],
+        valid=(900, 150),
     )
-    save_certificate(
+    make_ocop_certificate(
         coop["org"],
         coop["manager"],
-        kind="ocop",
+        coop["product"].id,
         stars=4,
         number="QĐ 8",
-        issuer="UBND",
-        valid_from=days_ago(10),
-        valid_to=days_ago(-1000),
-        product_ids=[coop["product"].id],
+        valid=(10, 1000),
     )
     reminders = producer_reminders(coop["org"].id)
     assert [(r.text_key, r.comment or r.certificate.number) for r in reminders] == [

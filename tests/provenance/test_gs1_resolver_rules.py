@@ -13,11 +13,17 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import STARCH_GTIN as GTIN
-from tests.factories import days_ago, make_bagged_lot, make_org, make_product, make_user, written_scans
+from tests.factories import (
+    make_bagged_lot,
+    make_ocop_certificate,
+    make_org,
+    make_product,
+    make_user,
+    written_scans,
+)
 from traceability.accounts.models import Organisation, Role, User
 from traceability.extensions import db
 from traceability.products.models import Product
-from traceability.quality.certificates import save_certificate
 
 DATA = Path(__file__).parent.parent / "data"
 SCHEMA = json.loads((DATA / "gs1-resolver" / "gs1-linkset-schema.json").read_text())
@@ -34,16 +40,12 @@ def paths(app) -> dict[str, str]:
         org = db.session.get(Organisation, lot["org_id"])
         manager = db.session.scalar(sa.select(User).where(User.phone == "0988888888"))
         product_id = db.session.scalar(sa.select(Product.id).where(Product.gtin == GTIN))
-        save_certificate(
+        make_ocop_certificate(
             org,
             manager,
-            kind="ocop",
+            product_id,
             number="OCOP-2026-07",
-            issuer="UBND tỉnh",
-            valid_from=days_ago(30),
-            valid_to=days_ago(-700),
-            product_ids=[product_id],
-            stars=3,
+            valid=(30, 700),
         )
         db.session.commit()
     return {"unit": f"{lot['url']}/21/{lot['serials'][0]}", "lot": lot["url"], "gtin": f"/01/{GTIN}"}
