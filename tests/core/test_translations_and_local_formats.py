@@ -60,6 +60,31 @@ def test_every_string_in_code_and_templates_is_translated(tmp_path):
     assert not wrong, wrong
 
 
+def test_every_translation_formats_as_its_source_does():
+    """A template formats every translated string, placeholders or not (Jinja's new-style gettext),
+    and Python code formats those given values: a translation must format wherever its source does.
+    A stray "%" ("3 %", "%,") in a translation would answer 500 in that language only."""
+    failures = []
+    for po in sorted(ROOT.glob("traceability/translations/*/LC_MESSAGES/messages.po")):
+        with po.open("rb") as f:
+            for message in read_po(f):
+                if not message.id:
+                    continue
+                source = message.id if isinstance(message.id, str) else message.id[0]
+                values = {name: 1 for name in re.findall(r"%\((\w+)\)", source)}
+                try:
+                    source % values
+                except (ValueError, TypeError, KeyError):
+                    continue  # not a format string: only ever used without values
+                texts = message.string if isinstance(message.string, tuple) else (message.string,)
+                for text in filter(None, texts):
+                    try:
+                        text % values
+                    except (ValueError, TypeError, KeyError) as error:
+                        failures.append(f"{po.parent.parent.name}: {text!r}: {error}")
+    assert not failures, failures
+
+
 def test_catalogues_compile_on_start_and_again_when_changed(tmp_path):
     target = compile_catalogues(tmp_path)
     mo = target / "vi/LC_MESSAGES/messages.mo"
