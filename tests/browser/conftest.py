@@ -91,6 +91,55 @@ def phone(browser, live_server):
     context.close()
 
 
+# Elements whose own text (more than 3 characters) wraps in a box narrower than 4 characters of
+# their font: text written a few letters per line, which no sideways-scroll check notices. (A short
+# code that fits on its one line, "A1.1" in a 43 px box, reads fine.)
+_NARROW_TEXT = """() => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  const found = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const own = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
+    if (own.length <= 3) continue;
+    const style = getComputedStyle(el);
+    const box = el.getBoundingClientRect();
+    if (style.display === 'none' || style.visibility === 'hidden' || box.width < 2) continue;  // hidden
+    ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const four = ctx.measureText('0000').width;
+    const line = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);
+    if (box.width < four && box.height > 1.5 * line) {
+      found.push(`${el.tagName.toLowerCase()} ${Math.round(box.width)}px < ${Math.round(four)}px: ${own.slice(0, 40)}`);
+    }
+  }
+  return found;
+}"""
+# The columns of the widest list or grid at 1,280 px: a list of cards in three columns there is
+# rightly three times as tall in one column on a phone.
+_COLUMNS = """() => Math.max(1, ...[...document.querySelectorAll('main *')]
+  .filter(el => ['grid', 'flex'].includes(getComputedStyle(el).display) && el.children.length > 1)
+  .map(el => new Set([...el.children].map(c => Math.round(c.getBoundingClientRect().left))).size))"""
+WIDE = {"width": 1280, "height": 800}
+
+
+def assert_reads(page) -> None:
+    """Text a phone can read: no text wrapping in a box narrower than 4 of its characters, and the
+    page no more than twice as tall as on a 1,280 px screen, per column of its widest list there
+    (a layout that stacks what it should not, as a facts list squeezed to one letter a line)."""
+    page.wait_for_load_state("load")
+    narrow = page.evaluate(_NARROW_TEXT)
+    assert narrow == [], f"{page.url} at {page.viewport_size['width']} px: {narrow[:5]}"
+    size = page.viewport_size
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size(WIDE)
+    try:
+        wide, columns = page.evaluate("document.documentElement.scrollHeight"), page.evaluate(_COLUMNS)
+    finally:
+        page.set_viewport_size(size)
+    allowed = 2 * max(wide, size["height"]) * columns
+    assert height <= allowed, (
+        f"{page.url}: {height} px tall at {size['width']} px; {wide} at 1,280 in {columns} column(s)"
+    )
+
+
 def need_axe() -> None:
     """axe-core must be there in CI (``.ci/system-deps`` installs it); elsewhere its tests skip."""
     if not AXE.exists():

@@ -3,7 +3,7 @@ landmarks, nothing fetched from outside."""
 
 import pytest
 
-from tests.browser.conftest import assert_fits, screenshot
+from tests.browser.conftest import assert_fits, assert_reads, screenshot
 from traceability import demo
 from traceability.extensions import db
 
@@ -67,9 +67,10 @@ def _log_in(page, login):
     page.click("button[type=submit]:not([name])")
 
 
+@pytest.mark.parametrize("width", [360, 412])
 @pytest.mark.parametrize("language", ["vi", "en"])
-def test_every_page_fits_a_360px_phone(browser, live_server, demo_data, language):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+def test_every_page_fits_and_reads_on_a_phone(browser, live_server, demo_data, language, width):
+    context = browser.new_context(viewport={"width": width, "height": 740}, base_url=live_server)
     page = context.new_page()
     external, console_errors = [], []
     page.on("request", lambda r: external.append(r.url) if not r.url.startswith(live_server) else None)
@@ -91,7 +92,8 @@ def test_every_page_fits_a_360px_phone(browser, live_server, demo_data, language
             .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.name)""")
         assert unlabelled == [], (path, unlabelled)
         assert_fits(page)
-        screenshot(page, f"360-{language}{path.replace('/', '_') or '_home'}")
+        assert_reads(page)
+        screenshot(page, f"{width}-{language}{path.replace('/', '_') or '_home'}")
     assert external == []
     assert console_errors == []
     context.close()
