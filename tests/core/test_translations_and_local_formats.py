@@ -109,3 +109,18 @@ def test_number_separators_follow_the_language(app):
             assert format_number(Decimal("1234567.5")) == "1.234.567,5"
         with force_locale("en"):
             assert format_number(Decimal("1234567.5")) == "1,234,567.5"
+
+
+def test_a_product_is_called_a_product_and_an_input_an_input(app, client):
+    """One English word, two Vietnamese ones: a product sold is "Sản phẩm", a fertiliser or a spray
+    applied is "Vật tư"; each form and page says the one it means."""
+    from tests.conftest import login
+    from tests.factories import make_bagged_lot
+
+    with app.app_context():
+        lot = make_bagged_lot()
+    login(client, "0988888888")
+    for path in ("/packing/new", f"/lots/{lot['lot_id']}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Sản phẩm" in page and "Vật tư" not in page, path
+    assert re.search(r'<label for="product">Vật tư', client.get("/inputs/new").get_data(as_text=True))

@@ -78,7 +78,7 @@ class InputForm(Form):
 
     planting_id = SelectField(_l("Plot and season"), [required()], coerce=optional_int)
     applied_on = date_field(_l("Date applied"), required())
-    product = SelectField(_l("Product"), [required()])
+    product = SelectField(_l("Input"), [required()])  # fertiliser or plant protection: "Vật tư"
     dose = LocalDecimalField(_l("Amount used"), [Optional()])
     dose_unit = text(_l("Unit of the amount"), max_length=20, description=_l("For example ml, g, kg, bình 16 L"))
     # For a product that is not on the organisation's list:
