@@ -1,5 +1,6 @@
 """The lots engine: processing with mass balance, packing with serials, sales, recall, lineage."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from traceability.errors import DomainError
 from traceability.events import chain
 from traceability.extensions import db
 from traceability.lots import lineage, recalls, trade
-from traceability.lots.models import Lot, LotStatus, UnitSerial
+from traceability.lots.models import Lot, LotKind, LotStatus, UnitSerial
 from traceability.lots.processing import SERIAL_ALPHABET, RunInput, RunOutput, pack, record_processing
 from traceability.products import services as products
 
@@ -387,3 +388,67 @@ def test_recall_pages_and_reports(app, client):
         recall_url, data={"disposal": "destruction", "closed_on": days_ago(0).isoformat(), "note": "Đã tiêu hủy"}
     )
     assert response.status_code == 302 and "Tiêu hủy" in client.get(recall_url).get_data(as_text=True)
+
+
+def test_the_lot_page_opens_its_next_steps_with_the_lot_chosen(app, client):
+    """From a harvest's page: process or pack it, the lot already chosen; from a sale lot's: sell
+    from it, and the buyer's phone kept for a recall (the newest number a buyer gave)."""
+    from tests.conftest import login
+    from tests.factories import make_bagged_lot
+
+    with app.app_context():
+        bags = make_bagged_lot()
+        harvest = db.session.scalar(
+            sa.select(Lot)
+            .where(Lot.kind != LotKind.SALE, Lot.status == LotStatus.ACTIVE, Lot.remaining_quantity > 0)
+            .order_by(Lot.id)
+        )
+        harvest_id, harvest_code = harvest.id, harvest.code
+    login(client, "0988888888")
+    page = client.get(f"/lots/{harvest_id}").get_data(as_text=True)
+    for form in ("processing", "packing"):
+        assert f'href="/{form}/new?lot={harvest_code}"' in page
+        chosen = client.get(f"/{form}/new?lot={harvest_code.lower()}").get_data(as_text=True)
+        assert re.search(rf'<option selected value="{harvest_code}"', chosen), form
+    assert (
+        "selected"
+        not in client.get("/packing/new?lot=NOSUCH%00<x>").get_data(as_text=True).split("source_lot_code")[1][:400]
+    )
+    sale_page = client.get(f"/lots/{bags['lot_id']}").get_data(as_text=True)
+    assert f'href="/sales/new?lot={bags["code"]}"' in sale_page and "/packing/new?lot=" not in sale_page
+    assert f'value="{bags["code"]}"' in client.get(f"/sales/new?lot={bags['code']}").get_data(as_text=True)
+    for phone in ("0912 000 111", "0987654321"):
+        sold = client.post(
+            "/sales/new",
+            data={
+                "lot_code": bags["code"],
+                "buyer_name": "Chợ Đông Ba",
+                "buyer_phone": phone,
+                "buyer_kind": "shop",
+                "quantity": "1",
+                "sold_on": days_ago(0).isoformat(),
+            },
+        )
+        assert sold.status_code == 302, sold.get_data(as_text=True)[:500]
+    refused = client.post(
+        "/sales/new",
+        data={
+            "lot_code": bags["code"],
+            "buyer_name": "Chợ Mới",
+            "buyer_phone": "12345",
+            "buyer_kind": "shop",
+            "quantity": "1",
+            "sold_on": days_ago(0).isoformat(),
+        },
+    )
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "không phải số điện thoại" in text and 'value="Chợ Mới"' in text  # kept
+    response = client.post(
+        f"/lots/{bags['lot_id']}/recall", data={"reason": "Kiểm tra", "opened_on": days_ago(0).isoformat()}
+    )
+    recall = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Chợ Đông Ba" in recall and "0987654321" in recall
+    with app.app_context():
+        used_up = db.session.get(Lot, bags["lot_id"])
+        assert used_up.status == LotStatus.RECALLED
+    assert "/sales/new?lot=" not in client.get(f"/lots/{bags['lot_id']}").get_data(as_text=True)  # recalled: no sale

@@ -62,6 +62,12 @@ class PackingForm(Form):
 class SaleForm(Form):
     lot_code = _lot_code(_l("Lot code"), required(), render_kw={"list": "lot-codes", "autocapitalize": "characters"})
     buyer_name = text(_l("Buyer"), required(), render_kw={"list": "buyer-names"})
+    buyer_phone = text(
+        _l("Buyer's phone"),
+        max_length=20,
+        description=_l("To reach the buyer if the lot is recalled. Only managers see it."),
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
     buyer_kind = SelectField(_l("Kind of buyer"), choices=choices(PARTY_KIND_LABELS.items()))
     quantity = LocalDecimalField(_l("Quantity (in the lot's unit)"), [required_input()])
     sold_on = date_field(_l("Date"), required())

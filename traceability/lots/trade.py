@@ -50,6 +50,8 @@ def party(org: Organisation, name: str | None, kind: PartyKind | str, field: str
             .on_conflict_do_nothing(index_elements=["organisation_id", "name"])
         )
         found = db.session.scalars(by_name.execution_options(populate_existing=True)).one()
+    elif contact.get("phone"):
+        found.phone = contact["phone"]  # remembered: the newest number the buyer gave
     return found
 
 

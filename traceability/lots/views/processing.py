@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,6 +14,7 @@ from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.farm.forms import DEFAULT_CROPS
 from traceability.forms import choices
+from traceability.i18n import format_number
 from traceability.lots.forms import PackingForm, ProcessingForm, ProcessingYieldForm
 from traceability.lots.models import Lot, LotKind, LotStatus, ProcessingYield
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
@@ -21,6 +22,7 @@ from traceability.lots.views import bp
 from traceability.lots.yields import default_yields, save_processing_yield
 from traceability.products.models import Product
 from traceability.registry import add_registry_routes
+from traceability.units import unit_label
 from traceability.web import form_values, submit
 
 MANAGERS = writers(Write.TRADE)  # processing, packing, sales and recalls
@@ -41,8 +43,17 @@ def active_lots(*kinds: LotKind) -> list[Lot]:
 def _lot_choices(lots, empty=None):
     return choices(
         [("", empty or _l("Choose…"))]
-        + [(x.code, f"{x.code} · {x.label} · {x.remaining_quantity.normalize():f} {x.unit}") for x in lots]
+        + [
+            (x.code, f"{x.code} · {x.label} · {format_number(x.remaining_quantity, 3)} {unit_label(x.unit)}")
+            for x in lots
+        ]
     )
+
+
+def chosen_lot(lots) -> str | None:
+    """The lot a page's action chose (``?lot=CODE``, from the lot's own page), if it is one of ``lots``."""
+    code = (request.args.get("lot") or "").strip().upper()
+    return code if any(x.code == code for x in lots) else None
 
 
 def _product_choices():
@@ -61,6 +72,7 @@ def processing_new():
     form.output_product.choices = _product_choices()
     if not form.is_submitted():
         form.processed_on.data = local_today()
+        form.input_1.data = chosen_lot(raw)
 
     def action():
         inputs = [RunInput(form.input_1.data, form.quantity_1.data)]
@@ -90,10 +102,12 @@ def processing_new():
 @org_required(edit=MANAGERS)
 def packing_new():
     form = PackingForm()
-    form.source_lot_code.choices = _lot_choices(active_lots(LotKind.HARVEST, LotKind.PROCESSED))
+    sources = active_lots(LotKind.HARVEST, LotKind.PROCESSED)
+    form.source_lot_code.choices = _lot_choices(sources)
     form.product_code.choices = _product_choices()
     if not form.is_submitted():
         form.packed_on.data = local_today()
+        form.source_lot_code.data = chosen_lot(sources)
     lot = submit(form, lambda: pack(g.org, current_user, **form_values(form)))
     if lot is not None:
         flash(_("Packed as sale lot %(code)s.", code=lot.code), "success")

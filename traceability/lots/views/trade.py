@@ -18,7 +18,7 @@ from traceability.lots import lineage, recalls, trade
 from traceability.lots.forms import CloseRecallForm, RecallForm, ReceiveForm, SaleForm
 from traceability.lots.models import Lot, Party, Recall
 from traceability.lots.views import bp
-from traceability.lots.views.processing import MANAGERS, active_lots
+from traceability.lots.views.processing import MANAGERS, active_lots, chosen_lot
 from traceability.pdf import render_pdf
 from traceability.spreadsheets import XLSX_MIMETYPE, xlsx_bytes
 from traceability.web import form_values, submit
@@ -29,8 +29,10 @@ from traceability.web import form_values, submit
 @org_required(edit=MANAGERS)
 def sale_new():
     form = SaleForm()
+    lots = active_lots()
     if not form.is_submitted():
         form.sold_on.data = local_today()
+        form.lot_code.data = chosen_lot(lots)
     sale = submit(form, lambda: trade.record_sale(g.org, current_user, **form_values(form)))
     if sale is not None:
         flash(_("Sale recorded."), "success")
@@ -41,7 +43,7 @@ def sale_new():
         form=form,
         title=_("Sale"),
         cancel_url=url_for("lots.lots"),
-        lots=active_lots(),
+        lots=lots,
         buyers=buyers,
     )
 
