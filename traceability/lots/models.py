@@ -30,6 +30,12 @@ class LotStatus(enum.StrEnum):
     EXPIRED = "expired"
 
 
+LOT_KIND_LABELS = {
+    LotKind.HARVEST: _l("Harvest"),
+    LotKind.PROCESSED: _l("Processed"),
+    LotKind.SALE: _l("For sale"),
+}
+
 LOT_STATUS_LABELS = {
     LotStatus.ACTIVE: _l("Active"),
     LotStatus.CONSUMED: _l("Used up"),

@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import g, render_template, request
 from flask_login import login_required
-from sqlalchemy.orm import joinedload
 
-from traceability.accounts.tenancy import get_scoped_or_404, org_required, scoped
-from traceability.extensions import db
-from traceability.lots import lineage
-from traceability.lots.models import Lot, LotKind
+from traceability.accounts.tenancy import current_records, get_scoped_or_404, org_required
+from traceability.lots import lineage, search
+from traceability.lots.models import LOT_KIND_LABELS, LOT_STATUS_LABELS, Lot, LotKind
 from traceability.lots.views import bp
+from traceability.products.models import Product
 
 
 @bp.get("/lots")
 @login_required
 @org_required()
 def lots():
-    rows = db.session.scalars(
-        scoped(Lot)
-        .options(joinedload(Lot.plot), joinedload(Lot.planting))
-        .order_by(Lot.produced_on.desc(), Lot.id.desc())
-        .limit(200)
-    ).all()
-    return render_template("lots/lots.html", lots=rows)
+    asked = search.read(request.args)
+    found = search.find(g.org.id, asked)
+    products = current_records(Product, Product.code)
+    return render_template(
+        "lots/lots.html",
+        search=asked,
+        found=found,
+        products=products,
+        kinds=LOT_KIND_LABELS,
+        statuses=LOT_STATUS_LABELS,
+    )
 
 
 @bp.get("/lots/<int:record_id>")
