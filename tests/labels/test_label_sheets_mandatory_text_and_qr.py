@@ -1,5 +1,6 @@
 """Label sheets: mandatory fields enforced; every printed QR decodes, at 300 dpi, to its own URL."""
 
+import re
 import subprocess
 from decimal import Decimal
 
@@ -221,3 +222,29 @@ def test_accepted_small_labels_hold_every_mandatory_line(bags, tmp_path):
     assert first_label and not below, below
     words = " ".join(w for _x, _y, w in first_label)
     assert "Thành phần:" in words and ("HDSD:" in words or "Bảo quản:" in words)
+
+
+def test_the_lot_page_offers_only_the_sizes_that_hold_the_mandatory_text(app, client):
+    import sqlalchemy as sa
+
+    from tests.conftest import login
+    from tests.factories import make_bagged_lot
+    from traceability.products.models import Product
+
+    with app.app_context():
+        lot = make_bagged_lot()
+    login(client, "0988888888")
+    offered = re.compile(r'href="/lots/\d+/labels.pdf\?size=(\w+)')
+    assert offered.findall(client.get(f"/lots/{lot['lot_id']}").get_data(as_text=True)) == ["50x30", "70x37", "100x70"]
+    with app.app_context():
+        db.session.scalar(sa.select(Product).where(Product.code == "TBN")).ingredients = "Tinh bột nghệ vàng, " * 20
+        db.session.commit()
+    page = client.get(f"/lots/{lot['lot_id']}").get_data(as_text=True)
+    assert "50x30" not in offered.findall(page) and "100x70" in offered.findall(page)
+    assert "Không in được nhãn 50×30" in page and "không vừa" in page  # and why
+    with app.app_context():
+        product = db.session.scalar(sa.select(Product).where(Product.code == "TBN"))
+        product.ingredients = None  # mandatory for processed food
+        db.session.commit()
+    page = client.get(f"/lots/{lot['lot_id']}").get_data(as_text=True)
+    assert offered.findall(page) == [] and page.count("Không in được nhãn") == 1  # one reason, said once

@@ -27,6 +27,24 @@ def check_print(org: Organisation, lot: Lot, *, size: str, per_unit: bool, copie
     fitting_lines(lot, facts, size)
 
 
+def sizes(org: Organisation, lot: Lot) -> list[tuple[str, str | None]]:
+    """Each label size with why it cannot carry this lot's mandatory text (None: it can), so a page
+    offers only the sizes that print instead of refusing one after a round trip."""
+    facts = label_facts(lot, org)
+    try:
+        check_mandatory(lot, facts)
+    except DomainError as missing:
+        return [(size, missing.message) for size in SIZES]
+    offered = []
+    for size in SIZES:
+        try:
+            fitting_lines(lot, facts, size)
+            offered.append((size, None))
+        except DomainError as refused:
+            offered.append((size, refused.message))
+    return offered
+
+
 def print_now(org: Organisation, lot: Lot, *, size: str, per_unit: bool, roll: bool, copies: int) -> bytes:
     """A sheet rendered inside the request: short runs only (``LABELS_IN_REQUEST``)."""
     check_print(org, lot, size=size, per_unit=per_unit, copies=copies, limit=current_app.config["LABELS_IN_REQUEST"])

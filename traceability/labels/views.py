@@ -22,6 +22,12 @@ from traceability.web import attempt
 bp = Blueprint("labels", __name__)
 
 
+@bp.app_context_processor
+def label_sizes():
+    """``label_sizes(lot)`` for the lot's page (a feature below this one): the sizes that print."""
+    return {"label_sizes": lambda lot: services.sizes(g.org, lot)}
+
+
 @bp.get("/lots/<int:record_id>/qr.png")
 @login_required
 @org_required()
