@@ -7,6 +7,7 @@ Each command calls the same services as the web forms and commits once at the en
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from traceability import backup, demo
 from traceability.accounts import services as accounts
 from traceability.accounts.models import Organisation, OrganisationKind, Role, User
 from traceability.accounts.tokens import create_token
+from traceability.config import Defaults
 from traceability.errors import DomainError
 from traceability.exports import cli as exports_cli
 from traceability.extensions import db
@@ -104,7 +106,8 @@ def _create_user(login: str, name: str, password: str) -> User:
 @click.command("demo")
 @with_appcontext
 def demo_command():
-    """Create or upgrade the database and load the Quảng Thái demo data (once); print the logins."""
+    """Create or upgrade the database and load the Quảng Thái demo data (once); print the logins
+    and the address the printed QR codes carry."""
     upgrade_database()
     with writing():
         created = demo.load()
@@ -112,6 +115,27 @@ def demo_command():
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
     for login, role, org in demo.DEMO_LOGINS:
         click.echo(f"  {login:<28} {role:<10} {org}")
+    click.echo(_public_address())
+
+
+def _public_address() -> str:
+    """Point the demo's QR codes at this machine on its network, where a phone can open them, unless
+    an address was chosen (environment or ``instance/config.py``); say which and how to change it."""
+    config_file = Path(current_app.instance_path) / "config.py"
+    chosen = current_app.config["PUBLIC_BASE_URL"]
+    if chosen == Defaults.PUBLIC_BASE_URL and "PUBLIC_BASE_URL" not in os.environ:
+        address = demo.network_address()
+        if address:
+            chosen = f"http://{address}:5000"
+            with config_file.open("a", encoding="utf-8") as f:
+                f.write("\n# Written by `flask demo`: the address printed in QR codes. Change it here.\n")
+                f.write(f"PUBLIC_BASE_URL = {chosen!r}\n")
+            current_app.config["PUBLIC_BASE_URL"] = chosen
+    return (
+        f"QR codes point to {chosen} (PUBLIC_BASE_URL, set in {config_file} or the environment).\n"
+        f"Start the server with `flask --app traceability run --host 0.0.0.0` so that a phone on this\n"
+        f"network opens them; the demo's passwords are public: use it on a network you trust."
+    )
 
 
 users = AppGroup("users", help="Manage user accounts.")

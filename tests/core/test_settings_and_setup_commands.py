@@ -1,5 +1,7 @@
 """Configuration and the command line: init, demo, users create."""
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -36,9 +38,13 @@ def test_environment_overrides(monkeypatch):
 
 
 @pytest.fixture
-def cli_app(empty_database_url):
-    """An app whose database starts empty, for the commands that run migrations themselves."""
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+def cli_app(empty_database_url, tmp_path, monkeypatch):
+    """An app whose database starts empty, for the commands that run migrations themselves; its
+    instance folder its own (``flask demo`` writes the QR codes' address there)."""
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    app = create_app(
+        {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url}, instance_path=str(tmp_path / "instance")
+    )
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -109,6 +115,33 @@ def test_demo_loads_once_and_logins_work(cli_app):
     client = cli_app.test_client()
     assert login(client, "0900000002", DEMO_PASSWORD).status_code == 302
     assert "Hợp tác xã khổ qua Tây Hoàng" in client.get("/").get_data(as_text=True)
+
+
+def test_demo_points_the_qr_codes_at_this_machine_unless_told_otherwise(cli_app, monkeypatch):
+    from traceability import demo
+
+    monkeypatch.setattr(demo, "network_address", lambda: "192.168.1.20")
+    runner = cli_app.test_cli_runner()
+    output = runner.invoke(args=["demo"]).output
+    assert "QR codes point to http://192.168.1.20:5000" in output and "--host 0.0.0.0" in output
+    assert cli_app.config["PUBLIC_BASE_URL"] == "http://192.168.1.20:5000"
+    config_file = Path(cli_app.instance_path) / "config.py"
+    assert config_file.read_text(encoding="utf-8").count("PUBLIC_BASE_URL = 'http://192.168.1.20:5000'") == 1
+    assert "192.168.1.20" in runner.invoke(args=["demo"]).output  # said again, written once
+    assert config_file.read_text(encoding="utf-8").count("PUBLIC_BASE_URL") == 1
+    monkeypatch.setattr(demo, "network_address", lambda: None)
+    cli_app.config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5000"  # no network, and nothing chosen
+    config_file.unlink()
+    assert "QR codes point to http://127.0.0.1:5000" in runner.invoke(args=["demo"]).output
+    assert not config_file.exists()
+
+
+def test_demo_keeps_an_address_chosen_in_the_environment(cli_app, monkeypatch):
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://truyxuat.example.vn")
+    cli_app.config["PUBLIC_BASE_URL"] = "https://truyxuat.example.vn"
+    output = cli_app.test_cli_runner().invoke(args=["demo"]).output
+    assert "QR codes point to https://truyxuat.example.vn" in output
+    assert not (Path(cli_app.instance_path) / "config.py").exists()
 
 
 def test_users_create(cli_app):

@@ -8,6 +8,8 @@ cooperative's OCOP dossier in progress (``ocop.py``).
 
 from __future__ import annotations
 
+import socket
+
 import sqlalchemy as sa
 
 from traceability.accounts.models import Organisation
@@ -29,3 +31,16 @@ def load() -> bool:
     value_chains.load_value_chains(orgs, managers)
     ocop.load_dossier(coop, manager)
     return True
+
+
+def network_address() -> str | None:
+    """This machine's address on its local network (the one a phone on the same Wi-Fi reaches), or
+    None without one. A UDP socket "connected" to a documentation address sends nothing: the
+    system only picks the interface it would use."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737): never routed anywhere real
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith(("127.", "0.")) else address
