@@ -110,7 +110,13 @@ def test_official_sees_the_commune(browser, live_server, demo_data):
     assert page.locator("h1").inner_text() == "OCOP tại Ủy ban nhân dân xã Quảng Thái"
     assert page.locator("svg.chart").count() == 3
     assert_fits(page)
+    assert_reads(page)
     screenshot(page, "360-official-ocop-overview")
+    page.locator('svg.chart a[href*="status=draft"] rect').click()  # a bar opens the list behind it
+    assert page.locator("h1").inner_text() == "Bản nháp"
+    assert_fits(page)
+    assert_reads(page)
+    screenshot(page, "360-official-ocop-drafts")
     context.close()
 
 

@@ -4,6 +4,7 @@ take each step, evidence files checked by content, the PDF and ZIP, the API and 
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import zipfile
 from decimal import Decimal
@@ -397,6 +398,32 @@ def test_officials_overview_draws_charts_and_expiries(app, client):
     assert page.count("<svg") >= 3 and "★★★" in page
     assert "150" in page and "hồ sơ đánh giá lại" in page.lower()  # inside the 180–120-day window
     assert "3 / 4" in page  # 3 of 4 sale lots reach a plot; the bought-in one does not
+
+
+def test_every_bar_of_the_overview_opens_the_list_behind_it(app, client):
+    with app.app_context():
+        coop = build_melon_coop()
+        make_ocop_certificate(coop["org"], coop["manager"], coop["product"].id, number="QĐ 5", valid=(900, 150))
+        draft = services.start_dossier(coop["org"], coop["manager"], product_id=coop["product"].id, criteria_set=SET1)
+        db.session.commit()
+        draft_id, product_name, producer = draft.id, coop["product"].name_vi, coop["org"].name
+    login(client, "0922000001")
+    page = client.get("/ocop/overview").get_data(as_text=True)
+    links = [link.replace("&amp;", "&") for link in re.findall(r'<a href="([^"]+)" aria-label=', page)]
+    assert "/ocop/overview/dossiers?status=draft" in links and f"/ocop/overview/dossiers?set={SET1}" in links
+    assert "/ocop/overview?stars=3#traceable" in links
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    drafts = client.get("/ocop/overview/dossiers?status=draft").get_data(as_text=True)
+    assert product_name in drafts and f'value="/ocop/dossiers/{draft_id}"' in drafts  # a draft, reachable
+    assert producer in drafts
+    assert "Tất cả hồ sơ" in client.get("/ocop/overview/dossiers?status=nonsense&set=%00").get_data(as_text=True)
+    rated = client.get("/ocop/overview?stars=3").get_data(as_text=True)
+    assert product_name in rated.split('id="traceable"')[1]
+    assert product_name not in client.get("/ocop/overview?stars=5").get_data(as_text=True).split('id="traceable"')[1]
+    producer_client = app.test_client()
+    login(producer_client, "0911000001")
+    assert producer_client.get("/ocop/overview/dossiers").status_code == 404  # a producer oversees no one
 
 
 def test_rerating_window_and_working_days():

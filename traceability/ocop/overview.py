@@ -41,10 +41,13 @@ class ProductRow:
 @dataclass
 class Overview:
     by_stars: Counter = field(default_factory=Counter)
-    by_set: Counter = field(default_factory=Counter)
+    by_set: Counter = field(default_factory=Counter)  # criteria set id → dossiers
+    set_labels: dict[str, str] = field(default_factory=dict)  # criteria set id → "1. Thực phẩm…"
     by_status: Counter = field(default_factory=Counter)
     overdue: list[OcopDossier] = field(default_factory=list)
     dossiers: list[OcopDossier] = field(default_factory=list)  # with the commune or province now
+    all_dossiers: list[OcopDossier] = field(default_factory=list)  # every one, drafts included
+    producers: dict[int, str] = field(default_factory=dict)  # organisation id → name
     expiring: list[tuple[Certificate, int, bool]] = field(default_factory=list)  # (certificate, days, in window)
     products: list[ProductRow] = field(default_factory=list)
 
@@ -74,6 +77,7 @@ def overview(authority: Organisation) -> Overview:
     orgs = {o.id: o for o in db.session.scalars(sa.select(Organisation).where(jurisdiction_filter(authority)))}
     if not orgs:
         return result
+    result.producers = {o.id: o.name for o in orgs.values()}
     ids = list(orgs)
     ocop = db.session.scalars(
         sa.select(Certificate)
@@ -101,7 +105,11 @@ def overview(authority: Organisation) -> Overview:
     for dossier in dossiers:
         result.by_status[dossier.status] += 1
         known = sets.get(dossier.criteria_set)
-        result.by_set[f"{known.set_number}. {known.name_vi}" if known else dossier.criteria_set] += 1
+        result.by_set[dossier.criteria_set] += 1
+        result.set_labels[dossier.criteria_set] = (
+            f"{known.set_number}. {known.name_vi}" if known else dossier.criteria_set
+        )
+        result.all_dossiers.append(dossier)
         if is_overdue(dossier, today):
             result.overdue.append(dossier)
         if dossier.status in (DossierStatus.SUBMITTED, DossierStatus.REVIEWED, DossierStatus.SENT):
@@ -120,10 +128,24 @@ def overview(authority: Organisation) -> Overview:
     return result
 
 
-def bars(counts: dict, labels: dict | None = None) -> list[tuple[str, int, float]]:
-    """(label, value, share of the largest) for a horizontal bar chart drawn as SVG in the template."""
+def bars(counts: dict, labels: dict | None = None, links=None) -> list[tuple[str, int, float, str | None]]:
+    """(label, value, share of the largest, link to the list behind it) for a horizontal bar chart
+    drawn as SVG in the template; ``links(key)`` gives the link."""
     largest = max(counts.values(), default=0) or 1
-    return [(str((labels or {}).get(key, key)), value, value / largest) for key, value in counts.items()]
+    return [
+        (str((labels or {}).get(key, key)), value, value / largest, links(key) if links else None)
+        for key, value in counts.items()
+    ]
+
+
+def dossiers_of(result: Overview, *, status: DossierStatus | None, criteria_set: str | None) -> list[OcopDossier]:
+    """The overview's dossiers (drafts included) of one status or criteria set, newest first."""
+    chosen = [
+        d
+        for d in result.all_dossiers
+        if (status is None or d.status == status) and (criteria_set is None or d.criteria_set == criteria_set)
+    ]
+    return sorted(chosen, key=lambda d: d.id, reverse=True)
 
 
 @dataclass

@@ -21,8 +21,8 @@ from traceability.ocop.criteria import all_sets, get_set
 from traceability.ocop.dossier_pdf import dossier_zip as build_zip
 from traceability.ocop.dossier_pdf import render_dossier_pdf
 from traceability.ocop.forms import AttachmentForm, CommentForm, DetailsForm, DossierForm, RateForm, ReviewForm
-from traceability.ocop.models import DOSSIER_STATUS_LABELS, OcopAttachment, OcopDossier, OcopTransition
-from traceability.ocop.overview import bars
+from traceability.ocop.models import DOSSIER_STATUS_LABELS, DossierStatus, OcopAttachment, OcopDossier, OcopTransition
+from traceability.ocop.overview import bars, dossiers_of
 from traceability.ocop.overview import overview as build
 from traceability.products.models import Product
 from traceability.web import attempt, form_values, submit
@@ -294,17 +294,52 @@ def dossier_zip(record_id: int):
 @login_required
 @org_required()
 def overview():
-    """Officials of a commune or province: OCOP across every producer they oversee."""
+    """Officials of a commune or province: OCOP across every producer they oversee. Each bar opens
+    the list behind it."""
     if not g.org.kind.is_authority:
         abort(404)
     data = build(g.org)
     star_labels = {0: _("not rated"), **{n: "★" * n for n in range(1, 6)}}
+    stars = request.args.get("stars", type=int)
+    stars = stars if stars in star_labels else None
     return render_template(
         "ocop/overview.html",
         o=data,
-        star_bars=bars(dict(sorted(data.by_stars.items(), reverse=True)), star_labels),
-        set_bars=bars(dict(sorted(data.by_set.items()))),
+        stars=stars,
+        star_labels=star_labels,
+        star_bars=bars(
+            dict(sorted(data.by_stars.items(), reverse=True)),
+            star_labels,
+            lambda n: url_for("ocop.overview", stars=n, _anchor="traceable"),
+        ),
+        set_bars=bars(
+            dict(sorted(data.by_set.items())),
+            data.set_labels,
+            lambda set_id: url_for("ocop.overview_dossiers", set=set_id),
+        ),
         status_bars=bars(
-            {s: data.by_status[s] for s in DOSSIER_STATUS_LABELS if data.by_status[s]}, DOSSIER_STATUS_LABELS
+            {s: data.by_status[s] for s in DOSSIER_STATUS_LABELS if data.by_status[s]},
+            DOSSIER_STATUS_LABELS,
+            lambda status: url_for("ocop.overview_dossiers", status=status.value),
         ),
     )
+
+
+@bp.get("/overview/dossiers")
+@login_required
+@org_required()
+def overview_dossiers():
+    """The dossiers behind a bar of the overview: of one status or criteria set, drafts included."""
+    if not g.org.kind.is_authority:
+        abort(404)
+    status = next((s for s in DossierStatus if s.value == request.args.get("status")), None)
+    data = build(g.org)
+    criteria_set = request.args.get("set") if request.args.get("set") in data.set_labels else None
+    shown = dossiers_of(data, status=status, criteria_set=criteria_set)
+    if status:
+        title = DOSSIER_STATUS_LABELS[status]
+    elif criteria_set:
+        title = data.set_labels[criteria_set]
+    else:
+        title = _("All dossiers")
+    return render_template("ocop/overview_dossiers.html", dossiers=shown, title=title, producers=data.producers)
