@@ -76,7 +76,7 @@ def test_page_is_light_and_self_contained(client, lot):
 def test_json_and_json_ld(client, lot):
     data = client.get(lot["url"], headers={"Accept": "application/json"}).get_json()
     assert data["lot"]["code"] == lot["code"] and data["product"]["gtin"] == GTIN
-    assert [s["kind"] for s in data["journey"]].count("input") == 2
+    assert [s["kind"] for s in data["journey"]].count("fertiliser") == 2
     assert re.fullmatch(r"[0-9a-f]{64}", data["verification"]["digest"])
     html = client.get(lot["url"]).get_data(as_text=True)
     ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.DOTALL).group(1))
@@ -256,3 +256,56 @@ def test_the_organisation_path_needs_the_lots_own_product(app, client):
         code = bags.code
     assert client.get(f"/o/thon-x/p/KQ/10/{code}").status_code == 200
     assert client.get(f"/o/thon-x/p/OTHER/10/{code}").status_code == 404
+
+
+def test_the_journey_reads_in_the_order_the_work_was_done(app, client, lot):
+    """Steps of one day in the order of the work (harvest, processing, packing), fertilising and
+    plant protection told apart in plain words, the fingerprint folded away under "Kiểm chứng"."""
+    from traceability.provenance.services import WORK_ORDER
+
+    with app.app_context():
+        from tests.factories import make_spray
+        from traceability.accounts.models import Organisation, User
+        from traceability.farm.models import Planting
+
+        org = db.session.get(Organisation, lot["org_id"])
+        manager = db.session.scalar(sa.select(User).where(User.phone == "0988888888"))
+        planting = db.session.scalar(sa.select(Planting).order_by(Planting.id))
+        make_spray(
+            org,
+            manager,
+            planting,
+            applied_days_ago=100,
+            phi_days=7,
+            trade_name="Emagold 6.5EC",
+            kind="plant_protection",
+            active="Emamectin benzoate",
+        )
+        db.session.commit()
+    data = client.get(lot["url"], headers={"Accept": "application/json"}).get_json()
+    days = [(s["date"], WORK_ORDER[s["kind"]]) for s in data["journey"]]
+    assert days == sorted(days), days
+    html = client.get(lot["url"]).get_data(as_text=True)
+    assert (
+        "Bón phân</strong>" in html
+        and "Phun thuốc bảo vệ thực vật</strong> · Emagold 6.5EC · hoạt chất: Emamectin" in html
+    )
+    assert "Phun thuốc, bón phân" not in html
+    verification = html.split('id="verify"')[1]
+    assert "<details><summary>Dấu vân tay" in verification and "sổ ghi" in verification
+
+
+def test_steps_of_one_day_in_the_demo_come_in_the_order_of_the_work(app, client):
+    from traceability import demo
+    from traceability.lots.models import Lot, LotKind
+    from traceability.provenance.services import WORK_ORDER, provenance
+
+    with app.app_context():
+        demo.load()
+        db.session.commit()
+        shared_days = 0
+        for lot in db.session.scalars(sa.select(Lot).where(Lot.kind == LotKind.SALE).limit(20)):
+            steps = [(s.day, WORK_ORDER[s.kind]) for s in provenance(lot).steps]
+            assert steps == sorted(steps), lot.code
+            shared_days += len(steps) - len({day for day, _ in steps})
+    assert shared_days > 0  # the demo has days with several steps: the order is really tested

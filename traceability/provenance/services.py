@@ -22,6 +22,7 @@ from traceability.accounts.tenancy import of_org
 from traceability.clock import local_today
 from traceability.events.models import Event
 from traceability.extensions import db
+from traceability.farm.models import InputKind
 from traceability.i18n import format_number
 from traceability.lots import lineage
 from traceability.lots.models import Lot, LotKind, LotLink, ProcessingRun
@@ -30,11 +31,24 @@ from traceability.products.models import Product
 from traceability.quality.certificates import valid_ocop
 from traceability.quality.models import CertificateKind, Inspection, Result
 
+# Steps of one day come in the order the work is done: sow, tend, inspect, harvest, process, pack.
+WORK_ORDER = {
+    "planting": 0,
+    "fertiliser": 1,
+    "plant_protection": 1,
+    "input": 1,
+    "inspection": 2,
+    "harvest": 3,
+    "receiving": 3,
+    "processing": 4,
+    "packing": 5,
+}
+
 
 @dataclass
 class Step:
     day: dt.date
-    kind: str  # planting, input, inspection, harvest, processing, packing, receiving
+    kind: str  # a key of WORK_ORDER
     title: str
     detail: str = ""
     late: bool = False
@@ -86,9 +100,12 @@ def provenance(lot: Lot) -> Provenance:
             Step(planting.sown_on, "planting", planting.crop, f"{planting.plot.code} · {planting.plot.village.name}")
         )
     for application in trace.applications:
-        result.steps.append(
-            Step(application.applied_on, "input", application.trade_name, application.active_ingredient or "")
+        kind = {InputKind.FERTILISER: "fertiliser", InputKind.PLANT_PROTECTION: "plant_protection"}.get(
+            application.kind, "input"
         )
+        active = application.active_ingredient
+        detail = _("active ingredient: %(name)s", name=active) if active and kind == "plant_protection" else ""
+        result.steps.append(Step(application.applied_on, kind, application.trade_name, detail))
     for x in trace.lots:
         event = events.get(x.event_id)
         late = bool(event and event.late)
@@ -119,7 +136,7 @@ def provenance(lot: Lot) -> Provenance:
     _last_spray(result, trace, by_id)
     result.certificates = [c for c in lot.certificates if c.kind is not CertificateKind.OCOP]
     result.ocop = valid_ocop(lot.organisation_id, lot.product_id)
-    result.steps.sort(key=lambda s: (s.day, s.kind != "planting"))
+    result.steps.sort(key=lambda s: (s.day, WORK_ORDER[s.kind]))  # on one day, in the order the work is done
     _digest(result, lot_ids, trace)
     result.photos = db.session.execute(
         sa.select(Photo.id, Photo.caption).where(Photo.event_id.in_(event_ids)).order_by(Photo.id)
