@@ -408,8 +408,10 @@ def test_the_lot_page_opens_its_next_steps_with_the_lot_chosen(app, client):
     page = client.get(f"/lots/{harvest_id}").get_data(as_text=True)
     for form in ("processing", "packing"):
         assert f'href="/{form}/new?lot={harvest_code}"' in page
-        chosen = client.get(f"/{form}/new?lot={harvest_code.lower()}").get_data(as_text=True)
-        assert re.search(rf'<option selected value="{harvest_code}"', chosen), form
+    chosen = client.get(f"/processing/new?lot={harvest_code.lower()}").get_data(as_text=True)
+    assert re.search(rf'id="input_1"[^>]*value="{harvest_code}"', chosen) and '<datalist id="input-lots">' in chosen
+    chosen = client.get(f"/packing/new?lot={harvest_code.lower()}").get_data(as_text=True)
+    assert re.search(rf'<option selected value="{harvest_code}"', chosen)
     assert (
         "selected"
         not in client.get("/packing/new?lot=NOSUCH%00<x>").get_data(as_text=True).split("source_lot_code")[1][:400]
@@ -452,3 +454,31 @@ def test_the_lot_page_opens_its_next_steps_with_the_lot_chosen(app, client):
         used_up = db.session.get(Lot, bags["lot_id"])
         assert used_up.status == LotStatus.RECALLED
     assert "/sales/new?lot=" not in client.get(f"/lots/{bags['lot_id']}").get_data(as_text=True)  # recalled: no sale
+
+
+def test_a_processing_run_takes_a_typed_lot_code(app, client):
+    """The input lot is typed (the phone suggests the active lots); a code in lower case is read as
+    printed, and a code that is no lot of ours is refused with everything typed kept."""
+    from tests.conftest import login
+    from tests.factories import make_bagged_lot
+
+    with app.app_context():
+        make_bagged_lot()
+        source = db.session.scalar(
+            sa.select(Lot)
+            .where(Lot.kind != LotKind.SALE, Lot.status == LotStatus.ACTIVE, Lot.remaining_quantity > 0)
+            .order_by(Lot.id)
+        )
+        code = source.code
+    login(client, "0988888888")
+    form = {
+        "processed_on": days_ago(0).isoformat(),
+        "quantity_1": "1",
+        "output_product": "TBN",
+        "output_quantity": "0,2",
+    }
+    refused = client.post("/processing/new", data={**form, "input_1": "NOSUCH-1"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "NOSUCH-1" in text and "không có lô NOSUCH-1" in text
+    done = client.post("/processing/new", data={**form, "input_1": code.lower(), "reason": "thử"})
+    assert done.status_code == 302, done.get_data(as_text=True)[:300]

@@ -27,9 +27,12 @@ def upper_code(value):
 
 class ProcessingForm(Form):
     processed_on = date_field(_l("Date"), required())
-    input_1 = SelectField(_l("Input lot"), [required()])
+    # Typed with the phone's suggestions (a datalist of the active lots), not picked from hundreds.
+    input_1 = _lot_code(_l("Input lot"), required(), render_kw={"list": "input-lots", "autocapitalize": "characters"})
     quantity_1 = LocalDecimalField(_l("Quantity taken"), [required_input()])
-    input_2 = SelectField(_l("Second input lot"), [Optional()])
+    input_2 = _lot_code(
+        _l("Second input lot"), Optional(), render_kw={"list": "input-lots", "autocapitalize": "characters"}
+    )
     quantity_2 = LocalDecimalField(_l("Quantity taken from the second lot"), [Optional()])
     output_product = SelectField(_l("Product made"), [required()])
     output_quantity = LocalDecimalField(

@@ -40,9 +40,9 @@ def active_lots(*kinds: LotKind) -> list[Lot]:
     ).all()
 
 
-def _lot_choices(lots, empty=None):
+def _lot_choices(lots):
     return choices(
-        [("", empty or _l("Choose…"))]
+        [("", _l("Choose…"))]
         + [
             (x.code, f"{x.code} · {x.label} · {format_number(x.remaining_quantity, 3)} {unit_label(x.unit)}")
             for x in lots
@@ -67,8 +67,6 @@ def _product_choices():
 def processing_new():
     form = ProcessingForm()
     raw = active_lots(LotKind.HARVEST, LotKind.PROCESSED)
-    form.input_1.choices = _lot_choices(raw)
-    form.input_2.choices = _lot_choices(raw, empty=_l("None"))
     form.output_product.choices = _product_choices()
     if not form.is_submitted():
         form.processed_on.data = local_today()
@@ -94,7 +92,9 @@ def processing_new():
         (output,) = processed.outputs
         flash(_("Processing recorded: lot %(code)s.", code=output.code), "success")
         return redirect(url_for("lots.lot_detail", record_id=output.id))
-    return render_template("registry/form.html", form=form, title=_("Processing run"), cancel_url=url_for("lots.lots"))
+    return render_template(
+        "lots/processing_form.html", form=form, title=_("Processing run"), cancel_url=url_for("lots.lots"), lots=raw
+    )
 
 
 @bp.route("/packing/new", methods=["GET", "POST"])
