@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from traceability.accounts.tenancy import of_org
 from traceability.database import MAX_ID
 from traceability.extensions import db
+from traceability.forms import clean_text
 from traceability.lots.models import Lot, LotKind, LotStatus
 
 PAGE_SIZE = 30
@@ -64,7 +65,7 @@ class LotPage:
 def read(args: Mapping[str, str]) -> LotSearch:
     """The search a query string asks for; what cannot be read is dropped and listed in ``refused``."""
     refused = []
-    q = " ".join((args.get("q") or "").split())[:MAX_QUERY]
+    q = " ".join(clean_text(args.get("q") or "").split())[:MAX_QUERY]  # PostgreSQL refuses a NUL
     product_id = _number(args.get("product"))
     if args.get("product") and product_id is None:
         refused.append(_("The product chosen is not on the list."))
