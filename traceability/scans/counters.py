@@ -149,7 +149,7 @@ def shown(unit_id: int, visitor: Scan | None = None, *, groups: list | None = No
         unit = _read([unit_id])[unit_id]
     with state.lock:
         if recheck > 0:
-            state.units.setdefault(unit_id, unit)
+            unit = state.units.setdefault(unit_id, unit)  # another thread may have read it meanwhile
             state.shown.add(unit_id)
         if visitor is not None and _counts(unit, visitor):
             unit.added[visitor.client] = unit.last_counted[visitor.client] = visitor.scanned_at
