@@ -59,30 +59,31 @@ def test_filters_narrow_the_list_and_keep_to_the_next_page(app, manager):
     assert code in _codes(manager.get(f"/lots?since={day}&until={day}"))
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "q=%25",
-        "q=_",
-        "q=" + "X" * 5000,
-        "q=%00%FF",
-        "page=0",
-        "page=-3",
-        "page=99999999999999999999",
-        "page=abc",
-        "kind=nothing",
-        "status=%27%3B--",
-        "product=abc",
-        "product=999999999",
-        "since=2026-13-45",
-        "since=2026-12-01&until=2026-01-01",
-        "since=",
-    ],
-)
-def test_odd_searches_get_a_page_never_a_500(manager, query):
-    page = manager.get(f"/lots?{query}")
-    assert page.status_code == 200, query
-    assert "<form" in page.get_data(as_text=True)
+ODD_QUERIES = [
+    "q=%25",
+    "q=_",
+    "q=" + "X" * 5000,
+    "q=%00%FF",
+    "page=0",
+    "page=-3",
+    "page=99999999999999999999",
+    "page=abc",
+    "kind=nothing",
+    "status=%27%3B--",
+    "product=abc",
+    "product=999999999",
+    "since=2026-13-45",
+    "since=2026-12-01&until=2026-01-01",
+    "since=",
+]
+
+
+def test_odd_searches_get_a_page_never_a_500(manager):
+    """One demo for all of them: each is a GET that changes nothing."""
+    for query in ODD_QUERIES:
+        page = manager.get(f"/lots?{query}")
+        assert page.status_code == 200, query
+        assert "<form" in page.get_data(as_text=True), query
 
 
 def test_a_search_matching_nothing_says_so(manager):
