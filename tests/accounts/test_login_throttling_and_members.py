@@ -237,3 +237,16 @@ def test_admin_edits_organisation_details_with_checked_gln(app, admin_client):
     with app.app_context():
         org = db.session.scalar(sa.select(Organisation).where(Organisation.code == "tay-hoang"))
         assert (org.name, org.gln) == ("HTX Tây Hoàng", "9520123000004")
+
+
+def test_revoking_a_token_no_row_can_have_is_404_not_500(app, client):
+    """An id past what an integer column holds (PostgreSQL refuses it) never reaches the database."""
+    from tests.conftest import login
+    from tests.factories import make_org, make_user
+
+    with app.app_context():
+        make_user(make_org("coop"), "manager", login="0977000111")
+        db.session.commit()
+    login(client, "0977000111")
+    for value in ("2147483648", "9999999999", "0", "٣"):
+        assert client.post("/tokens", data={"revoke": value}).status_code == 404, value

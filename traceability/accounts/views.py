@@ -187,8 +187,8 @@ def tokens():
     new_token = None
     revoking = request.form.get("revoke", "")
     if request.method == "POST" and revoking.isdigit():
-        if len(revoking) > 10 or not EmptyForm().validate_on_submit():
-            abort(404)
+        if len(revoking) > 10 or not 0 < int(revoking) <= MAX_ID or not EmptyForm().validate_on_submit():
+            abort(404)  # an id no row can have: PostgreSQL refuses past 2**31 - 1
         if revoke_token(current_user, g.org, int(revoking)) is None:
             abort(404)
         flash(_("Token revoked."), "success")
