@@ -83,6 +83,17 @@ def app(tmp_path, _postgres_schema):
 
 
 @pytest.fixture
+def demo_app(app):
+    """``app`` with the Quảng Thái demo data loaded."""
+    from traceability import demo
+
+    with app.app_context():
+        demo.load()
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
 def ctx(app):
     """An application context, for tests that call services directly.
 

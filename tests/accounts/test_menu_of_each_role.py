@@ -6,7 +6,6 @@ import pytest
 
 from tests.conftest import login
 from traceability import demo
-from traceability.extensions import db
 
 MANAGERS_ONLY = [
     "/households",
@@ -20,10 +19,7 @@ MANAGERS_ONLY = [
 
 
 @pytest.fixture
-def demo_client(app, client):
-    with app.app_context():
-        demo.load()
-        db.session.commit()
+def demo_client(demo_app, client):
     return client
 
 

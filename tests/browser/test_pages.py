@@ -54,10 +54,8 @@ PAGES = [
 
 
 @pytest.fixture
-def demo_data(app):
-    with app.app_context():
-        demo.load()
-        db.session.commit()
+def demo_data(demo_app):
+    return demo_app
 
 
 def _log_in(page, login):

@@ -8,17 +8,8 @@ import re
 import pytest
 
 from traceability import demo
-from traceability.extensions import db
 
 SKIP = re.compile(r"\.(pdf|zip|xlsx|csv|png|jsonld|json)(\?|$)|/logout|lang=|^/static/")
-
-
-@pytest.fixture
-def demo_app(app):
-    with app.app_context():
-        demo.load()
-        db.session.commit()
-    return app
 
 
 @pytest.mark.parametrize("login", ["0900000002", "0900000003", "0900000004", "canbo@quangthai.example"])

@@ -17,19 +17,10 @@ from werkzeug.routing import Map
 
 from traceability import demo
 from traceability.demo.registry import DEMO_LOGINS
-from traceability.extensions import db
 
 LINK = re.compile(r'href="(/[^"#]*)"')
 NOT_PAGES = re.compile(r"/logout$|^/static/")
 CRAWL = 120  # pages per role whose links are collected
-
-
-@pytest.fixture
-def demo_app(app):
-    with app.app_context():
-        demo.load()
-        db.session.commit()
-    return app
 
 
 def _links(client, limit: int) -> dict[str, list[str]]:

@@ -16,10 +16,7 @@ from traceability.lots.search import PAGE_SIZE
 
 
 @pytest.fixture
-def manager(app, client):
-    with app.app_context():
-        demo.load()
-        db.session.commit()
+def manager(demo_app, client):
     login(client, "0900000002", demo.DEMO_PASSWORD)
     return client
 

@@ -2,23 +2,13 @@
 
 import re
 
-import pytest
 import sqlalchemy as sa
 
-from traceability import demo
 from traceability.accounts.models import User
 from traceability.extensions import db
 from traceability.farm.models import Household
 from traceability.lots.models import Lot, LotKind, UnitSerial
 from traceability.products.models import Product
-
-
-@pytest.fixture
-def demo_app(app):
-    with app.app_context():
-        demo.load()
-        db.session.commit()
-    return app
 
 
 def _bags(app):

@@ -119,39 +119,31 @@ def find(asked: Asked) -> Found | None:
     return found
 
 
-# Built once: a scan's lookup runs for every buyer, and building the statement costs more than running it.
-_UNIT = (
-    sa.select(UnitSerial, Lot, Product, Organisation)
-    .join(Lot, Lot.id == UnitSerial.lot_id)
-    .join(Product, Product.id == Lot.product_id)
-    .join(Organisation, Organisation.id == Lot.organisation_id)
-    .where(
-        Product.gtin == sa.bindparam("gtin"),
-        Lot.code == sa.bindparam("lot"),
-        UnitSerial.serial == sa.bindparam("serial"),
+def _by_code(query: sa.Select) -> sa.Select:
+    """``query`` narrowed to the unit a GTIN, lot code and serial name (bound parameters)."""
+    return (
+        query.join(Lot, Lot.id == UnitSerial.lot_id)
+        .join(Product, Product.id == Lot.product_id)
+        .where(
+            Product.gtin == sa.bindparam("gtin"),
+            Lot.code == sa.bindparam("lot"),
+            UnitSerial.serial == sa.bindparam("serial"),
+        )
     )
-)
 
+
+# Built once: a scan's lookup runs for every buyer, and building the statement costs more than running it.
+_UNIT = _by_code(sa.select(UnitSerial, Lot, Product, Organisation)).join(
+    Organisation, Organisation.id == Lot.organisation_id
+)
 
 # The same question when only the unit's numbers are needed (its lot's page is kept), with its scans
 # grouped by province and address for its counters (``scans.counters``): one statement, no objects.
+_NUMBERS = (UnitSerial.id, UnitSerial.organisation_id, UnitSerial.lot_id, UnitSerial.serial)
 _UNIT_AND_SCANS = (
-    sa.select(
-        UnitSerial.id,
-        UnitSerial.organisation_id,
-        UnitSerial.lot_id,
-        UnitSerial.serial,
-        *counters.GROUP_COLUMNS,
-    )
-    .join(Lot, Lot.id == UnitSerial.lot_id)
-    .join(Product, Product.id == Lot.product_id)
+    _by_code(sa.select(*_NUMBERS, *counters.GROUP_COLUMNS))
     .outerjoin(UnitScan, UnitScan.unit_serial_id == UnitSerial.id)
-    .where(
-        Product.gtin == sa.bindparam("gtin"),
-        Lot.code == sa.bindparam("lot"),
-        UnitSerial.serial == sa.bindparam("serial"),
-    )
-    .group_by(UnitSerial.id, UnitSerial.organisation_id, UnitSerial.lot_id, UnitSerial.serial, *counters.GROUP_BY)
+    .group_by(*_NUMBERS, *counters.GROUP_BY)
     .limit(counters.GROUPS_READ)
 )
 

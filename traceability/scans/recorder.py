@@ -228,21 +228,8 @@ def allowed(scans: list[Scan]) -> list[Scan]:
     first = scans[0].scanned_at
     clients = sorted({s.client for s in scans})
     units = sorted({s.unit_serial_id for s in scans})
-    in_hour = UnitScan.scanned_at > first - hour
-    stored_by_client = dict(
-        db.session.execute(
-            sa.select(UnitScan.client, sa.func.count())
-            .where(UnitScan.client.in_(clients), in_hour)
-            .group_by(UnitScan.client)
-        ).all()
-    )
-    stored_by_unit = dict(
-        db.session.execute(
-            sa.select(UnitScan.unit_serial_id, sa.func.count())
-            .where(UnitScan.unit_serial_id.in_(units), in_hour)
-            .group_by(UnitScan.unit_serial_id)
-        ).all()
-    )
+    stored_by_client = _counted_since(UnitScan.client, clients, first - hour)
+    stored_by_unit = _counted_since(UnitScan.unit_serial_id, units, first - hour)
     latest = {
         (client, unit): at
         for client, unit, at in db.session.execute(
@@ -273,6 +260,12 @@ def allowed(scans: list[Scan]) -> list[Scan]:
         mine.append(t)
         its.append(t)
     return kept
+
+
+def _counted_since(column, values: list, since: dt.datetime) -> dict:
+    """Stored scans after ``since`` per value of ``column`` (an address, a unit): one statement."""
+    query = sa.select(column, sa.func.count()).where(column.in_(values), UnitScan.scanned_at > since)
+    return dict(db.session.execute(query.group_by(column)).all())
 
 
 def _within(times: deque[dt.datetime], start: dt.datetime) -> deque[dt.datetime]:
