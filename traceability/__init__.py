@@ -47,7 +47,7 @@ from traceability.provenance.labels import JOURNEY_LABELS
 from traceability.provenance.views import bp as provenance_bp
 from traceability.quality.models import CERTIFICATE_KIND_LABELS, INSPECTION_SCOPE_LABELS, RESULT_LABELS
 from traceability.quality.views import bp as quality_bp
-from traceability.units import unit_label
+from traceability.units import amounts_label, unit_label
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -169,6 +169,7 @@ def register_request_hooks(app: Flask) -> None:
     )
 
     app.jinja_env.filters["unit"] = unit_label  # {{ lot.unit|unit }}: "cái" on a Vietnamese page
+    app.jinja_env.filters["amounts"] = amounts_label  # {kg: 12, piece: 40} → "12 kg + 40 cái"
 
     # Sanitised when saved and again when shown: a story written before a rule tightened stays safe.
     app.jinja_env.filters["story_html"] = lambda html: Markup(sanitise_story(html) or "")

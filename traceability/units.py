@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
+from traceability.i18n import format_number
+
 
 class Unit(enum.StrEnum):
     KG = "kg"
@@ -71,3 +73,9 @@ def unit_choices(units=tuple(Unit)) -> list[tuple[str, str]]:
 def unit_label(value: Unit | str | None) -> str:
     """The label of a stored unit value (templates: ``{{ lot.unit|unit }}``); nothing for no unit."""
     return Unit(value).label if value else ""
+
+
+def amounts_label(amounts: dict, digits: int = 1) -> str:
+    """Quantities in several units, each in its own (``{{ amounts|amounts }}``): "73.984 kg + 1.200 cái"."""
+    shown = [f"{format_number(q, digits)} {unit_label(u)}" for u, q in amounts.items() if q]
+    return " + ".join(shown) or "—"

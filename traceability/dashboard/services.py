@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -16,6 +17,7 @@ from traceability.extensions import db
 from traceability.farm.models import Household, InputApplication, Planting, Plot, VietGapStatus, Village
 from traceability.lots.models import Lot
 from traceability.products.models import Product
+from traceability.quality.services import certified_plots
 
 
 @dataclass
@@ -39,14 +41,36 @@ def registry_counts(org_id: int) -> dict[str, int]:
     }
 
 
-def plot_area_by_vietgap(org_id: int) -> dict[VietGapStatus, tuple[int, float]]:
+@dataclass
+class VietGapFigures:
+    """The plots by VietGAP standing: certified is what a valid certificate covers (the figure the
+    OCOP dossier states too); the others follow each plot's own status."""
+
+    certified: tuple[int, Decimal]
+    converting: tuple[int, Decimal]
+    none: tuple[int, Decimal]
+    unbacked: int  # plots marked certified that no valid certificate covers
+
+
+def vietgap_figures(org_id: int) -> VietGapFigures:
+    covered = certified_plots(org_id, local_today())
     rows = db.session.execute(
-        sa.select(Plot.vietgap_status, sa.func.count(Plot.id), sa.func.coalesce(sa.func.sum(Plot.area_m2), 0))
-        .where(of_org(Plot, org_id), Plot.archived_at.is_(None))
-        .group_by(Plot.vietgap_status)
+        sa.select(Plot.id, Plot.vietgap_status, Plot.area_m2).where(of_org(Plot, org_id), Plot.archived_at.is_(None))
     ).all()
-    found = {status: (count, area) for status, count, area in rows}
-    return {status: found.get(status, (0, 0)) for status in VietGapStatus}
+    converting = [
+        area for plot_id, status, area in rows if plot_id not in covered.plot_ids and status is VietGapStatus.CONVERTING
+    ]
+    none = [
+        area
+        for plot_id, status, area in rows
+        if plot_id not in covered.plot_ids and status is not VietGapStatus.CONVERTING
+    ]
+    return VietGapFigures(
+        (len(covered.plots), Decimal(covered.area_m2)),
+        (len(converting), sum(converting, Decimal(0))),
+        (len(none), sum(none, Decimal(0))),
+        sum(1 for plot_id, status, _a in rows if status is VietGapStatus.CERTIFIED and plot_id not in covered.plot_ids),
+    )
 
 
 def manager_next_steps(org_id: int, counts: dict[str, int]) -> list[NextStep]:

@@ -32,7 +32,7 @@ def home():
     if g.role is Role.ADMIN:
         context["next_steps"] = services.admin_next_steps(g.org.id) + context["next_steps"]
     if g.role in (Role.INSPECTOR, Role.MANAGER, Role.ADMIN):
-        context["vietgap"] = services.plot_area_by_vietgap(g.org.id)
+        context["vietgap"] = services.vietgap_figures(g.org.id)
     if g.role in (Role.MEMBER, Role.MANAGER, Role.ADMIN):
         plantings = seasons.growing_plantings(g.org, current_user)
         context["plantings"] = plantings

@@ -6,77 +6,20 @@ from __future__ import annotations
 import base64
 import io
 import zipfile
-from dataclasses import dataclass
-from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from traceability.accounts.models import Membership, Organisation, Role
-from traceability.accounts.tenancy import of_org
+from traceability.accounts.models import Organisation
 from traceability.clock import local_today
 from traceability.extensions import db
-from traceability.farm.models import Household, Plot
 from traceability.labels.digital_link import label_uri
 from traceability.labels.qr import qr_png
 from traceability.lots.models import Lot, LotKind
-from traceability.ocop import services
+from traceability.ocop import figures, services
 from traceability.ocop.models import OcopAttachment, OcopDossier, OcopTransition
 from traceability.pdf import PDF_LANGUAGE, render_pdf
 from traceability.products.models import Product
-
-
-@dataclass
-class YearVolume:
-    year: int
-    harvested_kg: Decimal  # everything the organisation harvested that year
-    made: Decimal  # of the product, before packing (processed products), in its unit
-    unit: str
-    packed_units: Decimal  # bags, bottles… of the product packed for sale
-
-
-def production_figures(org: Organisation, product: Product) -> dict:
-    """Mẫu 02 part II from the records: members, households, area, and volumes per year."""
-    members = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Membership)
-        .where(of_org(Membership, org.id), Membership.role != Role.OFFICIAL)
-    )
-    households = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Household)
-        .where(of_org(Household, org.id), Household.archived_at.is_(None))
-    )
-    area = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Plot.area_m2), 0)).where(
-            of_org(Plot, org.id), Plot.archived_at.is_(None)
-        )
-    )
-    year = sa.extract("year", Lot.produced_on)
-    harvested = dict(
-        db.session.execute(
-            sa.select(year, sa.func.sum(Lot.quantity))
-            .where(of_org(Lot, org.id), Lot.kind == LotKind.HARVEST)
-            .group_by(year)
-        ).all()
-    )
-    made, packed = {}, {}
-    for y, kind, quantity in db.session.execute(
-        sa.select(year, Lot.kind, sa.func.sum(Lot.quantity))
-        .where(of_org(Lot, org.id), Lot.product_id == product.id)
-        .group_by(year, Lot.kind)
-    ):
-        target = packed if kind is LotKind.SALE else made
-        target[int(y)] = target.get(int(y), Decimal(0)) + Decimal(quantity or 0)
-    harvested = {int(y): Decimal(q or 0) for y, q in harvested.items()}
-    years = sorted(set(harvested) | set(made) | set(packed), reverse=True)[:3]
-    volumes = [
-        YearVolume(
-            y, harvested.get(y, Decimal(0)), made.get(y, Decimal(0)), product.unit.value, packed.get(y, Decimal(0))
-        )
-        for y in years
-    ]
-    return {"members": members, "households": households, "area_m2": Decimal(area or 0), "volumes": volumes}
 
 
 def _label_sample(org: Organisation, product: Product) -> dict | None:
@@ -131,7 +74,7 @@ def render_dossier_pdf(dossier: OcopDossier) -> bytes:
         result=services.dossier_score(dossier),
         completeness=_in_vietnamese(services.completeness, dossier),
         attachments=attachments,
-        figures=production_figures(org, product),
+        figures=figures.production(org, product),
         label=_label_sample(org, product),
         transitions=transitions,
         printed_on=local_today(),

@@ -14,9 +14,8 @@ from traceability.accounts.models import Organisation
 from traceability.accounts.tenancy import jurisdiction_filter, of_org
 from traceability.clock import local_today
 from traceability.extensions import db
-from traceability.lots import lineage
-from traceability.lots.models import Lot, LotKind
 from traceability.ocop.criteria import all_sets
+from traceability.ocop.figures import sale_lots
 from traceability.ocop.models import DossierStatus, OcopDossier, OcopTransition
 from traceability.ocop.workflow import RERATING_WINDOW, is_overdue, rerating_window
 from traceability.products.models import Product
@@ -50,25 +49,6 @@ class Overview:
     producers: dict[int, str] = field(default_factory=dict)  # organisation id → name
     expiring: list[tuple[Certificate, int, bool]] = field(default_factory=list)  # (certificate, days, in window)
     products: list[ProductRow] = field(default_factory=list)
-
-
-def _traceable_sale_lots(org_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """product id → (sale lots, sale lots whose lineage reaches a harvest from a plot), in one query."""
-    back = lineage.walk(
-        sa.select(Lot.id).where(Lot.organisation_id.in_(org_ids), Lot.kind == LotKind.SALE),
-        forward=False,
-        per_seed=True,
-    ).subquery()
-    reached_plot = (
-        sa.select(back.c.seed).join(Lot, Lot.id == back.c.lot_id).where(Lot.plot_id.is_not(None)).distinct().subquery()
-    )
-    rows = db.session.execute(
-        sa.select(Lot.product_id, sa.func.count(), sa.func.count(reached_plot.c.seed))
-        .outerjoin(reached_plot, reached_plot.c.seed == Lot.id)
-        .where(Lot.organisation_id.in_(org_ids), Lot.kind == LotKind.SALE, Lot.product_id.is_not(None))
-        .group_by(Lot.product_id)
-    ).all()
-    return {product_id: (total, traced) for product_id, total, traced in rows}
 
 
 def overview(authority: Organisation) -> Overview:
@@ -114,7 +94,7 @@ def overview(authority: Organisation) -> Overview:
             result.overdue.append(dossier)
         if dossier.status in (DossierStatus.SUBMITTED, DossierStatus.REVIEWED, DossierStatus.SENT):
             result.dossiers.append(dossier)
-    traced = _traceable_sale_lots(ids)
+    traced = sale_lots(ids)
     products = db.session.scalars(
         sa.select(Product)
         .where(Product.organisation_id.in_(ids), Product.archived_at.is_(None))

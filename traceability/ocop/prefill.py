@@ -20,11 +20,12 @@ from traceability.accounts.models import Organisation, OrganisationKind
 from traceability.accounts.tenancy import of_org
 from traceability.clock import local_today
 from traceability.extensions import db
-from traceability.farm.models import Plot, Village
-from traceability.lots import lineage
-from traceability.lots.models import Lot, LotKind, LotLink, Party, Sale, UnitSerial
+from traceability.farm.models import Village
+from traceability.lots.models import Lot, Party, Sale, UnitSerial
+from traceability.ocop import figures
 from traceability.products.models import Product
 from traceability.quality.models import Certificate, CertificateKind
+from traceability.quality.services import certified_plots
 from traceability.rules import fold
 
 PERIOD_DAYS = 365  # the records of the last year stand for "the product's raw material", "its sales"
@@ -45,30 +46,10 @@ def _since() -> dt.date:
     return local_today() - dt.timedelta(days=PERIOD_DAYS)
 
 
-def _raw_material(org: Organisation, product: Product) -> list[tuple[Lot, Decimal]]:
-    """The harvest and bought-in lots that went into the product's lots of the last year, with the
-    quantity each gave (read from the links, so a harvest split between products counts once each)."""
-    made_from = lineage.walk(
-        sa.select(Lot.id).where(of_org(Lot, org.id), Lot.product_id == product.id, Lot.produced_on >= _since()),
-        forward=False,
-    ).subquery()
-    rows = db.session.execute(
-        sa.select(Lot, sa.func.sum(LotLink.quantity))
-        .join(LotLink, LotLink.input_lot_id == Lot.id)
-        .where(
-            Lot.id.in_(sa.select(made_from.c.lot_id)),
-            LotLink.output_lot_id.in_(sa.select(made_from.c.lot_id)),
-            sa.or_(Lot.planting_id.is_not(None), Lot.supplier_id.is_not(None)),
-        )
-        .group_by(Lot.id)
-    ).all()
-    return [(lot, Decimal(quantity)) for lot, quantity in rows]
-
-
 def local_raw_material_share(org: Organisation, product: Product, spec: dict) -> Finding | None:
     """Share of raw material grown on the organisation's own plots or bought from suppliers whose
     name or address names the commune, the province or one of its villages."""
-    raw = _raw_material(org, product)
+    raw = figures.raw_material(org, product, _since())
     if not raw:
         return None
     # Set 1 asks what was grown in the commune; sets 7 and 20 what came from the province (data: scope).
@@ -113,41 +94,20 @@ def local_raw_material_share(org: Organisation, product: Product, spec: dict) ->
 
 
 def certified_area(org: Organisation, product: Product, spec: dict) -> Finding:
-    today = local_today()
-    certificates = db.session.scalars(
-        sa.select(Certificate)
-        .where(
-            of_org(Certificate, org.id),
-            Certificate.kind.in_([CertificateKind.VIETGAP, CertificateKind.ORGANIC]),
-            Certificate.valid_from <= today,
-            Certificate.valid_to >= today,
-        )
-        .options(selectinload(Certificate.plots), selectinload(Certificate.households))
-    ).all()
-    if not certificates:
+    found = certified_plots(org.id, local_today())
+    if not found.certificates:
         return Finding("none", {"code": "no_certificate"})
-    plots = db.session.scalars(sa.select(Plot).where(of_org(Plot, org.id), Plot.archived_at.is_(None))).all()
-    covered = [p for p in plots if any(_covers(c, p) for c in certificates)]
-    area = sum((p.area_m2 for p in covered), Decimal(0))
     return Finding(
-        "national" if covered else "none",
+        "national" if found.plots else "none",
         {
             "code": "certified_area",
             "certificates": [
-                {"number": c.number, "issuer": c.issuer, "valid_to": c.valid_to.isoformat()} for c in certificates
+                {"number": c.number, "issuer": c.issuer, "valid_to": c.valid_to.isoformat()} for c in found.certificates
             ],
-            "plots": len(covered),
-            "of_plots": len(plots),
-            "area_m2": _decimal(area),
+            "plots": len(found.plots),
+            "of_plots": found.of_plots,
+            "area_m2": _decimal(found.area_m2),
         },
-    )
-
-
-def _covers(certificate: Certificate, plot: Plot) -> bool:
-    if not certificate.plots and not certificate.households:
-        return True
-    return plot in certificate.plots or (
-        plot.household_id is not None and any(h.id == plot.household_id for h in certificate.households)
     )
 
 
@@ -182,18 +142,16 @@ def legal_form(org: Organisation, product: Product, spec: dict) -> Finding | Non
 
 
 def traceable_label(org: Organisation, product: Product, spec: dict) -> Finding:
+    # Sale lots are what carries a label; a product only processed so far has none yet.
+    lots, _traced = figures.sale_lots([org.id]).get(product.id, (0, 0))
+    if not lots:
+        return Finding("none", {"code": "no_sale_lot"})
     serials = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(UnitSerial)
         .join(Lot, Lot.id == UnitSerial.lot_id)
         .where(Lot.product_id == product.id)
     )
-    # Sale lots are what carries a label; a product only processed so far has none yet.
-    lots = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Lot).where(Lot.product_id == product.id, Lot.kind == LotKind.SALE)
-    )
-    if not lots:
-        return Finding("none", {"code": "no_sale_lot"})
     return Finding("traceable", {"code": "traceable_label", "lots": lots, "serials": serials})
 
 

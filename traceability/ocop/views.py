@@ -15,7 +15,7 @@ from traceability.accounts.tenancy import current_records, get_scoped_or_404, or
 from traceability.errors import FieldErrors
 from traceability.extensions import db
 from traceability.forms import choices, clean_text
-from traceability.ocop import services, workflow
+from traceability.ocop import figures, services, workflow
 from traceability.ocop.attachments import attach, read_upload
 from traceability.ocop.criteria import all_sets, get_set
 from traceability.ocop.dossier_pdf import dossier_zip as build_zip
@@ -102,6 +102,7 @@ def dossier(record_id: int):
         cs=criteria_set,
         result=services.dossier_score(record),
         completeness=services.completeness(record),
+        figures=figures.of_dossier(record),
         transitions=transitions,
         attachments=attachments,
         steps=steps,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from traceability.accounts.models import Organisation, User
 from traceability.accounts.tenancy import in_org, of_org
@@ -18,6 +19,7 @@ from traceability.extensions import db
 from traceability.farm.models import Household, Plot
 from traceability.quality.models import (
     Certificate,
+    CertificateKind,
     Inspection,
     InspectionResult,
     InspectionScope,
@@ -204,3 +206,49 @@ def quality_alerts(org_id: int, today: dt.date) -> QualityAlerts:
     )
     due = last is None or last < today - dt.timedelta(days=365)
     return QualityAlerts(list(overdue), [(c, (c.valid_to - today).days) for c in expiring], last, due)
+
+
+@dataclass(frozen=True)
+class CertifiedPlots:
+    """The plots a valid VietGAP or organic certificate covers: the one figure the dashboard and the
+    OCOP dossier (criterion A1.2) both state, whatever each plot's own VietGAP status says."""
+
+    certificates: list[Certificate]
+    plots: list[Plot]  # covered, not archived
+    of_plots: int  # every plot not archived
+
+    @property
+    def area_m2(self):
+        return sum((p.area_m2 for p in self.plots), 0)
+
+    @property
+    def plot_ids(self) -> set[int]:
+        return {p.id for p in self.plots}
+
+
+def certified_plots(org_id: int, today: dt.date) -> CertifiedPlots:
+    certificates = db.session.scalars(
+        sa.select(Certificate)
+        .where(
+            of_org(Certificate, org_id),
+            Certificate.kind.in_([CertificateKind.VIETGAP, CertificateKind.ORGANIC]),
+            Certificate.valid_from <= today,
+            Certificate.valid_to >= today,
+        )
+        .order_by(Certificate.valid_to)
+        .options(selectinload(Certificate.plots), selectinload(Certificate.households))
+    ).all()
+    plots = db.session.scalars(
+        sa.select(Plot).where(of_org(Plot, org_id), Plot.archived_at.is_(None)).order_by(Plot.code)
+    ).all()
+    covered = [p for p in plots if any(_covers(c, p) for c in certificates)]
+    return CertifiedPlots(list(certificates), covered, len(plots))
+
+
+def _covers(certificate: Certificate, plot: Plot) -> bool:
+    """A certificate naming no plot and no household covers the whole organisation."""
+    if not certificate.plots and not certificate.households:
+        return True
+    return plot in certificate.plots or (
+        plot.household_id is not None and any(h.id == plot.household_id for h in certificate.households)
+    )

@@ -7,8 +7,10 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, Strict, StringConstraints, WithJsonSchema
 
-from traceability.api.schemas.base import BLANK, WHOLE, Schema, blank_as, text
+from traceability.api.schemas.base import BLANK, WHOLE, Amount, Schema, blank_as, text
 from traceability.ocop.criteria import CriteriaSet
+from traceability.ocop.figures import Production
+from traceability.ocop.models import OcopDossier
 from traceability.ocop.scoring import Score
 
 SetId = text(60)
@@ -145,4 +147,75 @@ class ScoreOut(Schema):
                 )
                 for s in result.missing_for_next
             ],
+        )
+
+
+class YearOut(Schema):
+    year: int
+    harvested: dict[str, Amount] = Field(description="Everything the organisation harvested that year, by unit.")
+    raw_material: dict[str, Amount] = Field(description="Of it, or bought in, what went into this product, by unit.")
+    made: Amount = Field(description="The processed product, before packing, in the product's unit.")
+    unit: str
+    packed_units: Amount
+
+
+class FiguresOut(Schema):
+    """Mẫu 02 part II, the same figures as the dossier page and its PDF."""
+
+    members: int
+    households: int
+    area_m2: Amount
+    volumes: list[YearOut]
+
+    @classmethod
+    def of(cls, production: Production) -> FiguresOut:
+        return cls(
+            members=production.members,
+            households=production.households,
+            area_m2=production.area_m2,
+            volumes=[
+                YearOut(
+                    year=v.year,
+                    harvested={u.value: q for u, q in v.harvested.items()},
+                    raw_material={u.value: q for u, q in v.raw_material.items()},
+                    made=v.made,
+                    unit=v.unit.value,
+                    packed_units=v.packed_units,
+                )
+                for v in production.volumes
+            ],
+        )
+
+
+class AnswerOut(Schema):
+    criterion: str
+    option: int | None
+    finding: dict | None = Field(description="What the records showed when last read: facts, numbers as text.")
+    evidence: str | None = Field(description="The evidence in words, in the caller's language.")
+
+
+class DossierOut(Schema):
+    id: int
+    product_id: int
+    product: str
+    status: str
+    criteria_set: str
+    figures: FiguresOut
+    answers: list[AnswerOut]
+    score: ScoreOut
+
+    @classmethod
+    def of(cls, dossier: OcopDossier, production: Production, criteria_set: CriteriaSet, result: Score) -> DossierOut:
+        return cls(
+            id=dossier.id,
+            product_id=dossier.product_id,
+            product=dossier.product.name_vi,
+            status=dossier.status.value,
+            criteria_set=dossier.criteria_set,
+            figures=FiguresOut.of(production),
+            answers=[
+                AnswerOut(criterion=a.criterion_id, option=a.option_n, finding=a.finding, evidence=a.evidence_text())
+                for a in dossier.answers
+            ],
+            score=ScoreOut.of(criteria_set, result),
         )
