@@ -237,6 +237,16 @@ def test_admin_edits_organisation_details_with_checked_gln(app, admin_client):
     with app.app_context():
         org = db.session.scalar(sa.select(Organisation).where(Organisation.code == "tay-hoang"))
         assert (org.name, org.gln) == ("HTX Tây Hoàng", "9520123000004")
+    # The public phone buyers see: checked, the GLN kept while it is refused, stored in one form.
+    refused = admin_client.post("/organisation/settings", data={**data, "gln": "9520123000004", "public_phone": "12ab"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "10 chữ số" in page and 'value="9520123000004"' in page
+    saved = {**data, "gln": "9520123000004", "public_phone": "+84 234 3000 101"}
+    assert admin_client.post("/organisation/settings", data=saved).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(Organisation.public_phone).where(Organisation.code == "tay-hoang")) == (
+            "02343000101"
+        )
 
 
 def test_revoking_a_token_no_row_can_have_is_404_not_500(app, client):

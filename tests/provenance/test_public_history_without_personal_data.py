@@ -103,3 +103,28 @@ def test_english_on_request_and_wrong_codes(demo_app, client):
         melon_code = melon.code
     page = client.get(f"/o/tay-hoang/p/crop/10/{melon_code}")  # a harvest lot without a GTIN
     assert page.status_code == 200 and "Ruộng" not in page.get_data(as_text=True).split("<h1>")[0]
+
+
+def test_a_shopper_reads_where_when_and_whom_to_ask_in_either_language(demo_app, client):
+    """The header card: the plot and village, the harvest day and the organisation's own public phone;
+    on the English page, registry names in English where they have one, and the Vietnamese marked so."""
+    with demo_app.app_context():
+        lot = db.session.scalar(sa.select(Lot).join(Product).where(Lot.kind == LotKind.SALE, Product.code == "KQ-SAY"))
+        path, phone = f"/01/{lot.product.gtin}/10/{lot.code}", "02343000100"  # the demo cooperative's
+    vi = client.get(path).get_data(as_text=True)
+    card = vi[vi.index('id="producer"') : vi.index("</section>", vi.index('id="producer"'))]
+    assert "Trồng tại" in card and re.search(r"thửa A\d+, Tây Hoàng", card)
+    assert re.search(r"Thu hoạch</dt>\s*<dd>\d\d/\d\d/2026", card)
+    assert f'href="tel:{phone}"' in card and f'href="https://zalo.me/{phone}"' in card
+    assert vi.index('id="producer"') < vi.index('id="journey"')  # read before the journey
+
+    en = client.get(path + "?lang=en").get_data(as_text=True)
+    assert "Grown on" in en and "Bitter melon" in en and "Well-rotted manure" in en
+    assert "Khổ qua (mướp đắng)" not in en and "Phân chuồng hoai mục" not in en
+    assert re.search(r'<span lang="vi">[^<]*sấy', en)  # the producer's own processing notes, in Vietnamese
+    assert re.search(r'<dd lang="vi">Hợp tác xã', en)
+    assert '<span lang="vi">' not in vi  # a Vietnamese page marks nothing: it is all its language
+
+    facts = client.get(path, headers={"Accept": "application/json"}).get_json()
+    assert facts["producer"]["phone"] == phone
+    assert facts["origin"]["plots"][0]["village"] == "Tây Hoàng" and facts["origin"]["harvested"]

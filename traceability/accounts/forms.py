@@ -57,6 +57,12 @@ class OrganisationForm(Form):
         render_kw={"inputmode": "numeric"},
     )
     gln = text(_l("GLN (global location number)"), max_length=13, render_kw={"inputmode": "numeric"})
+    public_phone = text(
+        _l("Public phone (and Zalo)"),
+        max_length=20,
+        description=_l("The organisation's own number, shown to buyers on every lot's page. Leave empty to show none."),
+        render_kw={"inputmode": "tel"},
+    )
 
 
 class TokenForm(Form):

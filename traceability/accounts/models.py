@@ -68,6 +68,8 @@ class Organisation(Base):
     province: Mapped[str120]
     gs1_company_prefix: Mapped[str | None] = mapped_column(sa.String(12))
     gln: Mapped[str | None] = mapped_column(sa.String(13))
+    # The organisation's own number, shown to buyers (and opened in Zalo): never a member's.
+    public_phone: Mapped[str | None] = mapped_column(sa.String(20))
     created_at: Mapped[created_at]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation")

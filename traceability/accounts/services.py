@@ -221,6 +221,7 @@ def update_organisation(
     province: str,
     gs1_company_prefix: str | None,
     gln: str | None,
+    public_phone: str | None = None,
 ) -> Organisation:
     """An administrator keeps the organisation's legal and GS1 details; the short code never changes
     (it is printed in label URLs)."""
@@ -228,6 +229,8 @@ def update_organisation(
         raise DomainError(_("A GS1 company prefix has 6 to 12 digits."), "gs1_company_prefix")
     if gln and not is_valid_gln(gln):
         raise DomainError(_("This GLN is not valid: it needs 13 digits and a correct check digit."), "gln")
+    if public_phone and not normalise_phone(public_phone):
+        raise DomainError(_("This is not a Vietnamese phone number (10 digits starting with 0)."), "public_phone")
     org.name = name
     org.registration_number = registration_number
     org.address_line = address_line
@@ -236,6 +239,7 @@ def update_organisation(
     org.province = province
     org.gs1_company_prefix = gs1_company_prefix
     org.gln = gln
+    org.public_phone = normalise_phone(public_phone) if public_phone else None
     db.session.flush()
     return org
 

@@ -51,6 +51,7 @@ ORGANISATIONS = [
         kind=OrganisationKind.COOPERATIVE,
         registration_number="3301234567",
         village="Tây Hoàng",
+        public_phone="02343000100",  # the cooperative's office, shown to buyers (a made-up number)
         gs1_company_prefix="9520123",
         gln="9520123000004",
     ),

@@ -130,6 +130,9 @@ class HarvestForm(Form):
 
 class PermittedInputForm(Form):
     trade_name = text(_l("Trade name"), required())
+    name_en = text(
+        _l("English name"), description=_l("For the English page, if the name is Vietnamese words, not a brand.")
+    )
     kind = SelectField(_l("Kind"), choices=choices(INPUT_KIND_LABELS.items()))
     active_ingredient = text(_l("Active ingredient"), max_length=255)
     phi_days = IntegerField(

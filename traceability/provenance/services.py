@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +24,8 @@ from traceability.clock import local_today
 from traceability.events.models import Event
 from traceability.extensions import db
 from traceability.farm.models import InputKind
+from traceability.farm.services.permitted import english_input_names
+from traceability.farm.services.seasons import crop_name_en
 from traceability.i18n import format_number
 from traceability.lots import lineage
 from traceability.lots.models import Lot, LotKind, LotLink, ProcessingRun
@@ -30,6 +33,7 @@ from traceability.photos.models import Photo
 from traceability.products.models import Product
 from traceability.quality.certificates import valid_ocop
 from traceability.quality.models import CertificateKind, Inspection, Result
+from traceability.rules import fold
 
 # Steps of one day come in the order the work is done: sow, tend, inspect, harvest, process, pack.
 WORK_ORDER = {
@@ -45,6 +49,9 @@ WORK_ORDER = {
 }
 
 
+ORIGINS_SHOWN = 3  # plots named in the header; a blend of many harvests says how many more
+
+
 @dataclass
 class Step:
     day: dt.date
@@ -52,6 +59,17 @@ class Step:
     title: str
     detail: str = ""
     late: bool = False
+    title_lang: str | None = None  # "vi" when the title has no English form and the page is English
+    note: str = ""  # the producer's own words (processing steps), in the language they were written in
+    note_lang: str | None = None
+
+
+def _named(vietnamese: str, english: str | None) -> tuple[str, str | None]:
+    """A registry name in the page's language, with "vi" when an English page can only show the
+    Vietnamese (the page marks it ``lang="vi"`` so a reader or a screen reader says it rightly)."""
+    if str(get_locale()) != "en":
+        return vietnamese, None
+    return (english, None) if english else (vietnamese, "vi")
 
 
 @dataclass
@@ -68,6 +86,10 @@ class Provenance:
     expired: bool = False
     last_modified: dt.datetime | None = None
     photos: list = field(default_factory=list)  # (photo id, caption) of the lot's own records
+    product_name: tuple[str, str | None] = ("", None)  # (name, "vi" when only the Vietnamese exists)
+    origins: list = field(default_factory=list)  # (plot code, village) the harvests came from, first few
+    more_origins: int = 0  # plots beyond those
+    harvested: tuple[dt.date, dt.date] | None = None  # first and last harvest day behind the lot
 
 
 def find_lot(
@@ -87,7 +109,11 @@ def provenance(lot: Lot) -> Provenance:
     lot_ids = [x.id for x in trace.lots]
     by_id = {x.id: x for x in trace.lots}
     result = Provenance(
-        lot=lot, organisation=org, product=lot.product, expired=bool(lot.expires_on and lot.expires_on < local_today())
+        lot=lot,
+        organisation=org,
+        product=lot.product,
+        expired=bool(lot.expires_on and lot.expires_on < local_today()),
+        product_name=_named(lot.product.name_vi, lot.product.name_en) if lot.product else _named(lot.label, None),
     )
     event_ids = {x.event_id for x in trace.lots}
     events = {e.id: e for e in db.session.scalars(sa.select(Event).where(Event.id.in_(event_ids)))}
@@ -95,17 +121,35 @@ def provenance(lot: Lot) -> Provenance:
         r.event_id: r for r in db.session.scalars(sa.select(ProcessingRun).where(ProcessingRun.event_id.in_(event_ids)))
     }
     plantings = {p.id: p for p in trace.plantings}
+    origins = list(dict.fromkeys((p.plot.code, p.plot.village.name) for p in trace.plantings))
+    result.origins, result.more_origins = origins[:ORIGINS_SHOWN], max(0, len(origins) - ORIGINS_SHOWN)
+    harvest_days = [x.produced_on for x in trace.lots if x.kind is LotKind.HARVEST and x.planting_id]
+    result.harvested = (min(harvest_days), max(harvest_days)) if harvest_days else None
     for planting in trace.plantings:
+        crop, crop_lang = _named(planting.crop, crop_name_en(planting.crop))
         result.steps.append(
-            Step(planting.sown_on, "planting", planting.crop, f"{planting.plot.code} · {planting.plot.village.name}")
+            Step(
+                planting.sown_on,
+                "planting",
+                crop,
+                f"{planting.plot.code} · {planting.plot.village.name}",
+                title_lang=crop_lang,
+            )
         )
+    english = english_input_names(org.id)
     for application in trace.applications:
         kind = {InputKind.FERTILISER: "fertiliser", InputKind.PLANT_PROTECTION: "plant_protection"}.get(
             application.kind, "input"
         )
         active = application.active_ingredient
         detail = _("active ingredient: %(name)s", name=active) if active and kind == "plant_protection" else ""
-        result.steps.append(Step(application.applied_on, kind, application.trade_name, detail))
+        # A spray's brand reads the same in both languages; a fertiliser is often plain Vietnamese words.
+        name, name_lang = (
+            (application.trade_name, None)
+            if kind == "plant_protection"
+            else _named(application.trade_name, english.get(fold(application.trade_name)))
+        )
+        result.steps.append(Step(application.applied_on, kind, name, detail, title_lang=name_lang))
     for x in trace.lots:
         event = events.get(x.event_id)
         late = bool(event and event.late)
@@ -119,19 +163,13 @@ def provenance(lot: Lot) -> Provenance:
             run = runs[x.event_id]
             steps = ", ".join(s.get("step", "") for s in run.steps)
             ratio = _("yield %(pct)s %%", pct=format_number(run.yield_ratio * 100, 2)) if run.yield_ratio else ""
-            result.steps.append(
-                Step(x.produced_on, "processing", x.label, " · ".join(part for part in (steps, ratio) if part), late)
-            )
+            name, name_lang = _lot_name(x)
+            _same, note_lang = _named(steps, None)  # written by the producer, in Vietnamese
+            result.steps.append(Step(x.produced_on, "processing", name, ratio, late, name_lang, steps, note_lang))
         elif x.kind is LotKind.SALE:
-            result.steps.append(
-                Step(
-                    x.produced_on,
-                    "packing",
-                    x.label,
-                    f"{x.quantity.normalize():f}\u00a0×\u00a0{x.net_content.normalize():f}\u00a0{x.net_unit.label}",
-                    late,
-                )
-            )
+            name, name_lang = _lot_name(x)
+            detail = f"{x.quantity.normalize():f}\u00a0×\u00a0{x.net_content.normalize():f}\u00a0{x.net_unit.label}"
+            result.steps.append(Step(x.produced_on, "packing", name, detail, late, name_lang))
     _inspections(result, trace, plantings)
     _last_spray(result, trace, by_id)
     result.certificates = [c for c in lot.certificates if c.kind is not CertificateKind.OCOP]
@@ -142,6 +180,12 @@ def provenance(lot: Lot) -> Provenance:
         sa.select(Photo.id, Photo.caption).where(Photo.event_id.in_(event_ids)).order_by(Photo.id)
     ).all()
     return result
+
+
+def _lot_name(lot: Lot) -> tuple[str, str | None]:
+    if lot.product:
+        return _named(lot.product.name_vi, lot.product.name_en)
+    return _named(lot.label, crop_name_en(lot.crop) if lot.crop else None)
 
 
 def public_photo(photo_id: int) -> Photo | None:
@@ -229,7 +273,18 @@ def as_json(p: Provenance, *, serial: str | None = None, scans=None) -> dict:
             "recalled": lot.status.value == "recalled",
         },
         "product": {"name": product.name_vi, "name_en": product.name_en, "gtin": product.gtin} if product else None,
-        "producer": {"name": org.name, "village": org.village, "commune": org.commune, "province": org.province},
+        "producer": {
+            "name": org.name,
+            "village": org.village,
+            "commune": org.commune,
+            "province": org.province,
+            "phone": org.public_phone,
+        },
+        "origin": {
+            "plots": [{"code": code, "village": village} for code, village in p.origins],
+            "more_plots": p.more_origins,
+            "harvested": [day.isoformat() for day in p.harvested] if p.harvested else None,
+        },
         "ocop": [{"stars": c.stars, "number": c.number, "valid_to": c.valid_to.isoformat()} for c in p.ocop],
         "certificates": [
             {"kind": c.kind.value, "number": c.number, "issuer": c.issuer, "valid_to": c.valid_to.isoformat()}
@@ -237,7 +292,13 @@ def as_json(p: Provenance, *, serial: str | None = None, scans=None) -> dict:
         ],
         "last_spray": {**p.last_spray, "date": p.last_spray["date"].isoformat()} if p.last_spray else None,
         "journey": [
-            {"date": s.day.isoformat(), "kind": s.kind, "title": s.title, "detail": s.detail, "recorded_late": s.late}
+            {
+                "date": s.day.isoformat(),
+                "kind": s.kind,
+                "title": s.title,
+                "detail": " · ".join(part for part in (s.note, s.detail) if part),
+                "recorded_late": s.late,
+            }
             for s in p.steps
         ],
         "verification": {"algorithm": "sha256", "events": p.event_count, "digest": p.digest},

@@ -106,6 +106,7 @@ class PermittedInput(Archivable, Base):
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
     kind: Mapped[InputKind] = mapped_column(enum_type(InputKind))
     trade_name: Mapped[str120]
+    name_en: Mapped[str120 | None]  # for the English page; a brand name needs none
     active_ingredient: Mapped[str255 | None]
     phi_days: Mapped[int | None]  # from the product's label; required for plant-protection products
     dose_unit: Mapped[str | None] = mapped_column(sa.String(20))

@@ -26,6 +26,16 @@ def find_permitted(org_id: int, trade_name: str) -> PermittedInput | None:
     return None
 
 
+def english_input_names(org_id: int) -> dict[str, str]:
+    """Folded trade name → English name, for the entries of the list that have one."""
+    rows = db.session.execute(
+        sa.select(PermittedInput.trade_name, PermittedInput.name_en).where(
+            of_org(PermittedInput, org_id), PermittedInput.name_en.is_not(None)
+        )
+    )
+    return {fold(trade_name): name_en for trade_name, name_en in rows}
+
+
 def load_default_inputs(org: Organisation) -> int:
     """Fill an empty permitted list from the defaults in ``rules/default_inputs.json``."""
     existing = {
@@ -59,6 +69,7 @@ def save_permitted_input(
     phi_days: int | None = None,
     dose_unit: str | None = None,
     source: str | None = None,
+    name_en: str | None = None,
 ) -> PermittedInput:
     kind = InputKind(kind)
     if kind is InputKind.PLANT_PROTECTION and phi_days is None:
@@ -75,6 +86,7 @@ def save_permitted_input(
     entry = entry or PermittedInput(organisation_id=org.id)
     entry.trade_name, entry.kind, entry.active_ingredient = trade_name, kind, active_ingredient
     entry.phi_days, entry.dose_unit, entry.source = phi_days, dose_unit, source
+    entry.name_en = name_en
     db.session.add(entry)
     db.session.flush()
     return entry

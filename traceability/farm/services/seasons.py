@@ -32,7 +32,13 @@ from traceability.farm.models import (
 )
 from traceability.farm.services.permitted import find_permitted
 from traceability.i18n import format_number
-from traceability.rules import banned_ingredient
+from traceability.rules import banned_ingredient, fold, load
+
+
+def crop_name_en(crop: str | None) -> str | None:
+    """The English name of a crop the rules know (``rules/crop_yields.json``), compared folded."""
+    wanted = fold(crop or "")
+    return next((c.get("name_en") for c in load("crop_yields")["crops"] if fold(c["crop"]) == wanted), None)
 
 
 def start_planting(
