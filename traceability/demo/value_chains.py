@@ -64,6 +64,7 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
             user,
             lot_code=bags.code,
             buyer_name="Siêu thị Co.op Huế",
+            buyer_phone="0905000201",  # a made-up number, kept for recalls
             buyer_kind="supermarket",
             quantity=Decimal(200),
             sold_on=day(340),
@@ -75,6 +76,7 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
             user,
             lot_code=bags.code,
             buyer_name="Cửa hàng đặc sản Huế",
+            buyer_phone="0905000202",  # a made-up number, kept for recalls
             buyer_kind="shop",
             quantity=Decimal(120),
             sold_on=day(300),
@@ -96,6 +98,7 @@ def load_value_chains(orgs: dict[str, Organisation], managers: dict[str, User]) 
                 user,
                 lot_code=lot.code,
                 buyer_name="Thương lái chợ Đông Ba",
+                buyer_phone="0905000203",  # a made-up number, kept for recalls
                 buyer_kind="trader",
                 quantity=lot.quantity,
                 sold_on=lot.produced_on,

@@ -18,6 +18,9 @@ from traceability.units import NET_CONTENT_UNITS, unit_choices
 
 
 def _lot_code(label, *validators, **kwargs):
+    """A lot typed with the phone's suggestions (``lots/picking_form.html`` lists the active lots),
+    not picked from a drop-down of hundreds."""
+    kwargs.setdefault("render_kw", {"list": "lot-codes", "autocapitalize": "characters"})
     return StringField(label, [*validators, Length(max=20)], filters=[upper_code], **kwargs)
 
 
@@ -27,12 +30,9 @@ def upper_code(value):
 
 class ProcessingForm(Form):
     processed_on = date_field(_l("Date"), required())
-    # Typed with the phone's suggestions (a datalist of the active lots), not picked from hundreds.
-    input_1 = _lot_code(_l("Input lot"), required(), render_kw={"list": "input-lots", "autocapitalize": "characters"})
+    input_1 = _lot_code(_l("Input lot"), required())
     quantity_1 = LocalDecimalField(_l("Quantity taken"), [required_input()])
-    input_2 = _lot_code(
-        _l("Second input lot"), Optional(), render_kw={"list": "input-lots", "autocapitalize": "characters"}
-    )
+    input_2 = _lot_code(_l("Second input lot"), Optional())
     quantity_2 = LocalDecimalField(_l("Quantity taken from the second lot"), [Optional()])
     output_product = SelectField(_l("Product made"), [required()])
     output_quantity = LocalDecimalField(
@@ -51,7 +51,7 @@ class ProcessingForm(Form):
 
 
 class PackingForm(Form):
-    source_lot_code = SelectField(_l("From lot"), [required()])
+    source_lot_code = _lot_code(_l("From lot"), required())
     product_code = SelectField(_l("Product"), [required()])
     units = IntegerField(
         _l("Number of units"), [required_input(), NumberRange(min=1, max=100000)], render_kw={"inputmode": "numeric"}
@@ -63,12 +63,15 @@ class PackingForm(Form):
 
 
 class SaleForm(Form):
-    lot_code = _lot_code(_l("Lot code"), required(), render_kw={"list": "lot-codes", "autocapitalize": "characters"})
+    lot_code = _lot_code(_l("Lot code"), required())
     buyer_name = text(_l("Buyer"), required(), render_kw={"list": "buyer-names"})
     buyer_phone = text(
         _l("Buyer's phone"),
         max_length=20,
-        description=_l("To reach the buyer if the lot is recalled. Only managers see it."),
+        description=_l(
+            "To reach the buyer if the lot is recalled. Only managers see it. "
+            "Leave it empty for a buyer already listed: the number kept is used."
+        ),
         render_kw={"inputmode": "tel", "autocomplete": "off"},
     )
     buyer_kind = SelectField(_l("Kind of buyer"), choices=choices(PARTY_KIND_LABELS.items()))

@@ -14,7 +14,6 @@ from traceability.clock import local_today
 from traceability.extensions import db
 from traceability.farm.forms import DEFAULT_CROPS
 from traceability.forms import choices
-from traceability.i18n import format_number
 from traceability.lots.forms import PackingForm, ProcessingForm, ProcessingYieldForm
 from traceability.lots.models import Lot, LotKind, LotStatus, ProcessingYield
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
@@ -22,7 +21,6 @@ from traceability.lots.views import bp
 from traceability.lots.yields import default_yields, save_processing_yield
 from traceability.products.models import Product
 from traceability.registry import add_registry_routes
-from traceability.units import unit_label
 from traceability.web import form_values, submit
 
 MANAGERS = writers(Write.TRADE)  # processing, packing, sales and recalls
@@ -38,16 +36,6 @@ def active_lots(*kinds: LotKind) -> list[Lot]:
         .order_by(Lot.produced_on.desc(), Lot.code)
         .limit(300)
     ).all()
-
-
-def _lot_choices(lots):
-    return choices(
-        [("", _l("Choose…"))]
-        + [
-            (x.code, f"{x.code} · {x.label} · {format_number(x.remaining_quantity, 3)} {unit_label(x.unit)}")
-            for x in lots
-        ]
-    )
 
 
 def chosen_lot(lots) -> str | None:
@@ -93,7 +81,7 @@ def processing_new():
         flash(_("Processing recorded: lot %(code)s.", code=output.code), "success")
         return redirect(url_for("lots.lot_detail", record_id=output.id))
     return render_template(
-        "lots/processing_form.html", form=form, title=_("Processing run"), cancel_url=url_for("lots.lots"), lots=raw
+        "lots/picking_form.html", form=form, title=_("Processing run"), cancel_url=url_for("lots.lots"), lots=raw
     )
 
 
@@ -103,7 +91,6 @@ def processing_new():
 def packing_new():
     form = PackingForm()
     sources = active_lots(LotKind.HARVEST, LotKind.PROCESSED)
-    form.source_lot_code.choices = _lot_choices(sources)
     form.product_code.choices = _product_choices()
     if not form.is_submitted():
         form.packed_on.data = local_today()
@@ -112,7 +99,9 @@ def packing_new():
     if lot is not None:
         flash(_("Packed as sale lot %(code)s.", code=lot.code), "success")
         return redirect(url_for("lots.lot_detail", record_id=lot.id))
-    return render_template("registry/form.html", form=form, title=_("Packing"), cancel_url=url_for("lots.lots"))
+    return render_template(
+        "lots/picking_form.html", form=form, title=_("Packing"), cancel_url=url_for("lots.lots"), lots=sources
+    )
 
 
 def _setup_yield_form(form) -> None:

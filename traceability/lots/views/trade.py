@@ -37,9 +37,12 @@ def sale_new():
     if sale is not None:
         flash(_("Sale recorded."), "success")
         return redirect(url_for("lots.lot_detail", record_id=sale.lot_id))
-    buyers = db.session.scalars(scoped(Party).order_by(Party.name).with_only_columns(Party.name)).all()
+    # Shown with the phone kept for each, so two shops of one name are told apart (managers only).
+    buyers = db.session.execute(
+        scoped(Party).where(Party.archived_at.is_(None)).order_by(Party.name).with_only_columns(Party.name, Party.phone)
+    ).all()
     return render_template(
-        "lots/sale_form.html",
+        "lots/picking_form.html",
         form=form,
         title=_("Sale"),
         cancel_url=url_for("lots.lots"),
