@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import g, render_template, request
 from flask_login import login_required
 
 from traceability.accounts.tenancy import current_records, get_scoped_or_404, org_required
+from traceability.extensions import db
 from traceability.lots import lineage, search
-from traceability.lots.models import LOT_KIND_LABELS, LOT_STATUS_LABELS, Lot, LotKind
+from traceability.lots.models import LOT_KIND_LABELS, LOT_STATUS_LABELS, Lot, LotKind, UnitSerial
 from traceability.lots.views import bp
 from traceability.products.models import Product
 
@@ -34,7 +36,9 @@ def lots():
 @org_required()
 def lot_detail(record_id: int):
     lot = get_scoped_or_404(Lot, record_id)
-    return render_template("lots/lot.html", lot=lot, kinds=LotKind)
+    # Labels with a QR per unit are offered only for a lot packed with unit serials.
+    serialised = db.session.scalar(sa.select(sa.exists().where(UnitSerial.lot_id == lot.id)))
+    return render_template("lots/lot.html", lot=lot, kinds=LotKind, serialised=serialised)
 
 
 @bp.get("/lots/<int:record_id>/trace")

@@ -59,6 +59,9 @@ def processing_new():
     if not form.is_submitted():
         form.processed_on.data = local_today()
         form.input_1.data = chosen_lot(raw)
+        source = next((x for x in raw if x.code == form.input_1.data), None)
+        if source is not None:  # a lot opened from its page is most often processed whole
+            form.quantity_1.data = source.remaining_quantity
 
     def action():
         inputs = [RunInput(form.input_1.data, form.quantity_1.data)]
@@ -95,6 +98,9 @@ def packing_new():
     if not form.is_submitted():
         form.packed_on.data = local_today()
         form.source_lot_code.data = chosen_lot(sources)
+        source = next((x for x in sources if x.code == form.source_lot_code.data), None)
+        if source is not None and source.product is not None:  # a processed lot is packed as what it is
+            form.product_code.data = source.product.code
     lot = submit(form, lambda: pack(g.org, current_user, **form_values(form)))
     if lot is not None:
         flash(_("Packed as sale lot %(code)s.", code=lot.code), "success")
