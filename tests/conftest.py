@@ -32,6 +32,7 @@ def make_app(tmp_path, **extra):
     uri = POSTGRES_URL or f"sqlite:///{tmp_path / 'test.db'}"
     # Each app its own scan spool, written only when a test flushes it (scans.recorder).
     spool = {"SCAN_SPOOL_DIR": str(tmp_path / "scan-spool"), "SCAN_FLUSH_SECONDS": 0}
+    spool["LOG_KEYS_DIR"] = str(tmp_path / "log-keys")  # each test's own signing keys, never the instance's
     return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": uri, **spool, **extra})
 
 

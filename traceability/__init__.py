@@ -47,6 +47,7 @@ from traceability.provenance.labels import JOURNEY_LABELS
 from traceability.provenance.views import bp as provenance_bp
 from traceability.quality.models import CERTIFICATE_KIND_LABELS, INSPECTION_SCOPE_LABELS, RESULT_LABELS
 from traceability.quality.views import bp as quality_bp
+from traceability.transparency.views import bp as transparency_bp
 from traceability.units import amounts_label, unit_label
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
         ocop_bp,
         diary_bp,
         offline.bp,
+        transparency_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -30,6 +30,7 @@ from traceability.accounts.models import Organisation
 from traceability.database import utcnow
 from traceability.events import chain, checkpoint
 from traceability.extensions import db
+from traceability.transparency import audit as log_audit
 
 SQLITE_HEADER, PG_DUMP_HEADER = b"SQLite format 3\0", b"PGDMP"
 
@@ -211,6 +212,9 @@ def verify_chain(org_code: str | None = None, marks: list[checkpoint.Mark] | Non
         )
     click.echo(checkpoint.dumps(found, taken_at), nl=False)
     problems = checkpoint.compare(db.session, marks) if marks else []
+    # A chain recomputed after an edit, or cut short, still links: the signed checkpoints of its log do not.
+    for org in db.session.scalars(sa.select(Organisation).where(Organisation.id == org_id if org_id else sa.true())):
+        problems += log_audit.problems(org)
     if problems:
         raise Refused("\n".join(problems))
     # The checkpoint alone on stdout (`audit verify > latest.checkpoint` is the next --checkpoint), words on stderr.

@@ -30,6 +30,8 @@ from traceability.extensions import db
 from traceability.labels import cli as labels_cli
 from traceability.ocop import cli as ocop_cli
 from traceability.transactions import unit_of_work
+from traceability.transparency import checkpoints as log_checkpoints
+from traceability.transparency import keys as log_keys
 
 
 def register(app) -> None:
@@ -92,6 +94,7 @@ def init_command(org_code, org_name, org_kind, commune, province, login_, name, 
         )
         user = _create_user(login_, name, password)
         accounts.add_membership(user, org, Role.ADMIN)
+    log_keys.signing_key(org.code)  # the log's key, kept in the instance folder (transparency.keys)
     click.echo(f"Created organisation {org.code} and administrator {user.login}.")
 
 
@@ -189,6 +192,40 @@ def audit_verify(org_code, checkpoint_):
     """Recompute the hash chain of the event log; name the first event that does not match; print its checkpoint."""
     marks = backup.read_checkpoint(checkpoint_) if checkpoint_ else None
     backup.verify_chain(org_code, marks)
+
+
+@audit.command("checkpoint")
+@click.option("--org", "org_code", help="Only this organisation (default: every producer).")
+@with_appcontext
+def audit_checkpoint(org_code):
+    """Sign a checkpoint of each log that has grown since its last one, and print it."""
+    with writing():
+        for org in _producers(org_code):
+            found = log_checkpoints.make(org, now=True)
+            if found is not None:
+                click.echo(log_checkpoints.published(found))
+
+
+@audit.command("rotate-key")
+@click.argument("org_code")
+@with_appcontext
+def audit_rotate_key(org_code):
+    """A new signing key for the organisation's log; the old public key stays published."""
+    (org,) = _producers(org_code)
+    log_keys.rotate(org.code)
+    with writing():
+        log_checkpoints.make(org, now=True)  # the next checkpoint is signed with the new key
+    click.echo(log_checkpoints.log_key(org))
+
+
+def _producers(org_code: str | None) -> list[Organisation]:
+    query = sa.select(Organisation).order_by(Organisation.code)
+    if org_code:
+        query = query.where(Organisation.code == org_code)
+    orgs = [o for o in db.session.scalars(query) if not o.kind.is_authority]
+    if org_code and not orgs:
+        raise click.UsageError(f"No producer organisation with the code {org_code}.")
+    return orgs
 
 
 translate = AppGroup("translate", help="Extract and update the message catalogues.")

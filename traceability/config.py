@@ -82,6 +82,10 @@ class Defaults:
     # waits, and a crowd's scans cost a few transactions a second instead of one each quarter second.
     SCAN_FLUSH_SECONDS = 1.0
     SCAN_SPOOL_DIR: str | None = None  # None: instance/scan-spool
+    # Each organisation's log signing key (transparency.keys): a file per organisation here, mode
+    # 0600, unless LOG_KEY_<CODE> is set in the environment. None: instance/log-keys.
+    LOG_KEYS_DIR: str | None = None
+    CHECKPOINT_SECONDS = 300  # a new checkpoint at most this often, when the log has grown
     # werkzeug's default (scrypt). Tests choose a cheap method so hundreds of logins stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
 
