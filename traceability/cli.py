@@ -7,6 +7,7 @@ Each command calls the same services as the web forms and commits once at the en
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -28,7 +29,9 @@ from traceability.errors import DomainError
 from traceability.exports import cli as exports_cli
 from traceability.extensions import db
 from traceability.labels import cli as labels_cli
+from traceability.lots.models import Lot
 from traceability.ocop import cli as ocop_cli
+from traceability.provenance import proofs
 from traceability.transactions import unit_of_work
 from traceability.transparency import checkpoints as log_checkpoints
 from traceability.transparency import keys as log_keys
@@ -216,6 +219,29 @@ def audit_rotate_key(org_code):
     with writing():
         log_checkpoints.make(org, now=True)  # the next checkpoint is signed with the new key
     click.echo(log_checkpoints.log_key(org))
+
+
+@audit.command("proof")
+@click.argument("lot_code")
+@click.option("--org", "org_code", help="The organisation, when two have a lot of this code.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@with_appcontext
+def audit_proof(lot_code, org_code, output):
+    """Write a lot's events with their proofs and the signed checkpoint, for tlog.py to check anywhere."""
+    query = sa.select(Lot).join(Organisation, Organisation.id == Lot.organisation_id).where(Lot.code == lot_code)
+    if org_code:
+        query = query.where(Organisation.code == org_code)
+    lots = db.session.scalars(query).all()
+    if len(lots) != 1:
+        raise click.UsageError(f"{len(lots)} lots have the code {lot_code}: name the organisation with --org.")
+    with writing():
+        found = proofs.bundle(lots[0], now=True)
+    if found is None:
+        raise click.ClickException(f"The log of lot {lot_code} has no checkpoint yet.")
+    Path(output).write_text(json.dumps(found, ensure_ascii=False, indent=1), encoding="utf-8")
+    org = db.session.get(Organisation, lots[0].organisation_id)
+    click.echo(f"{len(found['events'])} events. Check it with the log's key:")
+    click.echo(f"python traceability/transparency/tlog.py {output} --log-key {log_checkpoints.log_key(org)}")
 
 
 def _producers(org_code: str | None) -> list[Organisation]:

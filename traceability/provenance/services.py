@@ -245,10 +245,17 @@ def _last_spray(result: Provenance, trace, by_id) -> None:
     }
 
 
+def event_ids_of(trace) -> list[int]:
+    """The events behind a lot's history: its lots and theirs back to the field, the runs that linked
+    them, and the sprays and fertilisers of their seasons, in log order."""
+    lot_ids = [x.id for x in trace.lots]
+    link_events = db.session.scalars(sa.select(LotLink.event_id).where(LotLink.output_lot_id.in_(lot_ids))).all()
+    return sorted({x.event_id for x in trace.lots} | set(link_events) | {a.event_id for a in trace.applications})
+
+
 def _digest(result: Provenance, lot_ids, trace) -> None:
     """A fingerprint of this lot's events in the hash chain: anyone holding the log can recompute it."""
-    link_events = db.session.scalars(sa.select(LotLink.event_id).where(LotLink.output_lot_id.in_(lot_ids))).all()
-    event_ids = sorted({x.event_id for x in trace.lots} | set(link_events) | {a.event_id for a in trace.applications})
+    event_ids = event_ids_of(trace)
     hashes = db.session.scalars(sa.select(Event.hash).where(Event.id.in_(event_ids)).order_by(Event.id)).all()
     result.digest = hashlib.sha256("".join(hashes).encode()).hexdigest()
     result.event_count = len(hashes)

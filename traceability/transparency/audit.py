@@ -97,11 +97,10 @@ def problems(org: Organisation) -> list[str]:
 
 def _first_changed(org_id: int, leaves: list[bytes]) -> int | None:
     """The number (from 1) of the first event whose leaf differs from the one stored in the tree."""
-    stored = dict(
-        db.session.execute(
-            sa.select(LogNode.position, LogNode.hash).where(LogNode.organisation_id == org_id, LogNode.level == 0)
-        ).all()
+    rows = db.session.execute(
+        sa.select(LogNode.position, LogNode.hash).where(LogNode.organisation_id == org_id, LogNode.level == 0)
     )
+    stored = {position: value for position, value in rows}
     for position, leaf in enumerate(leaves):
         if position in stored and bytes(stored[position]) != leaf:
             return position + 1

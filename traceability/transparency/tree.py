@@ -118,6 +118,5 @@ def consistency_proof(org_id: int, old: int, n: int) -> list[bytes]:
 
 def leaf_indices(event_ids) -> dict[int, int]:
     """event id → its leaf index, for the events already in a tree."""
-    return dict(
-        db.session.execute(sa.select(LogLeaf.event_id, LogLeaf.leaf_index).where(LogLeaf.event_id.in_(event_ids)))
-    )
+    rows = db.session.execute(sa.select(LogLeaf.event_id, LogLeaf.leaf_index).where(LogLeaf.event_id.in_(event_ids)))
+    return {event_id: index for event_id, index in rows}
