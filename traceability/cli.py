@@ -35,6 +35,7 @@ from traceability.provenance import proofs
 from traceability.transactions import unit_of_work
 from traceability.transparency import checkpoints as log_checkpoints
 from traceability.transparency import keys as log_keys
+from traceability.transparency import witness as log_witness
 
 
 def register(app) -> None:
@@ -43,6 +44,7 @@ def register(app) -> None:
     app.cli.add_command(users)
     app.cli.add_command(translate)
     app.cli.add_command(audit)
+    app.cli.add_command(witness)
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
     app.cli.add_command(exports_cli.export)
@@ -252,6 +254,40 @@ def _producers(org_code: str | None) -> list[Organisation]:
     if org_code and not orgs:
         raise click.UsageError(f"No producer organisation with the code {org_code}.")
     return orgs
+
+
+witness = AppGroup("witness", help="Follow other servers' logs as a witness (a commune, a province).")
+
+
+@witness.command("follow")
+@click.argument("url")
+@click.option("--as", "org_code", required=True, help="The authority this server witnesses for (its code).")
+@click.option("--log-key", help="The log's verifier key, given by the producer (default: read once from URL/keys).")
+def witness_follow(url, org_code, log_key):
+    """Check the newest checkpoint of the log at URL (…/log/<code>) and cosign it, or refuse it."""
+    org = _authority(org_code)
+    try:
+        with writing():
+            outcome = log_witness.follow(org, url, log_key)
+    except (OSError, ValueError) as error:
+        raise click.ClickException(f"{url}: {error}") from None
+    if not outcome.accepted:
+        raise click.ClickException(f"Refused the checkpoint of {outcome.size} events: {outcome.reason}.")
+    click.echo(f"Cosigned the checkpoint of {outcome.size} events.")
+
+
+@witness.command("key")
+@click.option("--as", "org_code", required=True, help="The authority this server witnesses for (its code).")
+def witness_key(org_code):
+    """Print the witness's verifier key, for the producers' LOG_WITNESSES."""
+    click.echo(log_witness.verifier_key(_authority(org_code)))
+
+
+def _authority(org_code: str) -> Organisation:
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.code == org_code))
+    if org is None or not org.kind.is_authority:
+        raise click.UsageError(f"No commune or province authority with the code {org_code}.")
+    return org
 
 
 translate = AppGroup("translate", help="Extract and update the message catalogues.")

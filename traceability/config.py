@@ -23,6 +23,7 @@ ENV_SETTINGS = {
     "SCAN_ALERT_COUNT": int,
     "SCAN_ALERT_KM": int,
     "SCAN_FLUSH_SECONDS": float,
+    "LOG_WITNESSES": lambda text: tuple(text.split()),  # verifier keys, separated by spaces
 }
 
 
@@ -86,6 +87,9 @@ class Defaults:
     # 0600, unless LOG_KEY_<CODE> is set in the environment. None: instance/log-keys.
     LOG_KEYS_DIR: str | None = None
     CHECKPOINT_SECONDS = 300  # a new checkpoint at most this often, when the log has grown
+    # The witnesses whose cosignatures this server keeps and publishes: their verifier keys, as
+    # each prints with `flask --app traceability witness key` (the commune's, the province's).
+    LOG_WITNESSES: tuple[str, ...] = ()
     # werkzeug's default (scrypt). Tests choose a cheap method so hundreds of logins stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
 

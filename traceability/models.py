@@ -27,4 +27,11 @@ from traceability.photos.models import Photo  # noqa: F401
 from traceability.products.models import Product  # noqa: F401
 from traceability.quality.models import Certificate, Inspection, InspectionResult, NonConformity  # noqa: F401
 from traceability.scans.models import UnitScan  # noqa: F401
-from traceability.transparency.models import LogCheckpoint, LogCosignature, LogLeaf, LogNode  # noqa: F401
+from traceability.transparency.models import (  # noqa: F401
+    LogCheckpoint,
+    LogCosignature,
+    LogLeaf,
+    LogNode,
+    WitnessAlert,
+    WitnessedLog,
+)

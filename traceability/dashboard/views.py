@@ -10,6 +10,7 @@ from traceability.farm.services import seasons
 from traceability.ocop.overview import producer_reminders
 from traceability.quality.services import quality_alerts
 from traceability.scans.services import suspicious_serials
+from traceability.transparency import witness
 
 bp = Blueprint("dashboard", __name__)
 
@@ -46,4 +47,6 @@ def home():
         context["ocop_reminders"] = producer_reminders(g.org.id)
     if g.role is Role.OFFICIAL and g.org.kind.is_authority:
         context["overview"] = services.jurisdiction_overview(g.org)
+        context["witness_alerts"] = witness.alerts(g.org)
+        context["witness_reason_labels"] = witness.REASON_LABELS
     return render_template("dashboard/index.html", **context)

@@ -55,3 +55,34 @@ class LogCosignature(Base):
     witness: Mapped[str] = mapped_column(sa.String(255))  # the witness's key name
     line: Mapped[str] = mapped_column(sa.Text)  # its signature line, appended to the note when published
     cosigned_at: Mapped[dt.datetime]
+
+
+class WitnessedLog(Base):
+    """A producer's log this server follows as a witness: the last checkpoint it accepted."""
+
+    __tablename__ = "witnessed_logs"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "origin"),)
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)  # the witness: a commune or province
+    url: Mapped[str] = mapped_column(sa.String(255))
+    origin: Mapped[str] = mapped_column(sa.String(255))
+    log_key: Mapped[str] = mapped_column(sa.String(255))  # the producer's verifier key, as first given
+    size: Mapped[int]
+    root: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
+    note: Mapped[str] = mapped_column(sa.Text)
+    checked_at: Mapped[dt.datetime]
+
+
+class WitnessAlert(Base):
+    """A checkpoint a witness refused: the log was rewritten or cut short. Both notes are the evidence."""
+
+    __tablename__ = "witness_alerts"
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
+    witnessed_log_id: Mapped[int] = mapped_column(sa.ForeignKey("witnessed_logs.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(sa.String(20))  # truncated, forked, inconsistent, bad_signature
+    accepted_note: Mapped[str] = mapped_column(sa.Text)
+    refused_note: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[created_at]

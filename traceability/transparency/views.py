@@ -9,15 +9,17 @@ as often as someone follows it, and no more than that.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from traceability import transactions
 from traceability.accounts.models import Organisation
-from traceability.extensions import db
-from traceability.transparency import checkpoints, tree
+from traceability.extensions import csrf, db
+from traceability.transparency import checkpoints, tlog, tree
 from traceability.transparency.keys import public_keys
+from traceability.transparency.models import LogCheckpoint, LogCosignature
 
 bp = Blueprint("transparency", __name__, url_prefix="/log")
 MAX_SIZE = 2**31 - 1
@@ -67,3 +69,44 @@ def consistency(code: str):
     )
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@bp.post("/<code>/cosignature")
+@csrf.exempt  # a witness's server posts here, with no session: the signature is its credential
+def cosignature(code: str):
+    """A witness hands back its cosignature: ``{"checkpoint": body, "cosignature": line}``. Kept when
+    it verifies with a key of ``LOG_WITNESSES`` over a checkpoint this log signed; else 422."""
+    org = _organisation(code)
+    given = request.get_json(silent=True) or {}
+    body, line = given.get("checkpoint"), given.get("cosignature")
+    if not isinstance(body, str) or not isinstance(line, str) or len(body) + len(line) > 4096:
+        return jsonify(error="send {checkpoint, cosignature} as text"), 400
+    try:
+        note = tlog.parse_note(body + "\n" + line)
+    except (ValueError, TypeError):
+        return jsonify(error="not a checkpoint and a signature line"), 400
+    signed = db.session.scalar(
+        sa.select(LogCheckpoint).where(
+            LogCheckpoint.organisation_id == org.id, LogCheckpoint.size == note.size, LogCheckpoint.root == note.root
+        )
+    )
+    witness = next(
+        (
+            v
+            for v in map(tlog.parse_vkey, current_app.config["LOG_WITNESSES"])
+            if v.signature_type == tlog.COSIGNATURE and tlog.signed_by(note, v)
+        ),
+        None,
+    )
+    if signed is None or not signed.note.startswith(body) or witness is None:
+        return jsonify(error="no checkpoint of this log that a trusted witness signed"), 422
+    transactions.will_write()
+    known = db.session.scalar(
+        sa.select(LogCosignature.id).where(
+            LogCosignature.checkpoint_id == signed.id, LogCosignature.witness == witness.name
+        )
+    )
+    if known is None:
+        at = dt.datetime.fromtimestamp(tlog.signed_by(note, witness), dt.UTC).replace(tzinfo=None)
+        db.session.add(LogCosignature(checkpoint_id=signed.id, witness=witness.name, line=line, cosigned_at=at))
+    return jsonify(ok=True), 201
