@@ -90,6 +90,7 @@ class Defaults:
     # The witnesses whose cosignatures this server keeps and publishes: their verifier keys, as
     # each prints with `flask --app traceability witness key` (the commune's, the province's).
     LOG_WITNESSES: tuple[str, ...] = ()
+    LOG_WITNESS_NAMES: dict = {}  # witness key name → how a buyer's page names it ("UBND xã Quảng Thái")
     # werkzeug's default (scrypt). Tests choose a cheap method so hundreds of logins stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
 

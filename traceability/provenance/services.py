@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
@@ -34,6 +35,7 @@ from traceability.products.models import Product
 from traceability.quality.certificates import valid_ocop
 from traceability.quality.models import CertificateKind, Inspection, Result
 from traceability.rules import fold
+from traceability.transparency.proofs import for_events
 
 # Steps of one day come in the order the work is done: sow, tend, inspect, harvest, process, pack.
 WORK_ORDER = {
@@ -90,6 +92,8 @@ class Provenance:
     origins: list = field(default_factory=list)  # (plot code, village) the harvests came from, first few
     more_origins: int = 0  # plots beyond those
     harvested: tuple[dt.date, dt.date] | None = None  # first and last harvest day behind the lot
+    log: dict | None = None  # the events' inclusion proofs and the checkpoint (transparency.proofs)
+    confirmed: tuple[str, dt.datetime] | None = None  # the first witness of that checkpoint, and when
 
 
 def find_lot(
@@ -256,6 +260,11 @@ def event_ids_of(trace) -> list[int]:
 def _digest(result: Provenance, lot_ids, trace) -> None:
     """A fingerprint of this lot's events in the hash chain: anyone holding the log can recompute it."""
     event_ids = event_ids_of(trace)
+    result.log = for_events(result.organisation.id, event_ids)
+    if result.log and result.log["witnesses"]:
+        first = result.log["witnesses"][0]
+        label = current_app.config["LOG_WITNESS_NAMES"].get(first["name"], first["name"])
+        result.confirmed = (label, dt.datetime.fromisoformat(first["at"].removesuffix("Z")))
     hashes = db.session.scalars(sa.select(Event.hash).where(Event.id.in_(event_ids)).order_by(Event.id)).all()
     result.digest = hashlib.sha256("".join(hashes).encode()).hexdigest()
     result.event_count = len(hashes)
@@ -309,6 +318,7 @@ def as_json(p: Provenance, *, serial: str | None = None, scans=None) -> dict:
             for s in p.steps
         ],
         "verification": {"algorithm": "sha256", "events": p.event_count, "digest": p.digest},
+        "log": p.log,
         "unit": None
         if serial is None
         else {
