@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 
 import sqlalchemy as sa
+from flask import current_app
 
 from traceability.events.chain import canonical_content
 from traceability.events.models import Event
@@ -52,9 +53,10 @@ def for_events(org_id: int, event_ids: list[int], *, content: bool = False) -> d
             LogCosignature.checkpoint_id == checkpoint.id
         )
     ).all()
+    keys = {v.split("+", 1)[0]: v for v in current_app.config["LOG_WITNESSES"]}
     return {
         "log": checkpoint.origin,
         "checkpoint": checkpoints.published(checkpoint),
-        "witnesses": [{"name": name, "at": at.isoformat() + "Z"} for name, at in witnesses],
+        "witnesses": [{"name": name, "at": at.isoformat() + "Z", "key": keys.get(name)} for name, at in witnesses],
         "events": shown,
     }
