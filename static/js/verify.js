@@ -82,7 +82,8 @@
     const note = parseNote(log.checkpoint);
     for (const event of log.events) {
       const leaf = await sha(Uint8Array.of(0), hex(event.hash));
-      const root = await rootFromInclusion(event.leaf_index, note.size, leaf, event.proof.map(b64));
+      const proof = event.proof.map((at) => b64(log.nodes[at]));
+      const root = await rootFromInclusion(event.leaf_index, note.size, leaf, proof);
       if (!root || !same(root, note.root)) return words.failed;
     }
     const keys = (await (await fetch(box.dataset.keys)).text()).split("\n").filter(Boolean);

@@ -1,6 +1,7 @@
 """Events with the proofs that they are in their organisation's log, against a signed checkpoint.
 
-What a buyer's page carries (``content=False``: the leaf hashes and proofs only) and what an
+Each proof (RFC 9162 §2.1.3) is a list of places in ``nodes``, the hashes the proofs share. What a
+buyer's page carries (``content=False``: the leaf hashes and proofs only) and what an
 auditor's bundle carries (``content=True``: each event's canonical content and the hash before it
 too, so its chain hash can be recomputed). ``tlog.py`` checks either against the public keys.
 """
@@ -37,13 +38,16 @@ def for_events(org_id: int, event_ids: list[int], *, content: bool = False) -> d
     if checkpoint is None:
         return None
     proofs = tree.inclusion_proofs(org_id, sorted(leaves.values()), checkpoint.size)
+    # The events of one lot share most of their proofs' upper nodes: each hash is sent once, in
+    # ``nodes``, and a proof lists the places of its hashes there.
+    nodes: dict[bytes, int] = {}
     events = db.session.scalars(sa.select(Event).where(Event.id.in_(event_ids)).order_by(Event.id))
     shown = []
     for event in events:
         entry = {
             "leaf_index": leaves[event.id],
             "hash": event.hash,
-            "proof": [base64.b64encode(h).decode() for h in proofs[leaves[event.id]]],
+            "proof": [nodes.setdefault(h, len(nodes)) for h in proofs[leaves[event.id]]],
         }
         if content:
             entry.update(prev_hash=event.prev_hash, content=canonical_content(event))
@@ -58,5 +62,6 @@ def for_events(org_id: int, event_ids: list[int], *, content: bool = False) -> d
         "log": checkpoint.origin,
         "checkpoint": checkpoints.published(checkpoint),
         "witnesses": [{"name": name, "at": at.isoformat() + "Z", "key": keys.get(name)} for name, at in witnesses],
+        "nodes": [base64.b64encode(h).decode() for h in nodes],
         "events": shown,
     }

@@ -271,7 +271,7 @@ def check_bundle(bundle: dict, log_key: str, witness_keys: list[str]) -> list[st
         said.append(f"OK cosigned by {witness.name} at {at}" if at else f"FAIL not cosigned by {witness.name}")
     for event in bundle["events"]:
         leaf = leaf_hash(bytes.fromhex(event["hash"]))
-        proof = [base64.b64decode(p) for p in event["proof"]]
+        proof = [base64.b64decode(bundle["nodes"][p]) for p in event["proof"]]
         ok = verify_inclusion(event["leaf_index"], checkpoint.size, leaf, proof, checkpoint.root)
         content = event.get("content")
         if ok and content is not None:  # the event's own hash from its content and the one before it
