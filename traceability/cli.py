@@ -267,8 +267,7 @@ def witness_follow(url, org_code, log_key):
     """Check the newest checkpoint of the log at URL (…/log/<code>) and cosign it, or refuse it."""
     org = _authority(org_code)
     try:
-        with writing():
-            outcome = log_witness.follow(org, url, log_key)
+        outcome = log_witness.follow(org, url, log_key)  # commits itself, around the requests it sends
     except (OSError, ValueError) as error:
         raise click.ClickException(f"{url}: {error}") from None
     if not outcome.accepted:

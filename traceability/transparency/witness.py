@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from traceability import transactions
 from traceability.accounts.models import Organisation
 from traceability.database import utcnow
 from traceability.extensions import db
@@ -65,53 +66,66 @@ def _get(url: str) -> bytes:
 
 
 def follow(org: Organisation, url: str, log_key: str | None = None) -> Outcome:
+    """Check and cosign the newest checkpoint of the log at ``url``, or refuse it; commits.
+
+    The producer's server is asked with no transaction open here: a witness running on the
+    producer's own server (one deployment for a cooperative and its commune) would otherwise hold
+    the very database the producer needs to answer it."""
     url = url.rstrip("/")
+    org_id, signer, signing_key = org.id, name(org), witness_key(org)
+    transactions.commit()  # what the caller read holds SQLite's lock outside a request: let it go first
     note_text = _get(f"{url}/checkpoint").decode()
     checkpoint = tlog.parse_note(note_text)
-    followed = db.session.scalar(
-        sa.select(WitnessedLog).where(WitnessedLog.organisation_id == org.id, WitnessedLog.origin == checkpoint.origin)
-    )
-    key = followed.log_key if followed else (log_key or _get(f"{url}/keys").decode().split()[0])
-    if followed is None:
-        followed = WitnessedLog(organisation_id=org.id, url=url, origin=checkpoint.origin, log_key=key, size=0)
-        followed.root, followed.note = b"", ""
-    refused = _refusal(followed, checkpoint, key, url)
-    followed.checked_at = utcnow()
-    if refused:
+    with transactions.unit_of_work():  # a read, ended before the network is asked again
+        seen = _followed(org_id, checkpoint.origin)
+        accepted = (seen.size, seen.root, seen.log_key) if seen else (0, b"", None)
+    key = accepted[2] or log_key or _get(f"{url}/keys").decode().split()[0]
+    refused = _refusal(accepted[0], accepted[1], checkpoint, key, url)
+    if refused is None:
+        line = tlog.cosignature_line(checkpoint.body, signer, signing_key, int(time.time()))
+        request = urllib.request.Request(
+            f"{url}/cosignature",
+            data=json.dumps({"checkpoint": checkpoint.body, "cosignature": line}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=TIMEOUT):  # noqa: S310
+            pass
+    with transactions.unit_of_work():
+        followed = _followed(org_id, checkpoint.origin) or WitnessedLog(
+            organisation_id=org_id, origin=checkpoint.origin, log_key=key, size=0, root=b"", note=""
+        )
+        followed.url, followed.checked_at = url, utcnow()
         db.session.add(followed)
         db.session.flush()
-        db.session.add(
-            WitnessAlert(
-                organisation_id=org.id,
-                witnessed_log_id=followed.id,
-                reason=refused,
-                accepted_note=followed.note,
-                refused_note=note_text,
+        if refused:
+            db.session.add(
+                WitnessAlert(
+                    organisation_id=org_id,
+                    witnessed_log_id=followed.id,
+                    reason=refused,
+                    accepted_note=followed.note,
+                    refused_note=note_text,
+                )
             )
-        )
-        return Outcome(False, checkpoint.size, refused)
-    followed.size, followed.root, followed.note, followed.url = checkpoint.size, checkpoint.root, note_text, url
-    db.session.add(followed)
-    line = tlog.cosignature_line(checkpoint.body, name(org), witness_key(org), int(time.time()))
-    request = urllib.request.Request(
-        f"{url}/cosignature",
-        data=json.dumps({"checkpoint": checkpoint.body, "cosignature": line}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
+        elif checkpoint.size >= followed.size:  # never back, if another run got further meanwhile
+            followed.size, followed.root, followed.note = checkpoint.size, checkpoint.root, note_text
+    return Outcome(refused is None, checkpoint.size, refused)
+
+
+def _followed(org_id: int, origin: str) -> WitnessedLog | None:
+    return db.session.scalar(
+        sa.select(WitnessedLog).where(WitnessedLog.organisation_id == org_id, WitnessedLog.origin == origin)
     )
-    with urllib.request.urlopen(request, timeout=TIMEOUT):  # noqa: S310
-        pass
-    return Outcome(True, checkpoint.size)
 
 
-def _refusal(followed: WitnessedLog, checkpoint: tlog.Checkpoint, key: str, url: str) -> str | None:
+def _refusal(old: int, old_root: bytes, checkpoint: tlog.Checkpoint, key: str, url: str) -> str | None:
     if tlog.signed_by(checkpoint, tlog.parse_vkey(key)) is None or checkpoint.origin != tlog.parse_vkey(key).name:
         return "bad_signature"
-    old = followed.size
     if checkpoint.size < old:
         return "truncated"
     if checkpoint.size == old:
-        return None if checkpoint.root == followed.root else "forked"
+        return None if checkpoint.root == old_root else "forked"
     if old == 0:
         return None  # first sight: nothing to be consistent with
     try:
@@ -119,7 +133,7 @@ def _refusal(followed: WitnessedLog, checkpoint: tlog.Checkpoint, key: str, url:
         proof = [base64.b64decode(h) for h in answer["proof"]]
     except (urllib.error.HTTPError, ValueError, KeyError):
         return "inconsistent"
-    if not tlog.verify_consistency(old, checkpoint.size, followed.root, checkpoint.root, proof):
+    if not tlog.verify_consistency(old, checkpoint.size, old_root, checkpoint.root, proof):
         return "inconsistent"
     return None
 
