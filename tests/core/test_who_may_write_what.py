@@ -40,6 +40,8 @@ ROUTES = {
     "provenance.place_by_gtin": NOT_AN_ORGANISATION_WRITE,
     "provenance.place_by_organisation": NOT_AN_ORGANISATION_WRITE,
     "api.score_answers": NOT_AN_ORGANISATION_WRITE,  # scores the answers it is sent, stores nothing
+    # A witness's server, not a person: it proves who it is by the signature it brings (LOG_WITNESSES).
+    "transparency.cosignature": NOT_AN_ORGANISATION_WRITE,
     "accounts.members": Write.SETTINGS,
     "accounts.sign_out_member": Write.SETTINGS,
     "accounts.organisation_settings": Write.SETTINGS,

@@ -4,6 +4,7 @@
     python tests/transparency/producer.py DIR grow        # two more harvests
     python tests/transparency/producer.py DIR rewrite     # a spray moved back, the chain and tree rebuilt
     python tests/transparency/producer.py DIR truncate    # the newest events and the tree after them gone
+    python tests/transparency/producer.py DIR rotate      # a new signing key, and one more harvest
 
 Each command is a separate process on the same files, as an operator's tools would be.
 """
@@ -103,6 +104,11 @@ def main(folder: Path, command: str, *args: str) -> None:
             # The whole derived log rebuilt to match, as an operator covering the tracks would.
             tables = ("log_cosignatures", "log_checkpoints", "log_nodes", "log_leaves")
             _raw(folder, changes + [(f"DELETE FROM {table}", ()) for table in tables])
+        elif command == "rotate":  # a new key the witnesses were not told of
+            from traceability.transparency import keys
+
+            keys.rotate("tay-hoang")
+            _grow(1)
         elif command == "truncate":
             org = _org()
             newest = db.session.scalars(

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.conftest import login
 from tests.factories import make_org, make_user
@@ -131,3 +132,29 @@ def test_a_cosignature_replayed_for_another_checkpoint_is_refused(app, runner, c
         refused.value.close()
     # Nothing was stored: the published checkpoint carries the one cosignature still.
     assert sum(name == tlog.parse_vkey(commune).name for name, _raw in _published(url).signatures) == 1
+
+
+def test_a_checkpoint_signed_with_a_key_the_witness_was_not_given_is_refused(app, runner, producer):
+    url, folder = producer
+    follow = ["witness", "follow", url, "--as", "ubnd-quang-thai"]
+    assert runner.invoke(args=follow).exit_code == 0
+    _producer(folder, "rotate")
+    refused = runner.invoke(args=follow)
+    assert refused.exit_code != 0 and "bad_signature" in refused.output, refused.output
+
+
+def test_two_histories_shown_to_two_witnesses_are_caught_when_compared(tmp_path):
+    """A log that shows one witness a history and another witness a rewritten one of the same size:
+    each checkpoint is signed and each looks sound alone; side by side they are proof."""
+    key = Ed25519PrivateKey.generate()
+    origin = "htx.example/log/tay-hoang"
+    log_key = tlog.vkey(origin, tlog.public_bytes(key))
+    leaves = [tlog.leaf_hash(bytes([n]) * 32) for n in range(9)]
+    shown_to_commune = tlog.sign_note(tlog.checkpoint_body(origin, 9, tlog.root_of(leaves)), origin, key)
+    rewritten = [*leaves[:4], tlog.leaf_hash(b"\xff" * 32), *leaves[5:]]
+    shown_to_province = tlog.sign_note(tlog.checkpoint_body(origin, 9, tlog.root_of(rewritten)), origin, key)
+    assert tlog.split_view(shown_to_commune, shown_to_province, log_key)
+    assert not tlog.split_view(shown_to_commune, shown_to_commune, log_key)
+    stranger = Ed25519PrivateKey.generate()  # a forgery by someone else proves nothing against the log
+    forged = tlog.sign_note(tlog.checkpoint_body(origin, 9, tlog.root_of(rewritten)), origin, stranger)
+    assert not tlog.split_view(shown_to_commune, forged, log_key)

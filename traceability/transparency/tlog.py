@@ -257,6 +257,15 @@ def signed_by(checkpoint: Checkpoint, verifier: Verifier) -> int | None:
     return None
 
 
+def split_view(first: str, second: str, log_key: str) -> bool:
+    """Whether two checkpoints, both signed by the log (as two witnesses were shown them), prove it
+    showed two histories: the same log and size, another root. Either alone looks sound."""
+    log = parse_vkey(log_key)
+    a, b = parse_note(first), parse_note(second)
+    signed = signed_by(a, log) is not None and signed_by(b, log) is not None
+    return signed and a.origin == b.origin == log.name and a.size == b.size and a.root != b.root
+
+
 def check_bundle(bundle: dict, log_key: str, witness_keys: list[str]) -> list[str]:
     """What a proof bundle (``audit proof``) shows, one line per fact; a line starting "FAIL" is a
     failure. Needs nothing from the server: the keys are given by whoever checks."""
