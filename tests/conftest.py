@@ -1,12 +1,15 @@
 """Fixtures: a fresh app and a fresh database for every test.
 
 SQLite by default (a new file per test). With ``DATABASE_URL`` set to a PostgreSQL URL the same
-tests run there: the schema is created once and every table is emptied after each test.
+tests run there: the schema is created once and every table is emptied after each test. Under
+``pytest -n`` (pytest-xdist) each worker has a database of its own beside the one named, created on
+first use, so workers never empty each other's tables.
 """
 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import pytest
@@ -17,7 +20,18 @@ from traceability import create_app
 from traceability.config import normalise_database_url
 from traceability.extensions import db
 
-POSTGRES_URL = normalise_database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
+
+
+def _worker_database(url: str | None) -> str | None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1"… under pytest -n
+    if not url or not worker:
+        return url
+    parsed = sa.engine.make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+NAMED_URL = normalise_database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
+POSTGRES_URL = _worker_database(NAMED_URL)
 
 TEST_CONFIG = {
     "TESTING": True,
@@ -41,6 +55,8 @@ def _postgres_schema():
     if not POSTGRES_URL:
         yield
         return
+    if POSTGRES_URL != NAMED_URL:
+        _create_database(sa.engine.make_url(POSTGRES_URL).database)
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": POSTGRES_URL})
     with app.app_context():
         with db.engine.begin() as conn:  # whatever an earlier run left, start from an empty schema
@@ -49,6 +65,23 @@ def _postgres_schema():
         db.create_all()
         db.engine.dispose()
     yield
+
+
+def _create_database(name: str) -> None:
+    """``name`` created unless it exists. Two workers copying template1 at the same moment may be told
+    it "is being accessed by other users": the later one tries again."""
+    admin = sa.create_engine(NAMED_URL, isolation_level="AUTOCOMMIT")
+    for attempt in range(20):
+        try:
+            with admin.connect() as conn:
+                if conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+                    conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            break
+        except sa.exc.OperationalError:
+            if attempt == 19:
+                raise
+            time.sleep(0.25)
+    admin.dispose()
 
 
 def _empty_all_tables() -> None:
@@ -125,9 +158,8 @@ def empty_database_url(tmp_path):
         yield f"sqlite:///{tmp_path / 'migrated.db'}"
         return
     name = f"migr_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    _create_database(name)
+    admin = sa.create_engine(NAMED_URL, isolation_level="AUTOCOMMIT")
     url = sa.engine.make_url(POSTGRES_URL).set(database=name)
     yield url.render_as_string(hide_password=False)
     with admin.connect() as conn:
