@@ -21,7 +21,6 @@ from traceability.config import normalise_database_url
 from traceability.extensions import db
 
 
-
 def _worker_database(url: str | None) -> str | None:
     worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1"… under pytest -n
     if not url or not worker:

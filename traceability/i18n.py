@@ -7,6 +7,8 @@ whenever the ``.po`` is newer, so nobody has to remember a compile step.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -45,10 +47,13 @@ def compile_catalogues(target: Path) -> Path:
         mo_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file)
-        tmp = mo_path.with_suffix(".mo.tmp")
-        with tmp.open("wb") as mo_file:
+        # A file of its own, renamed into place: several workers (server processes, test workers)
+        # may start at once, and one must never move the half-written file of another.
+        handle, tmp = tempfile.mkstemp(dir=mo_path.parent, prefix="messages.", suffix=".mo.tmp")
+        with os.fdopen(handle, "wb") as mo_file:
             write_mo(mo_file, catalog)
-        tmp.replace(mo_path)  # atomic: several workers may start at once
+        os.chmod(tmp, 0o644)  # as any compiled file: mkstemp makes it the owner's alone
+        os.replace(tmp, mo_path)
     return target
 
 

@@ -7,11 +7,11 @@ PostgreSQL (a found-or-created buyer in one statement, login attempts queued per
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import sqlalchemy as sa
 
+from tests.concurrency import all_at_once
 from tests.conftest import login
 from tests.factories import (
     days_ago,
@@ -28,28 +28,6 @@ from traceability.accounts.models import ApiToken, LoginFailure, Role
 from traceability.accounts.tokens import create_token
 from traceability.extensions import db
 from traceability.lots.models import Lot, Party, Sale
-
-
-def all_at_once(n: int, request) -> list:
-    """``request(i, client)`` in ``n`` threads at the same moment; their results, in no order."""
-    barrier = threading.Barrier(n)
-    results: list = []
-
-    def run(i: int) -> None:
-        client = None
-        try:
-            client = request.prepare(i) if hasattr(request, "prepare") else None
-            barrier.wait()
-            results.append(request(i, client))
-        except Exception as exc:  # a thread's failure must reach the assertions, not vanish
-            results.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_thirty_first_uses_of_tokens_at_once_all_answer(app):
@@ -107,25 +85,24 @@ def _sold_to_one_new_buyer(app, code: str) -> None:
 def test_ten_sales_at_once_to_a_new_buyer_on_the_sales_form(app):
     code, _secret = _lot_of_100_kg(app)
 
-    class Sell:
-        def prepare(self, i):
-            client = app.test_client()
-            login(client, "0911111111")
-            return client
+    def signed_in(_i):
+        client = app.test_client()
+        login(client, "0911111111")
+        return client
 
-        def __call__(self, i, client):
-            return client.post(
-                "/sales/new",
-                data={
-                    "lot_code": code,
-                    "buyer_name": "Thương lái  Mới",  # spelled with a double space by some: the same buyer
-                    "buyer_kind": "trader",
-                    "quantity": "5",
-                    "sold_on": days_ago(0).isoformat(),
-                },
-            )
+    def sell(_i, client):
+        return client.post(
+            "/sales/new",
+            data={
+                "lot_code": code,
+                "buyer_name": "Thương lái  Mới",  # spelled with a double space by some: the same buyer
+                "buyer_kind": "trader",
+                "quantity": "5",
+                "sold_on": days_ago(0).isoformat(),
+            },
+        )
 
-    statuses = Counter(getattr(r, "status_code", repr(r)) for r in all_at_once(10, Sell()))
+    statuses = Counter(getattr(r, "status_code", repr(r)) for r in all_at_once(10, sell, signed_in))
     assert statuses == {302: 10}
     _sold_to_one_new_buyer(app, code)
 

@@ -10,7 +10,6 @@ Sent as the phone sends them: the member's signed-in session, ``X-Requested-With
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import uuid
 from io import BytesIO
 
@@ -18,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from tests.concurrency import all_at_once
 from tests.conftest import login
 from tests.factories import days_ago, make_household, make_org, make_planting, make_plot, make_user, make_village
 from traceability.accounts.models import Membership, Role
@@ -150,20 +150,13 @@ def test_parallel_resends_of_one_record_write_it_once(app, field, kind):
         body, data = {**body, "uuid": record, "saved_at": saved(hours=1)}, None
     senders = [phone(app, field) for _ in range(PARALLEL)]
     before = count(app, Event), count(app, Photo)
-    barrier = threading.Barrier(PARALLEL)
-    answers: list[tuple[int, str]] = []
 
-    def resend(send) -> None:
-        barrier.wait()
+    def resend(_i, send):
         extra = {"Content-Type": "image/jpeg"} if data else {}
         response = send(method, path, body, data=data, **extra)
-        answers.append((response.status_code, response.get_data(as_text=True)))
+        return response.status_code, response.get_data(as_text=True)
 
-    threads = [threading.Thread(target=resend, args=(s,)) for s in senders]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = all_at_once(PARALLEL, resend, prepare=senders.__getitem__)
 
     assert {status for status, _ in answers} == {201}, answers
     assert len({text for _, text in answers}) == 1  # every copy answered as the one written

@@ -4,11 +4,11 @@ Real threads, each with its own request and database connection, released togeth
 on SQLite (immediate write transactions) and, with DATABASE_URL, on PostgreSQL (row locks).
 """
 
-import threading
 from decimal import Decimal
 
 import sqlalchemy as sa
 
+from tests.concurrency import all_at_once
 from tests.conftest import login
 from tests.factories import days_ago, make_harvest, make_org, make_planting, make_plot, make_user
 from traceability.accounts.models import Role
@@ -30,14 +30,13 @@ def test_parallel_sales_never_oversell(app):
         db.session.commit()
         code, org_id = lot.code, org.id
 
-    barrier = threading.Barrier(THREADS)
-    statuses: list[int] = []
-
-    def sell(n: int) -> None:
+    def signed_in(_n):
         client = app.test_client()
         login(client, "0911111111")
-        barrier.wait()  # everyone at once
-        response = client.post(
+        return client
+
+    def sell(n: int, client):
+        return client.post(
             "/sales/new",
             data={
                 "lot_code": code,
@@ -47,13 +46,8 @@ def test_parallel_sales_never_oversell(app):
                 "sold_on": days_ago(0).isoformat(),
             },
         )
-        statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=sell, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = [getattr(r, "status_code", r) for r in all_at_once(THREADS, sell, signed_in)]
 
     with app.app_context():
         lot = db.session.scalar(sa.select(Lot).where(Lot.code == code))
@@ -79,24 +73,15 @@ def test_simultaneous_retries_of_one_api_sale_write_it_once(app):
         db.session.commit()
         code = lot.code
 
-    barrier = threading.Barrier(THREADS)
-    answers: list[tuple[int, dict]] = []
-
-    def resend() -> None:
-        client = app.test_client()
-        barrier.wait()
-        response = client.post(
+    def resend(_n, _client):
+        response = app.test_client().post(
             "/api/v1/sales",
             json={"lot_code": code, "buyer_name": "Siêu thị Huế", "quantity": 15},
             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "sale-0001"},
         )
-        answers.append((response.status_code, response.get_json()))
+        return response.status_code, response.get_json()
 
-    threads = [threading.Thread(target=resend) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = all_at_once(THREADS, resend)
 
     assert {status for status, _body in answers} == {201}
     assert len({str(body) for _status, body in answers}) == 1
