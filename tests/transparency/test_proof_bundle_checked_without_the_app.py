@@ -98,3 +98,19 @@ def test_another_key_fails_and_a_missing_witness_is_said(written):
     )
     checked = _check(out, log_key, witness)
     assert checked.returncode == 1 and "FAIL not cosigned by xa-quang-thai.example/witness" in checked.stdout
+
+
+def test_a_static_mirror_is_checked_from_its_own_files(app, runner, written, tmp_path):
+    """``export site`` puts each lot's proofs beside its page and the log's keys where the server
+    publishes them: the mirror's ``index.json`` checks with the key the mirror itself carries."""
+    bundle = json.loads(written[0].read_text())
+    site = tmp_path / "site"
+    assert runner.invoke(args=["export", "site", "-o", str(site)]).exit_code == 0
+    (facts,) = site.glob(f"01/*/10/{bundle['lot']}/index.json")
+    keys = (site / "log/nghe-lai-ha/keys").read_text().split()
+    assert keys[0] == written[1] and tlog.parse_note((site / "log/nghe-lai-ha/checkpoint").read_text())
+    checked = _check(facts, keys[0])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.count("OK event") == len(bundle["events"])
+    forged = _tampered(facts, lambda page: page["log"]["events"][-1].__setitem__("hash", "0" * 64))
+    assert _check(forged, keys[0]).returncode == 1

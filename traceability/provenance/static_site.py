@@ -9,6 +9,12 @@ Unit pages in the export cannot count scans: they say the number was printed, wi
 What else of the resolver a static host can serve is written too: each page's linkset as
 ``linkset.json`` beside it (only the links a static host answers: the pages), and the description
 file at ``.well-known/gs1resolver``. Walking up, link types by query and CORS need the live server.
+
+So that a mirror can be checked without the producer's server, each lot's public facts go beside
+its page as ``index.json``, with the events' inclusion proofs and the cosigned checkpoint they lead
+to; each organisation's log keys and newest checkpoint go to ``log/<code>/keys`` and
+``log/<code>/checkpoint``, where the live server publishes them. The page's "check it" button reads
+those files, and ``transparency/tlog.py`` checks an ``index.json`` as it checks a proof bundle.
 """
 
 from __future__ import annotations
@@ -33,9 +39,11 @@ from traceability.lots.models import Lot, UnitSerial
 from traceability.photos.models import Photo
 from traceability.provenance import links
 from traceability.provenance.identifiers import Asked, Found, uri
-from traceability.provenance.services import provenance, schema_org
+from traceability.provenance.services import as_json, provenance, schema_org
 from traceability.provenance.unit_pages import parts as unit_parts
 from traceability.quality.certificates import valid_ocop
+from traceability.transparency import checkpoints
+from traceability.transparency.keys import public_keys
 
 
 @dataclass
@@ -59,8 +67,9 @@ def _linkset(found: Found) -> str:
     return json.dumps(links.linkset(found, static=True), ensure_ascii=False, indent=1)
 
 
-def _render(page_dir: str, language: str, p, unit, url: str) -> str:
-    """One page in one language, with links relative to ``page_dir`` (the page's own directory)."""
+def _render(page_dir: str, language: str, p, unit, url: str, lot_path: str) -> str:
+    """One page in one language, with links relative to ``page_dir`` (the page's own directory);
+    a unit's page checks its lot's records from the lot's ``index.json``."""
     home = page_dir.removesuffix("/en")
     g.lang = language
     with force_locale(language):
@@ -75,6 +84,8 @@ def _render(page_dir: str, language: str, p, unit, url: str) -> str:
             lang_links={"vi": _relative(page_dir, home) + "/", "en": _relative(page_dir, home + "/en") + "/"},
             static_url=lambda name: _relative(page_dir, f"/static/{name}"),
             photo_url=lambda photo_id: _relative(page_dir, f"/public/photos/{photo_id}.jpg"),
+            facts_url=_relative(page_dir, f"{lot_path}/index.json"),
+            keys_url=_relative(page_dir, f"/log/{p.organisation.code}/keys"),
         )
 
 
@@ -104,16 +115,21 @@ def export_site(
         lot_path = pages[0][0]
         with current_app.test_request_context(lot_path, base_url=base):
             for path, unit, page_url in pages:
-                _write(root, path, _render(path, "vi", p, unit, page_url))
-                _write(root, f"{path}/en", _render(f"{path}/en", "en", p, unit, page_url))
+                _write(root, path, _render(path, "vi", p, unit, page_url, lot_path))
+                _write(root, f"{path}/en", _render(f"{path}/en", "en", p, unit, page_url, lot_path))
                 _write(root, path, _linkset(Found(Asked(), org, lot.product, lot, unit)), "linkset.json")
                 summary.files += 3
+            _write(root, lot_path, json.dumps(as_json(p), ensure_ascii=False), "index.json")
+            summary.files += 1
         products[lot.product_id] = (org, lot.product)
         summary.lots += 1
         summary.units += len(units)
         report(done, len(lots))
     for org, product in products.values():
         _product_pages(root, org, product, summary)
+    with current_app.test_request_context("/", base_url=base):
+        for org in {org.id: org for org, _product in products.values()}.values():
+            _log_files(root, org, summary)
     with current_app.test_request_context("/", base_url=base):
         _write(root, "/.well-known", json.dumps(links.description(), ensure_ascii=False, indent=1), "gs1resolver")
     summary.files += 1
@@ -145,9 +161,19 @@ def _product_pages(root: Path, org, product, summary: SiteSummary) -> None:
     summary.files += 3
 
 
+def _log_files(root: Path, org: Organisation, summary: SiteSummary) -> None:
+    """The organisation's log keys and newest checkpoint (with its cosignatures), as published live."""
+    newest = checkpoints.latest(org.id)
+    if newest is None:
+        return
+    _write(root, f"/log/{org.code}", "\n".join(public_keys(org.code, newest.origin)) + "\n", "keys")
+    _write(root, f"/log/{org.code}", checkpoints.published(newest), "checkpoint")
+    summary.files += 2
+
+
 def _copy_assets(root: Path, photo_ids: set[int], summary: SiteSummary) -> None:
     static = Path(current_app.static_folder)
-    for name in ("css/app.css", "favicon.svg"):
+    for name in ("css/app.css", "favicon.svg", "js/verify.js"):
         target = root / "static" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(static / name, target)

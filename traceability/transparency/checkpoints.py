@@ -37,15 +37,25 @@ def latest(org_id: int) -> LogCheckpoint | None:
     )
 
 
+def due(org: Organisation) -> bool:
+    """Whether a new checkpoint is owed: events it would cover, and the last one old enough. Reads
+    only, so a request can ask before it takes SQLite's write lock."""
+    last = latest(org.id)
+    wait = dt.timedelta(seconds=current_app.config["CHECKPOINT_SECONDS"])
+    if last is not None and utcnow() - last.created_at < wait:
+        return False
+    return tree.behind(org.id)
+
+
 def make(org: Organisation, *, now: bool = False) -> LogCheckpoint | None:
-    """The newest checkpoint, made anew first when there are events it does not cover and the last
-    one is old enough (or ``now``). None while the log is empty."""
+    """The newest checkpoint, made anew first when it is ``due`` (or ``now`` and there are events the
+    last does not cover). None while the log is empty. The tree grows here, by the events since the
+    last checkpoint, so it always ends where the newest checkpoint does between two."""
+    if not now and not due(org):
+        return latest(org.id)
     size = tree.extend(org.id)
     last = latest(org.id)
     if size == 0 or (last is not None and last.size == size):
-        return last
-    wait = dt.timedelta(seconds=current_app.config["CHECKPOINT_SECONDS"])
-    if last is not None and not now and utcnow() - last.created_at < wait:
         return last
     name = origin(org)
     root = tree.root(org.id, size)

@@ -270,6 +270,8 @@ def check_bundle(bundle: dict, log_key: str, witness_keys: list[str]) -> list[st
     """What a proof bundle (``audit proof``) shows, one line per fact; a line starting "FAIL" is a
     failure. Needs nothing from the server: the keys are given by whoever checks."""
     said = []
+    if "checkpoint" not in bundle and isinstance(bundle.get("log"), dict):
+        bundle = bundle["log"]  # a lot page's JSON (live, or index.json of a static mirror)
     checkpoint = parse_note(bundle["checkpoint"])
     log = parse_vkey(log_key)
     if checkpoint.origin != log.name or signed_by(checkpoint, log) is None:
@@ -294,7 +296,7 @@ def main(argv: list[str]) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description="Check a traceability proof bundle against public keys.")
-    parser.add_argument("bundle", help="the JSON file `flask audit proof` wrote")
+    parser.add_argument("bundle", help="the JSON file `flask audit proof` wrote, or a lot page's JSON")
     parser.add_argument("--log-key", required=True, help="the producer's log verifier key")
     parser.add_argument("--witness-key", action="append", default=[], help="a witness's verifier key")
     args = parser.parse_args(argv)

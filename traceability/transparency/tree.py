@@ -32,6 +32,19 @@ def size(org_id: int) -> int:
     )
 
 
+def behind(org_id: int) -> bool:
+    """Whether the organisation has events the tree does not hold yet (two index probes)."""
+    newest_leaf = (
+        sa.select(LogLeaf.event_id)
+        .where(LogLeaf.organisation_id == org_id)
+        .order_by(LogLeaf.leaf_index.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    newer = sa.exists().where(Event.organisation_id == org_id, Event.id > sa.func.coalesce(newest_leaf, 0))
+    return bool(db.session.scalar(sa.select(newer)))
+
+
 def _edge(org_id: int, n: int) -> dict[int, bytes]:
     """The perfect subtrees at the right edge of a tree of ``n`` leaves, by level: one per bit set."""
     wanted = [(level, (n >> level) - 1) for level in range(n.bit_length()) if n >> level & 1]

@@ -41,8 +41,10 @@ def _text(body: str) -> Response:
 
 @bp.get("/<code>/checkpoint")
 def checkpoint(code: str):
-    transactions.will_write()  # a checkpoint may be made: take the write lock first on SQLite
-    found = checkpoints.make(_organisation(code))
+    org = _organisation(code)
+    if checkpoints.due(org):  # most asks find the newest one fresh, and only read
+        transactions.will_write()  # take the write lock first on SQLite; make() checks again under it
+    found = checkpoints.make(org)
     if found is None:
         abort(404)
     return _text(checkpoints.published(found))

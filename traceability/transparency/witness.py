@@ -60,9 +60,13 @@ def verifier_key(org: Organisation) -> str:
     return tlog.vkey(name(org), tlog.public_bytes(witness_key(org)), tlog.COSIGNATURE)
 
 
-def _get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=TIMEOUT) as response:  # noqa: S310 (an official's own URL)
-        return response.read()
+def _get(url: str | urllib.request.Request) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT) as response:  # noqa: S310 (an official's own URL)
+            return response.read()
+    except urllib.error.HTTPError as error:
+        error.close()  # the error answer's body keeps its connection open until closed
+        raise
 
 
 def follow(org: Organisation, url: str, log_key: str | None = None) -> Outcome:
@@ -89,8 +93,7 @@ def follow(org: Organisation, url: str, log_key: str | None = None) -> Outcome:
             headers={"Content-Type": "application/json"},
             method="POST",
         )
-        with urllib.request.urlopen(request, timeout=TIMEOUT):  # noqa: S310
-            pass
+        _get(request)
     with transactions.unit_of_work():
         followed = _followed(org_id, checkpoint.origin) or WitnessedLog(
             organisation_id=org_id, origin=checkpoint.origin, log_key=key, size=0, root=b"", note=""
@@ -131,7 +134,11 @@ def _refusal(old: int, old_root: bytes, checkpoint: tlog.Checkpoint, key: str, u
     try:
         answer = json.loads(_get(f"{url}/consistency?from={old}&to={checkpoint.size}"))
         proof = [base64.b64decode(h) for h in answer["proof"]]
-    except (urllib.error.HTTPError, ValueError, KeyError):
+    except urllib.error.HTTPError as error:
+        if error.code >= 500:  # a proxy or a server down: no evidence of anything, ask again later
+            raise
+        return "inconsistent"  # the log refuses to prove a size it signed
+    except (ValueError, KeyError):
         return "inconsistent"
     if not tlog.verify_consistency(old, checkpoint.size, old_root, checkpoint.root, proof):
         return "inconsistent"
