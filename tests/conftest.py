@@ -115,13 +115,48 @@ def app(tmp_path, _postgres_schema):
         db.engine.dispose()
 
 
-@pytest.fixture
-def demo_app(app):
-    """``app`` with the Quảng Thái demo data loaded."""
+@pytest.fixture(scope="session")
+def _demo_rows(tmp_path_factory, _postgres_schema) -> dict[str, list[dict]]:
+    """The demo's rows, table by table: loaded once per worker (3 s on SQLite, 7 on PostgreSQL),
+    then written into each test's empty database by ``demo_app``."""
     from traceability import demo
 
+    app = make_app(tmp_path_factory.mktemp("demo"))
     with app.app_context():
+        if not POSTGRES_URL:
+            db.create_all()
         demo.load()
+        db.session.commit()
+        rows = {
+            t.name: [dict(r) for r in db.session.execute(t.select().order_by(*t.primary_key)).mappings()]
+            for t in db.metadata.sorted_tables
+        }  # by key: a row that names another of its table comes after it
+        db.session.remove()
+        if POSTGRES_URL:
+            _empty_all_tables()
+        db.engine.dispose()
+    return rows
+
+
+@pytest.fixture
+def demo_app(_demo_rows, app):
+    """``app`` with the Quảng Thái demo data loaded: the same rows as ``demo.load()`` writes, copied."""
+    with app.app_context():
+        for table in db.metadata.sorted_tables:  # parents first
+            if _demo_rows[table.name]:
+                db.session.execute(table.insert(), _demo_rows[table.name])
+        if POSTGRES_URL:  # each id sequence on past the copied ids, as the load itself leaves it
+            db.session.execute(
+                sa.text(
+                    "SELECT setval(pg_get_serial_sequence(c.table_name, 'id'), max_id) FROM ("
+                    + " UNION ALL ".join(
+                        f"SELECT '{t.name}' AS table_name, max(id) AS max_id FROM \"{t.name}\""
+                        for t in db.metadata.sorted_tables
+                        if "id" in t.c and t.c.id.autoincrement is not False and _demo_rows[t.name]
+                    )
+                    + ") c"
+                )
+            )
         db.session.commit()
     return app
 

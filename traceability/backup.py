@@ -213,10 +213,13 @@ def verify_chain(org_code: str | None = None, marks: list[checkpoint.Mark] | Non
     click.echo(checkpoint.dumps(found, taken_at), nl=False)
     problems = checkpoint.compare(db.session, marks) if marks else []
     # A chain recomputed after an edit, or cut short, still links: the signed checkpoints of its log do not.
-    for org in db.session.scalars(sa.select(Organisation).where(Organisation.id == org_id if org_id else sa.true())):
+    logs = db.session.scalars(sa.select(Organisation).where(Organisation.id == org_id if org_id else sa.true())).all()
+    for org in logs:
         problems += log_audit.problems(org)
     if problems:
         raise Refused("\n".join(problems))
+    for line in filter(None, map(log_audit.held, logs)):
+        click.echo(line, err=True)
     # The checkpoint alone on stdout (`audit verify > latest.checkpoint` is the next --checkpoint), words on stderr.
     if marks:
         ok = _(

@@ -147,6 +147,27 @@ def test_audit_verify_reports_the_newest_events_deleted(app, runner, logged):
     assert result.exit_code != 0 and ("6" in result.output and "8" in result.output), result.output
 
 
+def test_audit_verify_names_the_witnesses_of_what_it_holds_against(app, runner, client, logged):
+    """The newest checkpoint's witnesses are named when the log holds, and when it does not: a
+    cosigned checkpoint is evidence that has left this server."""
+    key, name = Ed25519PrivateKey.generate(), "xa.example/witness/ubnd-quang-thai"
+    app.config["LOG_WITNESSES"] = (tlog.vkey(name, tlog.public_bytes(key), tlog.COSIGNATURE),)
+    body = tlog.parse_note(client.get("/log/tay-hoang/checkpoint").get_data(as_text=True)).body
+    line = tlog.cosignature_line(body, name, key, 1_764_700_000)
+    assert client.post("/log/tay-hoang/cosignature", json={"checkpoint": body, "cosignature": line}).status_code == 201
+    held = runner.invoke(args=["audit", "verify", "--org", "tay-hoang"])
+    assert held.exit_code == 0
+    assert "2 signed checkpoints" in held.output or "2 mốc kiểm chứng" in held.output, held.output
+    assert name in held.output and " 8 " in held.output
+    with app.app_context():
+        newest = _events(logged)[-1].id
+        db.session.execute(sa.delete(LogLeaf).where(LogLeaf.event_id == newest))
+        db.session.commit()
+        _unguarded(f"DELETE FROM events WHERE id = {newest}")
+    cut = runner.invoke(args=["audit", "verify", "--org", "tay-hoang"])
+    assert cut.exit_code != 0 and name in cut.output and "8" in cut.output, cut.output
+
+
 def test_a_checkpoint_signed_with_another_key_is_reported(app, runner, logged):
     with app.app_context():
         org = db.session.get(Organisation, logged)

@@ -17,7 +17,7 @@ from traceability.accounts.models import Organisation
 from traceability.events.models import Event
 from traceability.extensions import db
 from traceability.transparency import keys, tlog
-from traceability.transparency.models import LogCheckpoint, LogNode
+from traceability.transparency.models import LogCheckpoint, LogCosignature, LogNode
 
 
 def _levels(leaves: list[bytes]) -> list[list[bytes]]:
@@ -27,6 +27,36 @@ def _levels(leaves: list[bytes]) -> list[list[bytes]]:
         row = levels[-1]
         levels.append([tlog.node_hash(row[i], row[i + 1]) for i in range(0, len(row) - 1, 2)])
     return levels
+
+
+def _witnessed(checkpoint: LogCheckpoint) -> str:
+    """ ", cosigned by …" when witnesses hold this checkpoint: then the evidence is outside the server too."""
+    names = db.session.scalars(
+        sa.select(LogCosignature.witness)
+        .where(LogCosignature.checkpoint_id == checkpoint.id)
+        .order_by(LogCosignature.id)
+    ).all()
+    return _(", cosigned by %(names)s", names=", ".join(names)) if names else ""
+
+
+def held(org: Organisation) -> str | None:
+    """One line for ``audit verify`` when the log holds: the checkpoints it agrees with, the newest
+    named with its witnesses; None for an organisation without checkpoints."""
+    newest = db.session.scalar(
+        sa.select(LogCheckpoint).where(LogCheckpoint.organisation_id == org.id).order_by(LogCheckpoint.id.desc())
+    )
+    if newest is None:
+        return None
+    count = db.session.scalar(sa.select(sa.func.count()).where(LogCheckpoint.organisation_id == org.id))
+    return _(
+        "Log of %(org)s: the events agree with its %(count)s signed checkpoints; the newest, of %(size)s events "
+        "on %(when)s%(witnessed)s.",
+        org=org.code,
+        count=count,
+        size=newest.size,
+        when=newest.created_at.isoformat(timespec="minutes"),
+        witnessed=_witnessed(newest),
+    )
 
 
 def problems(org: Organisation) -> list[str]:
@@ -62,10 +92,11 @@ def problems(org: Organisation) -> list[str]:
     if len(leaves) < newest.size:
         found.append(
             _(
-                "Log of %(org)s: the checkpoint of %(when)s covers %(size)s events, the database holds %(n)s. "
-                "Events %(first)s to %(size)s have been deleted.",
+                "Log of %(org)s: the checkpoint of %(when)s%(witnessed)s covers %(size)s events, the database "
+                "holds %(n)s. Events %(first)s to %(size)s have been deleted.",
                 org=org.code,
                 when=newest.created_at.isoformat(timespec="minutes"),
+                witnessed=_witnessed(newest),
                 size=newest.size,
                 n=len(leaves),
                 first=len(leaves) + 1,
@@ -83,11 +114,12 @@ def problems(org: Organisation) -> list[str]:
         )
         found.append(
             _(
-                "Log of %(org)s: the first %(size)s events no longer give the root the checkpoint of %(when)s "
-                "signed: history was rewritten (%(where)s).",
+                "Log of %(org)s: the first %(size)s events no longer give the root the checkpoint of "
+                "%(when)s%(witnessed)s signed: history was rewritten (%(where)s).",
                 org=org.code,
                 size=checkpoint.size,
                 when=checkpoint.created_at.isoformat(timespec="minutes"),
+                witnessed=_witnessed(checkpoint),
                 where=where,
             )
         )
