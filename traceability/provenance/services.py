@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
@@ -35,6 +34,7 @@ from traceability.products.models import Product
 from traceability.quality.certificates import valid_ocop
 from traceability.quality.models import CertificateKind, Inspection, Result
 from traceability.rules import fold
+from traceability.transparency import witness
 from traceability.transparency.proofs import for_events
 
 # Steps of one day come in the order the work is done: sow, tend, inspect, harvest, process, pack.
@@ -263,8 +263,8 @@ def _digest(result: Provenance, lot_ids, trace) -> None:
     result.log = for_events(result.organisation.id, event_ids)
     if result.log and result.log["witnesses"]:
         first = result.log["witnesses"][0]
-        label = current_app.config["LOG_WITNESS_NAMES"].get(first["name"], first["name"])
-        result.confirmed = (label, dt.datetime.fromisoformat(first["at"].removesuffix("Z")))
+        at = dt.datetime.fromisoformat(first["at"].removesuffix("Z"))
+        result.confirmed = (witness.display_name(first["name"]), at)
     hashes = db.session.scalars(sa.select(Event.hash).where(Event.id.in_(event_ids)).order_by(Event.id)).all()
     result.digest = hashlib.sha256("".join(hashes).encode()).hexdigest()
     result.event_count = len(hashes)

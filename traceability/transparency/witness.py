@@ -52,6 +52,18 @@ def name(org: Organisation) -> str:
     return f"{urlsplit(current_app.config['PUBLIC_BASE_URL']).netloc or 'localhost'}/witness/{org.code}"
 
 
+def display_name(key_name: str) -> str:
+    """How a buyer's page names a witness: as ``LOG_WITNESS_NAMES`` says, else by the authority's
+    own name when the witness is this server's ("UBND xã Quảng Thái"), else by its key name."""
+    named = current_app.config["LOG_WITNESS_NAMES"].get(key_name)
+    host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).netloc or "localhost"
+    if named or not key_name.startswith(f"{host}/witness/"):
+        return named or key_name
+    code = key_name.removeprefix(f"{host}/witness/")
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.code == code))
+    return org.name if org is not None and org.kind.is_authority else key_name
+
+
 def witness_key(org: Organisation):
     return keys.signing_key(f"{org.code}-witness")  # never the key a log of the same org signs with
 
@@ -145,12 +157,18 @@ def _refusal(old: int, old_root: bytes, checkpoint: tlog.Checkpoint, key: str, u
     return None
 
 
-def alerts(org: Organisation) -> list[tuple[WitnessAlert, WitnessedLog]]:
-    """The refusals of this witness, newest first, for the officials' dashboard."""
-    return db.session.execute(
+def alerts(org: Organisation) -> list[tuple[WitnessAlert, WitnessedLog, str]]:
+    """The refusals of this witness, newest first, for the officials' dashboard, each with the name to
+    call the log by: its producer's, when the log is served here, else the log's own name."""
+    found = db.session.execute(
         sa.select(WitnessAlert, WitnessedLog)
         .join(WitnessedLog, WitnessedLog.id == WitnessAlert.witnessed_log_id)
         .where(WitnessAlert.organisation_id == org.id)
         .order_by(WitnessAlert.id.desc())
         .limit(20)
     ).all()
+    here = f"{urlsplit(current_app.config['PUBLIC_BASE_URL']).netloc or 'localhost'}/log/"
+    codes = {log.origin.removeprefix(here) for _alert, log in found if log.origin.startswith(here)}
+    rows = db.session.execute(sa.select(Organisation.code, Organisation.name).where(Organisation.code.in_(codes)))
+    names = {code: name for code, name in rows}
+    return [(alert, log, names.get(log.origin.removeprefix(here), log.origin)) for alert, log in found]
