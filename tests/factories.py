@@ -131,6 +131,18 @@ def make_harvest(org, user, planting, days_ago_: int = 0, kg: str = "100"):
     )
 
 
+def make_logged_season(code: str = "tay-hoang"):
+    """A melon season as a log's first events: planting, a spray, three harvests (plot A1). Returns
+    the organisation, its manager and the planting, to go on from."""
+    org = make_org(code)
+    manager = make_user(org, Role.MANAGER)
+    planting = make_planting(org, manager, make_plot(org, code="A1"), sown_days_ago=70)
+    make_spray(org, manager, planting, applied_days_ago=30)
+    for days in (20, 18, 16):
+        make_harvest(org, manager, planting, days_ago_=days, kg="50")
+    return org, manager, planting
+
+
 def make_inspection(org, inspector, plot=None):
     from traceability.quality import services as quality
 

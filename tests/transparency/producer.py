@@ -19,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.conftest import TEST_CONFIG  # noqa: E402
-from tests.factories import make_harvest, make_org, make_planting, make_plot, make_spray, make_user  # noqa: E402
+from tests.factories import make_harvest, make_logged_season  # noqa: E402
 from traceability import create_app  # noqa: E402
-from traceability.accounts.models import Organisation, Role, User  # noqa: E402
+from traceability.accounts.models import Organisation, User  # noqa: E402
 from traceability.events import chain  # noqa: E402
 from traceability.events.models import Event  # noqa: E402
 from traceability.extensions import db  # noqa: E402
@@ -73,12 +73,7 @@ def main(folder: Path, command: str, *args: str) -> None:
         if not (folder / "producer.db").exists():
             with app.app_context():
                 db.create_all()
-                org = make_org("tay-hoang")
-                manager = make_user(org, Role.MANAGER)
-                planting = make_planting(org, manager, make_plot(org, code="A1"), sown_days_ago=70)
-                make_spray(org, manager, planting, applied_days_ago=30)
-                for days in (20, 18, 16):
-                    make_harvest(org, manager, planting, days_ago_=days, kg="50")
+                make_logged_season()
                 db.session.commit()
         server = make_server("127.0.0.1", int(args[0]), app, threaded=True)
         print("ready", flush=True)

@@ -18,8 +18,8 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.factories import make_harvest, make_org, make_planting, make_plot, make_spray, make_user
-from traceability.accounts.models import Organisation, Role, User
+from tests.factories import make_harvest, make_logged_season, make_spray
+from traceability.accounts.models import Organisation, User
 from traceability.events import chain
 from traceability.events.models import Event
 from traceability.extensions import db
@@ -32,12 +32,7 @@ from traceability.transparency.models import LogCheckpoint, LogLeaf
 def logged(app):
     """An organisation with a season, sprays and harvests, and a first checkpoint of its log."""
     with app.app_context():
-        org = make_org("tay-hoang")
-        manager = make_user(org, Role.MANAGER)
-        planting = make_planting(org, manager, make_plot(org, code="A1"), sown_days_ago=70)
-        make_spray(org, manager, planting, applied_days_ago=30)
-        for days in (20, 18, 16):
-            make_harvest(org, manager, planting, days_ago_=days, kg="50")
+        org, manager, planting = make_logged_season()
         checkpoints.make(org, now=True)
         make_spray(org, manager, planting, applied_days_ago=12)  # sprayed 12 days ago, PHI 7
         for days in (4, 2):
