@@ -48,6 +48,7 @@ from traceability.provenance.views import bp as provenance_bp
 from traceability.quality.models import CERTIFICATE_KIND_LABELS, INSPECTION_SCOPE_LABELS, RESULT_LABELS
 from traceability.quality.views import bp as quality_bp
 from traceability.transparency.views import bp as transparency_bp
+from traceability.transparency.views import witnessing as witnessing_bp
 from traceability.units import amounts_label, unit_label
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -115,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
         diary_bp,
         offline.bp,
         transparency_bp,
+        witnessing_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -275,6 +275,21 @@ def witness_follow(url, org_code, log_key):
     click.echo(f"Cosigned the checkpoint of {outcome.size} events.")
 
 
+@witness.command("compare")
+@click.argument("url")
+@click.option("--as", "org_code", required=True, help="The authority this server witnesses for (its code).")
+def witness_compare(url, org_code):
+    """Compare the checkpoints this witness accepted with another witness's (URL: …/witness/<code>)."""
+    org = _authority(org_code)
+    try:
+        compared, caught = log_witness.compare(org, url)  # commits itself, around the requests it sends
+    except (OSError, ValueError) as error:
+        raise click.ClickException(f"{url}: {error}") from None
+    if caught:
+        raise click.ClickException(f"Shown another history than this witness: {', '.join(caught)}.")
+    click.echo(f"Compared {len(compared)} logs with {url}: the same histories.")
+
+
 @witness.command("key")
 @click.option("--as", "org_code", required=True, help="The authority this server witnesses for (its code).")
 def witness_key(org_code):

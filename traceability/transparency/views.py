@@ -17,11 +17,12 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from traceability import transactions
 from traceability.accounts.models import Organisation
 from traceability.extensions import csrf, db
-from traceability.transparency import checkpoints, tlog, tree
+from traceability.transparency import checkpoints, tlog, tree, witness
 from traceability.transparency.keys import public_keys
 from traceability.transparency.models import LogCheckpoint, LogCosignature
 
 bp = Blueprint("transparency", __name__, url_prefix="/log")
+witnessing = Blueprint("witnessing", __name__, url_prefix="/witness")
 MAX_SIZE = 2**31 - 1
 
 
@@ -112,3 +113,21 @@ def cosignature(code: str):
         at = dt.datetime.fromtimestamp(tlog.signed_by(note, witness), dt.UTC).replace(tzinfo=None)
         db.session.add(LogCosignature(checkpoint_id=signed.id, witness=witness.name, line=line, cosigned_at=at))
     return jsonify(ok=True), 201
+
+
+@witnessing.get("/<code>/logs")
+def witnessed(code: str):
+    """What this server, as the witness of authority ``code``, accepted of each log it follows: for
+    another witness to compare (``witness compare``), so a log cannot show each a history of its own."""
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.code == code[:40]))
+    if org is None or not org.kind.is_authority:
+        abort(404)
+    response = jsonify(
+        {
+            "witness": witness.name(org),
+            "logs": [{"origin": w.origin, "checkpoint": w.note} for w in witness.accepted(org)],
+        }
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.cache_control.no_cache = True
+    return response

@@ -37,6 +37,7 @@ REASON_LABELS = {
     "forked": _l("another root for the same number of events"),
     "inconsistent": _l("the old checkpoint is not a prefix of the new one"),
     "bad_signature": _l("not signed with the log's key"),
+    "split_view": _l("another witness was shown another history of the same log"),
 }
 
 
@@ -143,18 +144,74 @@ def _refusal(old: int, old_root: bytes, checkpoint: tlog.Checkpoint, key: str, u
         return None if checkpoint.root == old_root else "forked"
     if old == 0:
         return None  # first sight: nothing to be consistent with
+    return None if _consistent(url, old, old_root, checkpoint.size, checkpoint.root) else "inconsistent"
+
+
+def _consistent(url: str, old: int, old_root: bytes, size: int, root: bytes) -> bool:
+    """Whether the log at ``url`` proves the tree of ``old`` events a prefix of the one of ``size``."""
     try:
-        answer = json.loads(_get(f"{url}/consistency?from={old}&to={checkpoint.size}"))
+        answer = json.loads(_get(f"{url}/consistency?from={old}&to={size}"))
         proof = [base64.b64decode(h) for h in answer["proof"]]
     except urllib.error.HTTPError as error:
         if error.code >= 500:  # a proxy or a server down: no evidence of anything, ask again later
             raise
-        return "inconsistent"  # the log refuses to prove a size it signed
-    except (ValueError, KeyError):
-        return "inconsistent"
-    if not tlog.verify_consistency(old, checkpoint.size, old_root, checkpoint.root, proof):
-        return "inconsistent"
-    return None
+        return False  # the log refuses to prove a size it signed
+    except (ValueError, KeyError, TypeError):
+        return False
+    return tlog.verify_consistency(old, size, old_root, root, proof)
+
+
+def accepted(org: Organisation) -> list[WitnessedLog]:
+    """The logs this witness follows, with the newest checkpoint it accepted of each."""
+    return db.session.scalars(
+        sa.select(WitnessedLog)
+        .where(WitnessedLog.organisation_id == org.id, WitnessedLog.size > 0)
+        .order_by(WitnessedLog.origin)
+    ).all()
+
+
+def compare(org: Organisation, url: str) -> tuple[list[str], list[str]]:
+    """Hold what another witness accepted (its ``/witness/<code>/logs``) against what this one did;
+    commits. A log that showed the two different histories (a split view: the same size with
+    another root, or two sizes no consistency proof joins) is kept as an alert with both
+    checkpoints. Returns the logs compared and those caught; a checkpoint the log did not sign is
+    no evidence and is passed over."""
+    org_id = org.id
+    transactions.commit()  # nothing held while the other witness is asked
+    with transactions.unit_of_work():
+        mine = {log.origin: (log.id, log.note, log.log_key, log.url) for log in accepted(org)}
+    theirs = json.loads(_get(f"{url.rstrip('/')}/logs")).get("logs", [])
+    compared, caught = [], []
+    for entry in theirs if isinstance(theirs, list) else []:
+        origin, note = (entry.get("origin"), entry.get("checkpoint")) if isinstance(entry, dict) else (None, None)
+        if origin not in mine or not isinstance(note, str):
+            continue
+        log_id, my_note, key, producer = mine[origin]
+        try:
+            other, ours = tlog.parse_note(note), tlog.parse_note(my_note)
+        except ValueError:
+            continue
+        if other.origin != origin or tlog.signed_by(other, tlog.parse_vkey(key)) is None:
+            continue
+        compared.append(origin)
+        if other.size == ours.size:
+            split = tlog.split_view(my_note, note, key)
+        else:
+            (small, large) = sorted((ours, other), key=lambda c: c.size)
+            split = not _consistent(producer, small.size, small.root, large.size, large.root)
+        if split:
+            caught.append(origin)
+            with transactions.unit_of_work():
+                db.session.add(
+                    WitnessAlert(
+                        organisation_id=org_id,
+                        witnessed_log_id=log_id,
+                        reason="split_view",
+                        accepted_note=my_note,
+                        refused_note=note,
+                    )
+                )
+    return compared, caught
 
 
 def alerts(org: Organisation) -> list[tuple[WitnessAlert, WitnessedLog, str]]:
