@@ -17,9 +17,11 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from traceability import transactions
 from traceability.accounts.models import Organisation
 from traceability.extensions import csrf, db
-from traceability.transparency import checkpoints, tlog, tree, witness
+from traceability.transparency import checkpoints, tlog, tree
 from traceability.transparency.keys import public_keys
 from traceability.transparency.models import LogCheckpoint, LogCosignature
+from traceability.transparency.witness import accepted
+from traceability.transparency.witness import name as witness_name
 
 bp = Blueprint("transparency", __name__, url_prefix="/log")
 witnessing = Blueprint("witnessing", __name__, url_prefix="/witness")
@@ -124,8 +126,8 @@ def witnessed(code: str):
         abort(404)
     response = jsonify(
         {
-            "witness": witness.name(org),
-            "logs": [{"origin": w.origin, "checkpoint": w.note} for w in witness.accepted(org)],
+            "witness": witness_name(org),
+            "logs": [{"origin": w.origin, "checkpoint": w.note} for w in accepted(org)],
         }
     )
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -180,7 +180,8 @@ def compare(org: Organisation, url: str) -> tuple[list[str], list[str]]:
     transactions.commit()  # nothing held while the other witness is asked
     with transactions.unit_of_work():
         mine = {log.origin: (log.id, log.note, log.log_key, log.url) for log in accepted(org)}
-    theirs = json.loads(_get(f"{url.rstrip('/')}/logs")).get("logs", [])
+    answer = json.loads(_get(f"{url.rstrip('/')}/logs"))
+    theirs = answer.get("logs") if isinstance(answer, dict) else None
     compared, caught = [], []
     for entry in theirs if isinstance(theirs, list) else []:
         origin, note = (entry.get("origin"), entry.get("checkpoint")) if isinstance(entry, dict) else (None, None)
