@@ -48,6 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _database import describe_server, prepare_database
 from _server import free_port, scan_log, serve_bench_app, stop_gunicorn, wait_ready
 
+from tests.concurrency import all_at_once
+
 MANAGER = "0900000002"
 ORG = "tay-hoang"
 TOKENS = 30
@@ -140,24 +142,9 @@ def call(method: str, url: str, *, body: bytes | None = None, headers: dict | No
 
 
 def burst(n: int, action, prepare=None) -> list:
-    """``action(i, prepared)`` in ``n`` threads released together; results (or exceptions)."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            prepared = prepare(i) if prepare else None
-            barrier.wait()
-            results[i] = action(i, prepared)
-        except Exception as exc:  # shown in the counts, not lost in a thread
-            results[i] = f"{type(exc).__name__}"
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+    """``action(i, prepared)`` in ``n`` threads released together (``tests.concurrency``); results,
+    an exception shown by its name in the counts, not lost in a thread."""
+    return [type(r).__name__ if isinstance(r, Exception) else r for r in all_at_once(n, action, prepare)]
 
 
 def show(name: str, results: list) -> Counter:

@@ -43,7 +43,6 @@ from traceability.provenance.services import as_json, provenance, schema_org
 from traceability.provenance.unit_pages import parts as unit_parts
 from traceability.quality.certificates import valid_ocop
 from traceability.transparency import checkpoints
-from traceability.transparency.keys import public_keys
 
 
 @dataclass
@@ -166,7 +165,7 @@ def _log_files(root: Path, org: Organisation, summary: SiteSummary) -> None:
     newest = checkpoints.latest(org.id)
     if newest is None:
         return
-    _write(root, f"/log/{org.code}", "\n".join(public_keys(org.code, newest.origin)) + "\n", "keys")
+    _write(root, f"/log/{org.code}", checkpoints.keys_text(org), "keys")
     _write(root, f"/log/{org.code}", checkpoints.published(newest), "checkpoint")
     summary.files += 2
 

@@ -74,5 +74,10 @@ def published(checkpoint: LogCheckpoint) -> str:
     return checkpoint.note + "".join(lines)
 
 
+def keys_text(org: Organisation) -> str:
+    """``/log/<code>/keys`` as served: every verifier key the log has used, the current one first."""
+    return "\n".join(keys.public_keys(org.code, origin(org))) + "\n"
+
+
 def log_key(org: Organisation) -> str:
     return keys.public_keys(org.code, origin(org))[0]

@@ -18,7 +18,6 @@ from traceability import transactions
 from traceability.accounts.models import Organisation
 from traceability.extensions import csrf, db
 from traceability.transparency import checkpoints, tlog, tree
-from traceability.transparency.keys import public_keys
 from traceability.transparency.models import LogCheckpoint, LogCosignature
 from traceability.transparency.witness import accepted
 from traceability.transparency.witness import name as witness_name
@@ -56,8 +55,7 @@ def checkpoint(code: str):
 @bp.get("/<code>/keys")
 def keys(code: str):
     """Every verifier key the log has used, the current one first (C2SP signed-note vkeys)."""
-    org = _organisation(code)
-    return _text("\n".join(public_keys(org.code, checkpoints.origin(org))) + "\n")
+    return _text(checkpoints.keys_text(_organisation(code)))
 
 
 @bp.get("/<code>/consistency")
