@@ -26,6 +26,7 @@ from traceability.api.views import bp as api_bp
 from traceability.dashboard.views import bp as dashboard_bp
 from traceability.database import MAX_ID
 from traceability.diary.views import bp as diary_bp
+from traceability.epcis import store as epcis_store
 from traceability.errors import register_error_handlers
 from traceability.exports.views import bp as exports_bp
 from traceability.extensions import babel, csrf, db, login_manager, migrate
@@ -96,6 +97,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None  # the login page says what it is; no extra flash
     login_manager.session_protection = "basic"
     i18n.register(app)
+    epcis_store.init_app(app)  # our EPCIS events are made as their records commit
 
 
 def register_blueprints(app: Flask) -> None:

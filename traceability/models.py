@@ -2,6 +2,7 @@
 
 from traceability.accounts.models import ApiToken, LoginFailure, Membership, Organisation, User  # noqa: F401
 from traceability.api.models import IdempotentRequest  # noqa: F401
+from traceability.epcis.models import EpcisCapture, EpcisEvent, EpcisIdentifier, EpcisSharing  # noqa: F401
 from traceability.events.models import Event  # noqa: F401
 from traceability.farm.models import (  # noqa: F401
     Household,

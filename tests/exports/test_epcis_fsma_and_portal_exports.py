@@ -18,8 +18,8 @@ from jsonschema.validators import validator_for
 from openpyxl import load_workbook
 
 from tests.factories import days_ago, make_household, make_org, make_planting, make_plot, make_user, make_village
-from traceability.exports import identifiers
-from traceability.exports.epcis import epcis_document, events_between, events_for_lot
+from traceability.epcis import identifiers
+from traceability.epcis.export import epcis_document, events_between, events_for_lot
 from traceability.exports.fsma import COLUMNS, fsma_rows, write_csv, write_xlsx
 from traceability.exports.portal import label_vi, portal_record, write_portal_csv
 from traceability.extensions import db
@@ -171,7 +171,7 @@ def test_lot_export_validates_and_maps_every_step(chain, validator):
     document = epcis_document(c.org, events_for_lot(c.org, c.bags))
     assert_valid(validator, document)
     assert (document["@context"], document["schemaVersion"]) == (
-        "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"coop": f"{c.base}/voc/"}],
         "2.0",
     )
     assert _steps(document) == [
@@ -188,7 +188,9 @@ def test_lot_export_validates_and_maps_every_step(chain, validator):
     assert harvest["action"] == "ADD" and harvest["readPoint"] == {"id": f"{own}/loc/N1"}
     assert harvest["quantityList"] == [{"epcClass": f"{own}/p/crop/10/{c.a.code}", "quantity": 1000, "uom": "KGM"}]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT12:00:00\+07:00", harvest["eventTime"])
-    assert harvest["recordTime"].endswith("Z") and re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", harvest["eventID"])
+    assert harvest["recordTime"].endswith("Z") and re.fullmatch(
+        r"ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0", harvest["eventID"]
+    )
     assert [q["quantity"] for q in processing["inputQuantityList"]] == [1000, 400]
     assert processing["outputQuantityList"] == [
         {"epcClass": f"{own}/p/TBN/10/{c.starch.code}", "quantity": 56, "uom": "KGM"}

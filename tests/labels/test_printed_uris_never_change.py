@@ -21,7 +21,7 @@ SERIALS = [None, "7K3M9Q2XH4TB", "7/a+b", "%", "Z" * 20]
 
 
 def _printed_until_now(org_code: str, product_code: str | None, gtin: str | None, lot: str, serial: str | None):
-    """The f-strings that built every label until now (``exports/identifiers.py``), kept as the reference."""
+    """The f-strings that built every label until now (``epcis/identifiers.py``), kept as the reference."""
 
     def segment(value: str) -> str:
         return quote(str(value), safe="")

@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 
 from traceability.accounts.models import Organisation
 from traceability.accounts.tenancy import of_org
-from traceability.exports.epcis import epcis_document, events_between, events_for_lot
+from traceability.epcis.export import epcis_document, events_between, events_for_lot
 from traceability.exports.fsma import fsma_rows, write_csv, write_xlsx
 from traceability.exports.portal import portal_record, write_portal_csv
 from traceability.extensions import db

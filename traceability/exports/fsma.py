@@ -16,8 +16,8 @@ import csv
 from typing import IO
 
 from traceability.accounts.models import Organisation
+from traceability.epcis.documents import Facts, gather, number
 from traceability.events.models import Event, EventKind
-from traceability.exports.epcis import Facts, gather, number
 from traceability.lots.models import Lot
 from traceability.spreadsheets import write_xlsx as write_sheet
 

@@ -15,8 +15,8 @@ from typing import IO
 import sqlalchemy as sa
 
 from traceability.accounts.models import Organisation
+from traceability.epcis import identifiers as ids
 from traceability.events.models import Event
-from traceability.exports import identifiers as ids
 from traceability.extensions import db
 from traceability.labels.digital_link import label_uri
 from traceability.lots.lineage import trace_back

@@ -12,7 +12,7 @@ from flask_login import login_required
 
 from traceability.accounts.tenancy import get_scoped_or_404, org_required, scoped
 from traceability.clock import local_today
-from traceability.exports.epcis import epcis_document, events_between, events_for_lot
+from traceability.epcis.export import epcis_document, events_between, events_for_lot
 from traceability.exports.fsma import fsma_rows, write_csv, write_xlsx
 from traceability.exports.portal import portal_record, write_portal_csv
 from traceability.extensions import db

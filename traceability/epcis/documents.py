@@ -1,4 +1,4 @@
-"""EPCIS 2.0 JSON-LD documents of our lot events (GS1 EPCIS 2.0 / CBV 2.0).
+"""Our lot events as EPCIS 2.0 events (GS1 EPCIS 2.0 / CBV 2.0).
 
 Mapping (CBV words checked against the EPCIS 2.0 JSON Schema's enums):
 
@@ -18,22 +18,21 @@ object events and are omitted from every document.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from traceability.accounts.models import Organisation
 from traceability.accounts.tenancy import of_org
+from traceability.epcis import identifiers as ids
 from traceability.events.models import Event, EventKind
-from traceability.exports import identifiers as ids
 from traceability.extensions import db
 from traceability.farm.models import Plot
 from traceability.labels.digital_link import label_uri
-from traceability.lots.lineage import reachable
-from traceability.lots.models import Lot, LotLink, Party, Recall, Sale, UnitSerial
+from traceability.lots.models import Lot, Party, UnitSerial
 from traceability.units import Unit
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -121,6 +120,11 @@ def _quantity(facts: Facts, lot: Lot, quantity=None, unit: str | None = None) ->
     return element
 
 
+def context() -> list:
+    """The JSON-LD context of our documents: GS1's, and ``coop:`` for the one field of our own."""
+    return [CONTEXT, {"coop": f"{current_app.config['PUBLIC_BASE_URL']}/voc/"}]
+
+
 def _common(event: Event, kind: str, location: str) -> dict:
     recorded = event.recorded_at
     if recorded.tzinfo is not None:
@@ -131,11 +135,12 @@ def _common(event: Event, kind: str, location: str) -> dict:
         "eventTime": f"{event.occurred_on.isoformat()}T12:00:00{OFFSET}",
         "eventTimeZoneOffset": OFFSET,
         "recordTime": recorded.isoformat(timespec="milliseconds") + "Z",
-        # Not ni:///sha-256: that names the EPCIS canonical event hash, and ours is the app's chain
-        # hash. A UUID taken from it is stable across exports and claims nothing more.
-        "eventID": f"urn:uuid:{uuid.UUID(event.hash[:32])}",
         "readPoint": {"id": location},
         "bizLocation": {"id": location},
+        # The record's hash in our log. Two sales of the same lot to the same buyer on the same day are two
+        # deeds that EPCIS would write alike; this keeps their canonical hashes (their eventIDs) apart, and
+        # names the log entry an official can check the event against.
+        "coop:recordHash": event.hash,
     }
 
 
@@ -230,49 +235,7 @@ BUILDERS = {
 }
 
 
-def epcis_document(org: Organisation, events: list[Event], *, created: dt.datetime | None = None) -> dict:
-    events = [e for e in events if e.kind in BUILDERS and e.organisation_id == org.id]
+def event_documents(org: Organisation, events: list[Event]) -> list[dict]:
+    """The EPCIS event of each of ``events`` (all of EPCIS kinds, all of ``org``), without its ``eventID``."""
     facts = gather(org, events)
-    created = (created or dt.datetime.now(VIETNAM)).astimezone(VIETNAM)
-    return {
-        "@context": CONTEXT,
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": created.isoformat(timespec="seconds"),
-        "epcisBody": {"eventList": [BUILDERS[e.kind](e, facts) for e in events]},
-    }
-
-
-def events_for_lot(org: Organisation, lot: Lot) -> list[Event]:
-    """EPCIS events that made, used, sold or recalled a lot of the lineage (back and forward): three queries."""
-    if lot.organisation_id != org.id:
-        raise ValueError("the lot belongs to another organisation")
-    lot_ids = sorted(set(reachable(lot.id, forward=True)) | set(reachable(lot.id, forward=False)))
-    touching = sa.union(
-        sa.select(Lot.event_id).where(Lot.id.in_(lot_ids)),
-        sa.select(LotLink.event_id).where(
-            sa.or_(LotLink.input_lot_id.in_(lot_ids), LotLink.output_lot_id.in_(lot_ids))
-        ),
-        sa.select(Sale.event_id).where(Sale.lot_id.in_(lot_ids)),
-        sa.select(Recall.event_id).where(
-            sa.or_(Recall.lot_id.in_(lot_ids), Recall.id.in_(sa.select(Lot.recall_id).where(Lot.id.in_(lot_ids))))
-        ),
-    )
-    return list(
-        db.session.scalars(
-            sa.select(Event)
-            .where(of_org(Event, org.id), Event.kind.in_(EPCIS_KINDS), Event.id.in_(touching))
-            .order_by(Event.id)
-        )
-    )
-
-
-def events_between(org: Organisation, start: dt.date, end: dt.date) -> list[Event]:
-    """The EPCIS events that happened from ``start`` to ``end`` (both included), in recording order."""
-    return list(
-        db.session.scalars(
-            sa.select(Event)
-            .where(of_org(Event, org.id), Event.kind.in_(EPCIS_KINDS), Event.occurred_on.between(start, end))
-            .order_by(Event.id)
-        )
-    )
+    return [BUILDERS[e.kind](e, facts) for e in events]
