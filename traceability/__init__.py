@@ -27,6 +27,7 @@ from traceability.dashboard.views import bp as dashboard_bp
 from traceability.database import MAX_ID
 from traceability.diary.views import bp as diary_bp
 from traceability.epcis import store as epcis_store
+from traceability.epcis.views import bp as epcis_bp
 from traceability.errors import register_error_handlers
 from traceability.exports.views import bp as exports_bp
 from traceability.extensions import babel, csrf, db, login_manager, migrate
@@ -112,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
         api_bp,
         openapi_bp,
         exports_bp,
+        epcis_bp,
         provenance_bp,
         labels_bp,
         ocop_bp,

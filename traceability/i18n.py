@@ -32,7 +32,8 @@ def select_locale() -> str:
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
-    if request.blueprint == "provenance":  # a buyer's phone says which language it reads (GS1 resolver rule)
+    # A buyer's phone says which language it reads (GS1 resolver rule), and so may a partner's EPCIS client.
+    if request.blueprint in ("provenance", "epcis"):
         return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 

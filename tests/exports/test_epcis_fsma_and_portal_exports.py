@@ -13,12 +13,12 @@ from types import SimpleNamespace
 
 import pytest
 from flask import current_app
-from jsonschema import FormatChecker
-from jsonschema.validators import validator_for
+from jsonschema import Draft7Validator
 from openpyxl import load_workbook
 
 from tests.factories import days_ago, make_household, make_org, make_planting, make_plot, make_user, make_village
 from traceability.epcis import identifiers
+from traceability.epcis import schema as epcis_schema
 from traceability.epcis.export import epcis_document, events_between, events_for_lot
 from traceability.exports.fsma import COLUMNS, fsma_rows, write_csv, write_xlsx
 from traceability.exports.portal import label_vi, portal_record, write_portal_csv
@@ -31,33 +31,15 @@ from traceability.products import services as products
 from traceability.quality.certificates import save_certificate
 
 EPCIS_DIR = Path(__file__).resolve().parents[1] / "data" / "epcis"  # GS1's schema and examples (see its README)
-SCHEMA = EPCIS_DIR / "EPCIS-JSON-Schema.json"
 GTIN = "09520123456788"  # GS1's example prefix 952: never a real company's
 PRIVATE = ("Siêu thị Huế", "Thương lái B", "0987654321", "Hộ bà Năm", "0912345678")
-
-# jsonschema checks "uri" only when the optional rfc3987 package is installed, and "date-time" only
-# with rfc3339-validator: both are checked here, so every machine validates the same way.
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$")
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
-
-
-def _format_checker() -> FormatChecker:
-    checker = FormatChecker(formats=())
-    checker.checks("uri")(lambda value: not isinstance(value, str) or bool(_URI.match(value)))
-
-    @checker.checks("date-time", raises=ValueError)
-    def _date_time(value) -> bool:
-        return not isinstance(value, str) or bool(_RFC3339.match(value) and dt.datetime.fromisoformat(value))
-
-    return checker
 
 
 @pytest.fixture(scope="module")
 def validator():
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    cls = validator_for(schema)  # the draft the schema declares (draft-07)
-    cls.check_schema(schema)
-    return cls(schema, format_checker=_format_checker())
+    """GS1's schema as the app ships it (``traceability/epcis/data``), formats checked the same everywhere."""
+    Draft7Validator.check_schema(epcis_schema.validator().schema)
+    return epcis_schema.validator()
 
 
 def assert_valid(validator, document) -> None:

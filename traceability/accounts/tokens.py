@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from traceability.accounts.models import ApiToken, Membership, Organisation, User
+from traceability import transactions
+from traceability.accounts.models import ApiToken, Membership, Organisation, Role, User
 from traceability.accounts.tenancy import of_org
 from traceability.database import utcnow
 from traceability.errors import DomainError
@@ -46,6 +48,23 @@ def authenticate(token: str) -> ApiToken | None:
     if row is None or not row.user.active:
         return None
     return row
+
+
+def role_of(token: ApiToken) -> Role | None:
+    """The token's user's role in its organisation (None once they are no longer a member), and the token's
+    use noted, at most hourly: a write on every read would make concurrent reads contend for SQLite's lock."""
+    role = db.session.scalar(
+        sa.select(Membership.role).where(Membership.user_id == token.user_id, of_org(Membership, token.organisation_id))
+    )
+    if role is not None and _stale(token.last_used_at):
+        transactions.will_write()  # a GET too: take the write lock first, then look again under it
+        if _stale(token.last_used_at):
+            token.last_used_at = utcnow()
+    return role
+
+
+def _stale(last_used_at: dt.datetime | None) -> bool:
+    return last_used_at is None or utcnow() - last_used_at > dt.timedelta(hours=1)
 
 
 def revoke_token(user: User, org: Organisation, token_id: int) -> ApiToken | None:

@@ -15,7 +15,6 @@ session (``X-Requested-With`` set, which no other site can make a browser send).
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import json
@@ -31,13 +30,12 @@ from pydantic import Field, StringConstraints, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from traceability import transactions
-from traceability.accounts.models import Membership, Organisation
-from traceability.accounts.tenancy import MAX_ID, of_org, role_in
-from traceability.accounts.tokens import authenticate
+from traceability.accounts.models import Organisation
+from traceability.accounts.tenancy import MAX_ID, role_in
+from traceability.accounts.tokens import authenticate, role_of
 from traceability.api.errors import ApiError, error, invalid_input, not_json
 from traceability.api.models import IdempotentRequest
 from traceability.api.schemas.base import Schema
-from traceability.database import utcnow
 from traceability.errors import DomainError
 from traceability.extensions import csrf, db
 
@@ -80,21 +78,10 @@ def _by_token(secret: str):
     if token is None:
         return error(401, "unauthorized", _("Send a valid API token: Authorization: Bearer …"))
     g.token, g.api_user, g.org = token, token.user, token.organisation
-    g.role = db.session.scalar(
-        sa.select(Membership.role).where(Membership.user_id == token.user_id, of_org(Membership, token.organisation_id))
-    )
+    g.role = role_of(token)
     if g.role is None:
         return error(401, "unauthorized", _("This token's user is no longer a member of the organisation."))
-    # Noted at most hourly: a write on every read would make concurrent API reads contend for SQLite's lock.
-    if _stale(token.last_used_at):
-        transactions.will_write()  # a GET too: take the write lock first, then look again under it
-        if _stale(token.last_used_at):
-            token.last_used_at = utcnow()
     return None
-
-
-def _stale(last_used_at: dt.datetime | None) -> bool:
-    return last_used_at is None or utcnow() - last_used_at > dt.timedelta(hours=1)
 
 
 def _by_session():

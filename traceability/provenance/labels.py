@@ -9,6 +9,7 @@ JOURNEY_LABELS = {
     "inspection": _l("Internal inspection"),
     "harvest": _l("Harvest"),
     "receiving": _l("Bought in"),
+    "supplier": _l("From the supplier"),
     "processing": _l("Processing"),
     "packing": _l("Packing"),
 }

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from traceability.accounts.models import Organisation
 from traceability.accounts.tenancy import of_org
 from traceability.clock import local_today
+from traceability.epcis import upstream
 from traceability.events.models import Event
 from traceability.extensions import db
 from traceability.farm.models import InputKind
@@ -45,6 +46,7 @@ WORK_ORDER = {
     "input": 1,
     "inspection": 2,
     "harvest": 3,
+    "supplier": 3,  # the supplier's own steps (EPCIS capture), before we bought the lot in
     "receiving": 3,
     "processing": 4,
     "packing": 5,
@@ -162,6 +164,8 @@ def provenance(lot: Lot) -> Provenance:
                 Step(x.produced_on, "harvest", x.code, f"{x.quantity.normalize():f}\u00a0{x.unit.label}", late)
             )
         elif x.supplier_id:
+            for step in upstream.supplier_history(x.organisation_id, x.supplier_lot_code):
+                result.steps.append(Step(step.day, "supplier", step.step, _("their own record")))
             result.steps.append(Step(x.produced_on, "receiving", x.code, x.crop or "", late))
         elif x.kind is LotKind.PROCESSED and x.event_id in runs:
             run = runs[x.event_id]

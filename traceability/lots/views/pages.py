@@ -7,6 +7,7 @@ from flask import g, render_template, request
 from flask_login import login_required
 
 from traceability.accounts.tenancy import current_records, get_scoped_or_404, org_required
+from traceability.epcis import upstream
 from traceability.extensions import db
 from traceability.lots import lineage, search
 from traceability.lots.models import LOT_KIND_LABELS, LOT_STATUS_LABELS, Lot, LotKind, UnitSerial
@@ -46,4 +47,11 @@ def lot_detail(record_id: int):
 @org_required()
 def lot_trace(record_id: int):
     lot = get_scoped_or_404(Lot, record_id)
-    return render_template("lots/trace.html", lot=lot, back=lineage.trace_back(lot), forward=lineage.trace_forward(lot))
+    back = lineage.trace_back(lot)
+    # The supplier's own events for what was bought in (captured by EPCIS): a query or a few per bought-in lot.
+    suppliers = {
+        x.id: upstream.supplier_history(x.organisation_id, x.supplier_lot_code) for x in back.lots if x.supplier_id
+    }
+    return render_template(
+        "lots/trace.html", lot=lot, back=back, forward=lineage.trace_forward(lot), suppliers=suppliers
+    )

@@ -1,0 +1,207 @@
+"""Capturing a supplier's EPCIS events (``POST /epcis/capture``): all of a document's events or none of them.
+
+What a supplier's system sends is their history of what they sold us: kept apart from our own records
+(``Origin.SUPPLIER``), never about our own lots or another organisation's on this server, each event once
+however often it is sent (its canonical hash). Every error is reported with the event it is in, so the
+sender can fix them all at once; a document with any error stores nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from traceability.accounts.models import ApiToken, Organisation
+from traceability.accounts.tenancy import of_org
+from traceability.database import utcnow
+from traceability.epcis import schema
+from traceability.epcis.hashing import document_events, document_namespaces, event_hash, ignored_fields
+from traceability.epcis.models import CaptureState, EpcisCapture, EpcisEvent, Origin
+from traceability.epcis.store import add_rows, identifiers_of, row_for
+from traceability.extensions import db
+from traceability.products.models import Product
+
+CAPTURE_LIMIT = 1000  # events in one document (GS1-EPCIS-Capture-Limit)
+FILE_SIZE_LIMIT = 4 * 1024 * 1024  # bytes (GS1-EPCIS-Capture-File-Size-Limit): 1,000 rich events fit
+MAX_IDENTIFIER = 255  # the stored identifier's length
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One error, as an RFC 7807 problem of the capture job, naming its event (0 for the first)."""
+
+    title: str
+    pointer: str
+    event: int | None = None
+
+    def as_json(self) -> dict:
+        detail = (
+            _("Event %(n)s: %(title)s", n=self.event + 1, title=self.title) if self.event is not None else self.title
+        )
+        answer = {"type": "epcisException:ValidationException", "title": self.title, "status": 400, "detail": detail}
+        answer["pointer"] = self.pointer
+        if self.event is not None:
+            answer["eventIndex"] = self.event
+        return answer
+
+
+_EVENT_PATH = ("epcisBody", "eventList")
+
+
+def _schema_problems(document: dict) -> list[Problem]:
+    problems = []
+    for path, message in schema.errors(document):
+        pointer = "/" + "/".join(str(p) for p in path)
+        event = path[2] if tuple(path[:2]) == _EVENT_PATH and len(path) > 2 and isinstance(path[2], int) else None
+        problems.append(
+            Problem(_("Not valid EPCIS 2.0 (%(where)s): %(message)s", where=pointer, message=message), pointer, event)
+        )
+    return problems
+
+
+_GTIN = re.compile(r"https://id\.gs1\.org/01/(\d{14})")
+
+
+def _identifier_problems(org: Organisation, events: list[dict]) -> list[Problem]:
+    """Events must speak of a supplier's goods: not of our lots, nor of another organisation's on this server;
+    and what is stored must fit its column."""
+    named = [(i, f, v) for i, e in enumerate(events) for f, v in identifiers_of(e)]
+    gtins = sorted({m.group(1) for _i, _f, v in named if (m := _GTIN.match(v))})
+    owners = dict(
+        db.session.execute(sa.select(Product.gtin, Product.organisation_id).where(Product.gtin.in_(gtins))).all()
+    )
+    stem = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/o/"
+    codes = sorted({v.removeprefix(stem).split("/", 1)[0] for _i, _f, v in named if v.startswith(stem)})
+    by_code = dict(
+        db.session.execute(sa.select(Organisation.code, Organisation.id).where(Organisation.code.in_(codes))).all()
+    )
+    problems = []
+    for i, event in enumerate(events):
+        for name, value in (
+            ("bizStep", event.get("bizStep")),
+            ("bizLocation", (event.get("bizLocation") or {}).get("id")),
+        ):
+            if isinstance(value, str) and len(value) > MAX_IDENTIFIER:
+                problems.append(
+                    Problem(
+                        _("%(field)s is longer than %(n)s characters.", field=name, n=MAX_IDENTIFIER),
+                        f"/epcisBody/eventList/{i}/{name}",
+                        i,
+                    )
+                )
+    for i, name, value in named:
+        pointer = f"/epcisBody/eventList/{i}/{name}"
+        if len(value) > MAX_IDENTIFIER:
+            problems.append(Problem(_("An identifier is longer than %(n)s characters.", n=MAX_IDENTIFIER), pointer, i))
+            continue
+        m = _GTIN.match(value)
+        owner = (
+            owners.get(m.group(1))
+            if m
+            else by_code.get(value.removeprefix(stem).split("/", 1)[0])
+            if value.startswith(stem)
+            else None
+        )
+        if owner == org.id:
+            problems.append(
+                Problem(
+                    _("%(id)s is one of your own lots: its history is your own records, not a supplier's.", id=value),
+                    pointer,
+                    i,
+                )
+            )
+        elif owner is not None:
+            problems.append(
+                Problem(
+                    _(
+                        "%(id)s belongs to another organisation on this server: a capture only tells of a supplier's goods.",
+                        id=value,
+                    ),
+                    pointer,
+                    i,
+                )
+            )
+    return sorted(problems, key=lambda p: (p.event or 0, p.pointer))
+
+
+def validate(org: Organisation, document) -> tuple[list[dict], list[Problem]]:
+    """The document's events and every problem found in them (schema first, then our own rules)."""
+    if not isinstance(document, dict):
+        return [], [Problem(_("Send an EPCIS 2.0 document: a JSON object."), "/")]
+    problems = _schema_problems(document)
+    events = [e for e in document_events(document) if isinstance(e, dict)]
+    if not problems:
+        problems = _identifier_problems(org, events)
+    return events, problems
+
+
+def capture(org: Organisation, token: ApiToken | None, document) -> EpcisCapture:
+    """Check and store a document's events; the job says what happened. Rolls back on any error."""
+    events, problems = validate(org, document)
+    job = EpcisCapture(
+        organisation_id=org.id,
+        token_id=token.id if token else None,
+        events=len(events),
+        state=CaptureState.FAILED if problems else CaptureState.SUCCEEDED,
+        errors=[p.as_json() for p in problems[:1000]],
+    )
+    db.session.add(job)
+    if not problems:
+        job.stored = _store(org, job, document, events)
+    job.finished_at = utcnow()
+    db.session.flush()
+    return job
+
+
+def _store(org: Organisation, job: EpcisCapture, document: dict, events: list[dict]) -> int:
+    namespaces = document_namespaces(document)
+    ignored = ignored_fields(document, namespaces)
+    declared = {k: v for k, v in namespaces.items() if k != "coop"}
+    by_hash: dict[str, dict] = {}
+    for event in events:
+        stored = {k: v for k, v in event.items() if k not in ignored and k != "@context"}
+        stored["eventID"] = event_hash(event, namespaces, ignored)
+        if declared:  # the sender's prefixes travel with the event, so it reads the same when served
+            stored = {"@context": [declared], **stored}
+        by_hash.setdefault(stored["eventID"], stored)
+    known = set(
+        db.session.scalars(
+            sa.select(EpcisEvent.event_hash).where(
+                of_org(EpcisEvent, org.id), EpcisEvent.event_hash.in_(sorted(by_hash))
+            )
+        )
+    )
+    db.session.flush()  # the job's id, for its events
+    now = utcnow()
+    rows = []
+    for hashed, stored in by_hash.items():
+        if hashed in known:
+            continue
+        stored["recordTime"] = now.replace(tzinfo=dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        rows.append(row_for(org.id, stored, origin=Origin.SUPPLIER, record_time=now, capture_id=job.id))
+    add_rows(rows)
+    return len(rows)
+
+
+def job_json(job: EpcisCapture) -> dict:
+    def stamp(moment: dt.datetime | None) -> str | None:
+        return moment.replace(tzinfo=dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if moment else None
+
+    answer = {
+        "captureID": str(job.id),
+        "createdAt": stamp(job.created_at),
+        "running": job.finished_at is None,
+        "success": job.state is CaptureState.SUCCEEDED,
+        "captureErrorBehaviour": "rollback",
+        "errors": job.errors or [],
+        "eventsInDocument": job.events,
+        "eventsStored": job.stored,
+    }
+    if job.finished_at:
+        answer["finishedAt"] = stamp(job.finished_at)
+    return answer
