@@ -120,7 +120,8 @@ def partners(app, client):
         headers.update(kwargs.pop("headers", {}))
         return client.open(f"/epcis{path}", method=method, json=json, headers=headers, **kwargs)
 
-    call.ids, call.member_token, call.neighbour_token, call.client = ids, member_token, neighbour_token, client
+    call.ids, call.token, call.member_token, call.neighbour_token = ids, token, member_token, neighbour_token
+    call.client = client
     return call
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, request, url_for
 from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
 
 from traceability.accounts.policy import Write, may_write
 from traceability.accounts.tenancy import of_org
@@ -132,6 +133,15 @@ def read_options(**_ids):
 @bp.route("/capture", methods=["OPTIONS"], provide_automatic_options=False)
 def capture_options():
     return _options("OPTIONS, POST, GET")
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    """Whatever the app refuses under /epcis (an id past its range, a control character in a path) is refused
+    in GS1's problem shape too, not the web pages' or the JSON API's."""
+    if exc.code == 404:
+        return problem(404, "NoSuchResourceException", _("There is no such resource here."))
+    return problem(exc.code or 500, "ImplementationException", exc.description or exc.name)
 
 
 @bp.errorhandler(query.QueryError)
