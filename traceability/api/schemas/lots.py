@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
+from traceability.accounts.models import Organisation
 from traceability.api.schemas.base import (
     TODAY,
     Amount,
@@ -27,6 +28,9 @@ from traceability.api.schemas.base import (
     blank_as,
     text,
 )
+from traceability.epcis.canonical import canonical_identifier
+from traceability.extensions import db
+from traceability.labels.digital_link import label_uri
 from traceability.lots.lineage import Trace
 from traceability.lots.models import Lot, LotKind, LotStatus, PartyKind
 from traceability.products.models import Product, ProductKind
@@ -71,10 +75,18 @@ class LotOut(Schema):
     vietgap_claim: bool
     yield_flagged: bool
     plot: str | None
+    public_url: str = Field(description="The lot's page for buyers: what its label's QR code carries.")
+    digital_link: str | None = Field(
+        description="The lot's canonical GS1 Digital Link (https://id.gs1.org/01/{gtin}/10/{lot}), as EPCIS names "
+        "it; null while its product has no GTIN."
+    )
 
     @classmethod
     def fields_of(cls, lot: Lot) -> dict:
+        public = label_uri(db.session.get(Organisation, lot.organisation_id), lot)
         return {
+            "public_url": public,
+            "digital_link": canonical_identifier(public),
             "id": lot.id,
             "code": lot.code,
             "kind": lot.kind,
@@ -94,6 +106,17 @@ class LotOut(Schema):
     @classmethod
     def of(cls, lot: Lot) -> LotOut:
         return cls(**cls.fields_of(lot))
+
+
+SERIALS_SHOWN = 100
+
+
+class PackedOut(LotOut):
+    serials: list[str] | None = Field(
+        description=f"The units' serials when packed with serials: all of them up to {SERIALS_SHOWN}, null beyond "
+        "(read them from units_url, a page at a time)."
+    )
+    units_url: str = Field(description="Where the units are listed with their serials and links.")
 
 
 class RunInputIn(Schema):

@@ -5,8 +5,8 @@ web form and returns a response schema; the request commits once.
 """
 
 from traceability.api.endpoint import bp
-from traceability.api.views import farm, lots, ocop
+from traceability.api.views import farm, lots, ocop, reads
 
-ROUTES = (farm, lots, ocop)  # the modules whose routes bp serves (importing them adds the routes)
+ROUTES = (farm, lots, ocop, reads)  # the modules whose routes bp serves (importing them adds the routes)
 
 __all__ = ["ROUTES", "bp"]

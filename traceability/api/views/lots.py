@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import g
+import sqlalchemy as sa
+from flask import g, url_for
 from flask_babel import gettext as _
 
 from traceability.accounts.policy import Write, writers
@@ -10,7 +11,9 @@ from traceability.accounts.tenancy import current_records
 from traceability.api.endpoint import bp, endpoint
 from traceability.api.errors import ApiError
 from traceability.api.schemas.lots import (
+    SERIALS_SHOWN,
     LotOut,
+    PackedOut,
     PackingIn,
     ProcessingIn,
     ProcessingOut,
@@ -26,13 +29,15 @@ from traceability.api.schemas.lots import (
 )
 from traceability.clock import local_today
 from traceability.errors import DomainError
+from traceability.extensions import db
 from traceability.lots import lineage, recalls, trade
+from traceability.lots.models import UnitSerial
 from traceability.lots.processing import RunInput, RunOutput, pack, record_processing
 from traceability.lots.services import lot_in_org
 from traceability.products.models import Product
 
 
-def _lot(code: str):
+def lot_or_404(code: str):
     try:
         return lot_in_org(g.org.id, code)
     except DomainError:
@@ -68,12 +73,24 @@ def create_processing_run(body: ProcessingIn):
 
 
 @bp.post("/packings")
-@endpoint(LotOut, status=201, roles=writers(Write.TRADE), body=PackingIn)
+@endpoint(PackedOut, status=201, roles=writers(Write.TRADE), body=PackingIn)
 def create_packing(body: PackingIn):
-    """Pack part of a lot into a sale lot of units"""
+    """Pack part of a lot into a sale lot of units (with their serials, when asked for)"""
     fields = body.model_dump()
     fields["packed_on"] = body.packed_on or local_today()
-    return LotOut.of(pack(g.org, g.api_user, **fields))
+    packed = pack(g.org, g.api_user, **fields)
+    serials = None
+    if body.serials and packed.quantity <= SERIALS_SHOWN:
+        serials = list(
+            db.session.scalars(
+                sa.select(UnitSerial.serial).where(UnitSerial.lot_id == packed.id).order_by(UnitSerial.id)
+            )
+        )
+    return PackedOut(
+        **LotOut.fields_of(packed),
+        serials=serials,
+        units_url=url_for("api.lot_units", code=packed.code, _external=True),
+    )
 
 
 @bp.post("/sales")
@@ -91,7 +108,7 @@ def create_sale(body: SaleIn):
 def recall_lot(code: str, body: RecallIn):
     """Recall a lot and everything made from it"""
     recall = recalls.open_recall(
-        g.org, g.api_user, lot_code=_lot(code).code, reason=body.reason, opened_on=body.opened_on or local_today()
+        g.org, g.api_user, lot_code=lot_or_404(code).code, reason=body.reason, opened_on=body.opened_on or local_today()
     )
     report = recalls.recall_report(recall)
     return RecallOut(
@@ -107,13 +124,13 @@ def recall_lot(code: str, body: RecallIn):
 @endpoint(LotOut)
 def get_lot(code: str):
     """One lot"""
-    return LotOut.of(_lot(code))
+    return LotOut.of(lot_or_404(code))
 
 
 @bp.get("/lots/<code>/trace")
 @endpoint(TraceOut, query=TraceQuery)
 def trace_lot(code: str, query: TraceQuery):
     """Trace back to the plots or forward to the buyers"""
-    lot = _lot(code)
+    lot = lot_or_404(code)
     trace = lineage.trace_back(lot) if query.direction == "back" else lineage.trace_forward(lot)
     return TraceOut.of(trace, query.direction)
