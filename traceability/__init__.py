@@ -27,6 +27,7 @@ from traceability.dashboard.views import bp as dashboard_bp
 from traceability.database import MAX_ID
 from traceability.diary.views import bp as diary_bp
 from traceability.epcis import store as epcis_store
+from traceability.epcis.pages import bp as partners_bp
 from traceability.epcis.views import bp as epcis_bp
 from traceability.errors import register_error_handlers
 from traceability.exports.views import bp as exports_bp
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
         openapi_bp,
         exports_bp,
         epcis_bp,
+        partners_bp,
         provenance_bp,
         labels_bp,
         ocop_bp,

@@ -33,7 +33,7 @@ def supplier_document(lot: str = THEIR_LOT, harvest: str = THEIR_HARVEST) -> dic
     """The supplier's system's own history of the lot: harvest, drying (a transformation), shipping to us."""
     raw = f"https://id.gs1.org/01/{SUPPLIER_GTIN}/10/{harvest}"
     dried = f"urn:epc:class:lgtin:9520123.045670.{lot}"  # the same GTIN written as an EPC class URN
-    farm = "https://id.gs1.org/414/9520123000017/254/RUONG-3"
+    farm = "https://id.gs1.org/414/9520123000011/254/RUONG-3"
     return {
         "@context": [
             "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",

@@ -1,9 +1,9 @@
 """Demo data: Quảng Thái commune, the Tây Hoàng bitter-melon cooperative and the commune's producers.
 
 ``flask --app traceability demo`` calls ``load``: the registry first (``registry.py``), then two
-seasons of field history (``history.py``), each producer's processing and sales (``value_chains.py``),
-then the
-cooperative's OCOP dossier in progress (``ocop.py``).
+seasons of field history (``history.py``), each producer's processing and sales (``value_chains.py``), a
+supplier's own EPCIS history of what one producer bought in (``suppliers.py``), then the cooperative's OCOP
+dossier in progress (``ocop.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import socket
 import sqlalchemy as sa
 
 from traceability.accounts.models import Organisation
-from traceability.demo import history, ocop, registry, value_chains
+from traceability.demo import history, ocop, registry, suppliers, value_chains
 from traceability.demo.registry import DEMO_LOGINS, DEMO_PASSWORD
 from traceability.extensions import db
 
@@ -29,6 +29,7 @@ def load() -> bool:
     history.load_history(coop, manager, orgs["nghe-lai-ha"], users["0900000011"])
     managers = {org: users[login] for login, role, org in DEMO_LOGINS if role == "manager"}
     value_chains.load_value_chains(orgs, managers)
+    suppliers.load_supplier_history(orgs["dua-doan-ngo"])
     ocop.load_dossier(coop, manager)
     return True
 
