@@ -57,6 +57,7 @@ def upgrade():
         sa.UniqueConstraint("event_id"),
     )
     op.create_index("ix_epcis_events_capture_id", "epcis_events", ["capture_id"])
+    op.create_index("ix_epcis_events_org_id", "epcis_events", ["organisation_id", "id"])
     op.create_index("ix_epcis_events_org_time", "epcis_events", ["organisation_id", "event_time", "id"])
     op.create_index("ix_epcis_events_org_record_time", "epcis_events", ["organisation_id", "record_time", "id"])
     op.create_table(

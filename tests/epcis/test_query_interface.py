@@ -70,6 +70,8 @@ def test_the_standard_filters_find_our_own_events(partners):
 
 def test_each_organisation_reads_its_own_events_and_shares_only_what_it_chose(app, partners):
     assert query_events(partners("GET", "/events", token=partners.neighbour_token)) == []
+    unshared = partners.client.get(f"/01/{STARCH_GTIN}/10/{partners.ids['bags']}?linkType=linkset").json
+    assert "https://gs1.org/voc/epcis" not in unshared["linkset"][0]
     everything = query_events(partners("GET", "/events"))
     assert (
         partners(
@@ -86,6 +88,11 @@ def test_each_organisation_reads_its_own_events_and_shares_only_what_it_chose(ap
     assert [e["bizStep"] for e in shared] == ["creating_class_instance", "packing"]
     partners("POST", "/capture", supplier_document())
     assert len(query_events(partners("GET", "/events", token=None))) == 2  # a supplier's events are theirs to share
+    # The lot's linkset now offers gs1:epcis, which anyone can follow to the lot's shared events.
+    linkset = partners.client.get(f"/01/{STARCH_GTIN}/10/{partners.ids['bags']}?linkType=linkset").json
+    (epcis_link,) = linkset["linkset"][0]["https://gs1.org/voc/epcis"]
+    followed = query_events(partners.client.get(epcis_link["href"].removeprefix(app.config["PUBLIC_BASE_URL"])))
+    assert [e["bizStep"] for e in followed] == ["packing"]
     assert partners("GET", "/events", token="tx_forged").status_code == 401
 
 

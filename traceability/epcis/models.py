@@ -24,6 +24,7 @@ class EpcisEvent(Base):
     __table_args__ = (
         # Captured twice, stored once: an event is its canonical hash.
         sa.UniqueConstraint("organisation_id", "event_hash"),
+        sa.Index("ix_epcis_events_org_id", "organisation_id", "id"),  # a partner paging through everything
         sa.Index("ix_epcis_events_org_time", "organisation_id", "event_time", "id"),
         sa.Index("ix_epcis_events_org_record_time", "organisation_id", "record_time", "id"),
     )

@@ -12,7 +12,8 @@ from wtforms import RadioField
 
 from traceability.accounts.policy import Write, may_write
 from traceability.accounts.tenancy import of_org, org_required
-from traceability.epcis.models import EpcisCapture, EpcisEvent, EpcisSharing, PublicEvents
+from traceability.epcis.models import EpcisCapture, EpcisEvent, PublicEvents
+from traceability.epcis.sharing import sharing_of
 from traceability.extensions import db
 from traceability.forms import Form, choices
 
@@ -26,10 +27,6 @@ RECENT = 20
 
 class SharingForm(Form):
     public = RadioField(_l("What anyone may query without a token"), choices=choices(SHARING_LABELS.items()))
-
-
-def sharing_of(org_id: int) -> EpcisSharing:
-    return db.session.get(EpcisSharing, org_id) or EpcisSharing(organisation_id=org_id, public=PublicEvents.NONE)
 
 
 @bp.route("/partners", methods=["GET", "POST"])

@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from traceability.accounts.tenancy import of_org
 from traceability.epcis.canonical import canonical_identifier
 from traceability.epcis.models import EpcisEvent, EpcisIdentifier, EpcisSharing, PublicEvents
 from traceability.epcis.store import biz_step_of
@@ -67,6 +68,7 @@ class Query:
     per_page: int = PER_PAGE
     after: int = 0
     conditions: list = field(default_factory=list)
+    matches: list[tuple[str, list[str]]] = field(default_factory=list)  # (MATCH_… parameter, its values)
 
 
 def _values(args, name: str) -> list[str]:
@@ -101,7 +103,9 @@ def _fingerprint(args) -> str:
     return "&".join(f"{k}={v}" for k, v in sorted(args.items(multi=True)) if k not in PAGING)
 
 
-def _identifier_condition(name: str, values: list[str]):
+def _identifier_condition(name: str, values: list[str], organisations):
+    """Events naming one of ``values`` in the fields ``name`` looks in. The identifiers are looked up in the
+    organisations ``scope`` reads (a constant, not the outer row's): one index range per value, then the events."""
     exact, prefixes = set(), set()
     for value in values:
         canonical = canonical_identifier(value)
@@ -114,9 +118,7 @@ def _identifier_condition(name: str, values: list[str]):
     )
     return EpcisEvent.id.in_(
         sa.select(EpcisIdentifier.epcis_event_id).where(
-            EpcisIdentifier.organisation_id == EpcisEvent.organisation_id,
-            EpcisIdentifier.field.in_(MATCHES[name]),
-            named,
+            organisations(EpcisIdentifier), EpcisIdentifier.field.in_(MATCHES[name]), named
         )
     )
 
@@ -157,26 +159,32 @@ def parse(args) -> Query:
         query.conditions.append(EpcisEvent.biz_location.in_(locations))
     if "EQ_eventID" in args:
         query.conditions.append(EpcisEvent.event_hash.in_(_values(args, "EQ_eventID")))
-    for name in MATCHES:
-        if name in args:
-            query.conditions.append(_identifier_condition(name, _values(args, name)))
+    query.matches = [(name, _values(args, name)) for name in MATCHES if name in args]
     return query
+
+
+def _organisations(scope: Scope):
+    """A condition on any model with ``organisation_id``: the organisations whose events ``scope`` reads."""
+    if scope.organisation_id is not None:
+        return lambda model: of_org(model, scope.organisation_id)
+    sharing = sa.select(EpcisSharing.organisation_id).where(EpcisSharing.public == PublicEvents.LOTS)
+    return lambda model: model.organisation_id.in_(sharing)
 
 
 def visible(scope: Scope):
     """The condition on ``EpcisEvent`` for what ``scope`` may read."""
-    if scope.organisation_id is not None:
-        return EpcisEvent.organisation_id == scope.organisation_id
-    sharing = sa.select(EpcisSharing.organisation_id).where(EpcisSharing.public == PublicEvents.LOTS)
-    return sa.and_(EpcisEvent.public.is_(True), EpcisEvent.organisation_id.in_(sharing))
+    condition = _organisations(scope)(EpcisEvent)
+    return condition if scope.organisation_id is not None else sa.and_(condition, EpcisEvent.public.is_(True))
 
 
 def run(scope: Scope, query: Query) -> tuple[list[EpcisEvent], bool]:
     """One page of events and whether another follows."""
+    organisations = _organisations(scope)
+    matching = [_identifier_condition(name, values, organisations) for name, values in query.matches]
     rows = list(
         db.session.scalars(
             sa.select(EpcisEvent)
-            .where(visible(scope), EpcisEvent.id > query.after, *query.conditions)
+            .where(visible(scope), EpcisEvent.id > query.after, *query.conditions, *matching)
             .order_by(EpcisEvent.id)
             .limit(query.per_page + 1)
         )

@@ -10,11 +10,14 @@ so a unit's linkset lists its lot's and its product's links (GS1 Conformant Reso
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from flask import current_app, g
 from flask_babel import gettext as _
 
 from traceability.clock import local_today
+from traceability.epcis.canonical import canonical_identifier
+from traceability.epcis.sharing import shares_lots
 from traceability.provenance.identifiers import Found, uri
 from traceability.quality.certificates import valid_ocop
 
@@ -79,6 +82,16 @@ def level_links(found: Found, level: str) -> list[Link]:
                 "application/json",
             ),
         ]
+        if shares_lots(found.organisation.id):  # its EPCIS events, where the producer chose to share them
+            events = canonical_identifier(anchor) or anchor
+            links.append(
+                Link(
+                    "epcis",
+                    f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/epcis/events?MATCH_anyEPCClass={quote(events, safe='')}",
+                    _("EPCIS events of lot %(lot)s", lot=lot.code),
+                    "application/json",
+                )
+            )
         if valid_certificates(lot) or (found.product and valid_ocop(found.organisation.id, found.product.id)):
             links.append(
                 Link(
@@ -150,7 +163,7 @@ def linkset(found: Found, *, static: bool = False) -> dict:
     for level in levels(found):
         entry: dict = {"anchor": uri(found, level), "itemDescription": item_description(found, level)}
         for link in level_links(found, level):
-            if static and link.rel in SERVED:
+            if static and link.rel in (*SERVED, "epcis"):  # answered by the server, which a mirror outlives
                 continue
             entry.setdefault(VOCABULARY + link.rel, []).append(link.as_json())
         entries.append(entry)
@@ -164,7 +177,7 @@ def description() -> dict:
         "resolverRoot": current_app.config["PUBLIC_BASE_URL"].rstrip("/"),
         "supportedPrimaryKeys": ["01"],
         "supportedLinkType": [{"namespace": VOCABULARY, "prefix": "gs1:"}],
-        "linkTypes": [VOCABULARY + rel for rel in ("defaultLink", "pip", *SERVED)],
+        "linkTypes": [VOCABULARY + rel for rel in ("defaultLink", "pip", *SERVED, "epcis")],
         "linkTypeDefaultCanBeLinkset": True,
         "linkTypeDefaultCanBeAll": True,
         "supportedContextValuesEnumerated": [],

@@ -20,6 +20,7 @@ from flask import current_app, session
 from traceability import memory
 from traceability.accounts.tenancy import of_org
 from traceability.clock import local_today
+from traceability.epcis.models import EpcisSharing
 from traceability.events.models import Event
 from traceability.extensions import db
 
@@ -38,11 +39,12 @@ class CachedPage:
 
 
 def organisation_version(organisation_id: int, today) -> tuple:
-    """What a lot page depends on that can change: the organisation's latest event, and the day."""
-    latest = db.session.scalar(
-        sa.select(Event.id).where(of_org(Event, organisation_id)).order_by(Event.id.desc()).limit(1)
-    )
-    return latest, today
+    """What a lot page depends on that can change: the organisation's latest event, what it shares by EPCIS
+    (the linkset's ``gs1:epcis``), and the day. One statement."""
+    latest = sa.select(Event.id).where(of_org(Event, organisation_id)).order_by(Event.id.desc()).limit(1)
+    shared = sa.select(EpcisSharing.public).where(EpcisSharing.organisation_id == organisation_id)
+    row = db.session.execute(sa.select(latest.scalar_subquery(), shared.scalar_subquery())).one()
+    return row[0], row[1], today
 
 
 def _pages() -> memory.Kept[CachedPage]:
