@@ -134,7 +134,14 @@ def _next(link: str | None) -> str | None:
     return f"{url.path.removeprefix('/epcis')}?{url.query}"
 
 
-def test_paging_over_ten_thousand_events_returns_each_exactly_once_while_more_arrive(app, partners):
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/events?EQ_bizStep=receiving&perPage=1000",  # in stored order
+        "/events?EQ_bizStep=receiving&GE_eventTime=2000-01-01T00:00:00Z&perPage=1000",  # along the time index
+    ],
+)
+def test_paging_over_ten_thousand_events_returns_each_exactly_once_while_more_arrive(app, partners, path):
     moment = dt.datetime(2026, 1, 1, 5, 0)
 
     def add(first: int, count: int) -> None:
@@ -165,13 +172,15 @@ def test_paging_over_ten_thousand_events_returns_each_exactly_once_while_more_ar
             db.session.commit()
 
     add(0, 10_000)
-    seen, pages, path = [], 0, "/events?EQ_bizStep=receiving&perPage=1000"
+    seen, times, pages, by_time = [], [], 0, "eventTime" in path
     while path:
         response = partners("GET", path)
         assert response.status_code == 200
         if pages == 0:
             query_events(response)  # a full page of 1,000 is a valid document too
-        seen += [e["eventID"] for e in response.json["epcisBody"]["queryResults"]["resultsBody"]["eventList"]]
+        page = response.json["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        seen += [e["eventID"] for e in page]
+        times += [dt.datetime.fromisoformat(e["eventTime"]) for e in page]
         pages += 1
         if pages == 3:
             add(10_000, 500)  # recorded while the partner is paging: found on a later page, once
@@ -180,3 +189,5 @@ def test_paging_over_ten_thousand_events_returns_each_exactly_once_while_more_ar
     ours = [s for s in seen if not s.startswith("ni:///sha-256;" + "0" * 40)]
     assert len(seen) == len(set(seen)) == 10_501  # 10,500 added and our own purchase
     assert len(ours) == 1 and pages == 11
+    if by_time:
+        assert times == sorted(times)

@@ -163,7 +163,7 @@ def events():
     headers = {}
     if more:
         args = [(k, v) for k, v in request.args.items(multi=True) if k != "nextPageToken"]
-        token = query.page_token(rows[-1].id, request.args)
+        token = query.page_token(rows[-1], parsed, request.args)
         link = url_for(".events", _external=True) + "?" + urlencode([*args, ("nextPageToken", token)])
         headers["Link"] = f'<{link}>; rel="next"'
     return answer(_query_document([r.document for r in rows]), headers=headers)
