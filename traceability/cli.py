@@ -25,6 +25,7 @@ from traceability.accounts import services as accounts
 from traceability.accounts.models import Organisation, OrganisationKind, Role, User
 from traceability.accounts.tokens import create_token
 from traceability.config import Defaults
+from traceability.epcis import cli as epcis_cli
 from traceability.errors import DomainError
 from traceability.exports import cli as exports_cli
 from traceability.extensions import db
@@ -48,6 +49,7 @@ def register(app) -> None:
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
     app.cli.add_command(exports_cli.export)
+    app.cli.add_command(epcis_cli.epcis)
     app.cli.add_command(labels_cli.labels)
     app.cli.add_command(ocop_cli.dossier)
 
