@@ -73,6 +73,17 @@ def test_a_document_with_any_bad_event_stores_nothing_and_names_each_error(app, 
     assert any("bizStep" in e["pointer"] for e in job["errors"] if e["eventIndex"] == 0)
 
 
+def test_times_no_event_can_have_happened_at_are_refused(app, partners):
+    document = supplier_document()
+    events = document["epcisBody"]["eventList"]
+    events[0]["eventTime"] = "9999-12-31T23:59:59-14:00"  # valid RFC 3339, past the calendar in UTC
+    events[1]["eventTime"] = "2099-01-01T08:00:00+07:00"  # not yet happened
+    events[2]["recordTime"] = "1999-12-31T23:00:00Z"
+    job = _capture(partners, document)
+    assert job["success"] is False and {e["eventIndex"] for e in job["errors"]} == {0, 1, 2}
+    assert _supplier_rows(app) == 0
+
+
 def test_a_supplier_cannot_write_the_history_of_our_lots_or_a_neighbours(app, partners):
     ours = copy.deepcopy(supplier_document())
     ours["epcisBody"]["eventList"][2]["quantityList"][0]["epcClass"] = f"https://id.gs1.org/01/{STARCH_GTIN}/10/X1"
@@ -115,3 +126,24 @@ def test_capture_jobs_are_the_organisations_own(partners):
     assert partners("GET", "/capture/not-a-number").status_code == 404
     listed = partners("GET", "/capture")
     assert listed.status_code == 200 and len(listed.json["captureJobs"]) == 1
+
+
+def _nested(levels: int):
+    value = "x"
+    for _ in range(levels):
+        value = {"ncc:a": value}
+    return value
+
+
+def test_bodies_no_check_can_read_are_400_and_store_nothing(app, partners):
+    headers = {"Content-Type": "application/json"}
+    deep = supplier_document()
+    deep["epcisBody"]["eventList"][0]["ilmd"] = _nested(900)  # under json's limit, over any check's recursion
+    nul = supplier_document()
+    nul["epcisBody"]["eventList"][0]["ncc:note"] = "a\x00b"
+    for body in (json.dumps(deep), json.dumps(nul), json.dumps(supplier_document()).replace('"VN"', '"\\ud800"')):
+        refused = partners("POST", "/capture", data=body.encode(), headers=headers)
+        assert refused.status_code == 400 and refused.json["type"] == "epcisException:ValidationException"
+    assert _supplier_rows(app) == 0
+    for query in ("MATCH_epc=%00", "EQ_bizStep=%01shipping", "MATCH_anyEPC=" + "a" * 5000):
+        assert partners("GET", f"/events?{query}").status_code == 400

@@ -105,6 +105,7 @@ def test_each_organisation_reads_its_own_events_and_shares_only_what_it_chose(ap
         ("GE_eventTime=yesterday", "GE_eventTime"),
         ("LT_recordTime=2026-13-45T00:00:00Z", "LT_recordTime"),
         ("GE_eventTime=2026-06-01T00:00:00", "GE_eventTime"),  # no time zone: which day?
+        ("GE_eventTime=9999-12-31T23:59:59-14:00", "GE_eventTime"),  # past the calendar once in UTC
         ("EQ_bizStep=", "EQ_bizStep"),
         ("eventType=ObjectEvent||", "eventType"),
         ("nextPageToken=not-a-token", "nextPageToken"),

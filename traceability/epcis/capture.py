@@ -31,6 +31,32 @@ FILE_SIZE_LIMIT = 4 * 1024 * 1024  # bytes (GS1-EPCIS-Capture-File-Size-Limit): 
 MAX_IDENTIFIER = 255  # the stored identifier's length
 
 
+MAX_DEPTH = 32  # levels of nesting: GS1's richest examples use 7
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def unreadable(document) -> str | None:
+    """Why a parsed body cannot even be checked, or None: nested deeper than any EPCIS document (the checks
+    recurse), or a text no database stores (a control character, half of a UTF-16 surrogate pair)."""
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return _("The document is nested more than %(n)s levels deep.", n=MAX_DEPTH)
+        if isinstance(value, dict):
+            pending += [(k, depth) for k in value] + [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            pending += [(v, depth + 1) for v in value]
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return _("The body is not valid JSON (UTF-8).")
+            if _CONTROL.search(value):
+                return _("A text holds a control character (such as NUL): no EPCIS value has one.")
+    return None
+
+
 @dataclass(frozen=True)
 class Problem:
     """One error, as an RFC 7807 problem of the capture job, naming its event (0 for the first)."""
@@ -67,6 +93,18 @@ def _schema_problems(document: dict) -> list[Problem]:
 _GTIN = re.compile(r"https://id\.gs1\.org/01/(\d{14})")
 
 
+EARLIEST = dt.datetime(2000, 1, 1)
+FUTURE = dt.timedelta(days=1)  # a sender's clock a little ahead, or a time zone mistaken, is not yet a slip
+
+
+def _plausible(text: str) -> bool:
+    try:
+        moment = dt.datetime.fromisoformat(text).astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return EARLIEST <= moment <= utcnow() + FUTURE
+
+
 def _identifier_problems(org: Organisation, events: list[dict]) -> list[Problem]:
     """Events must speak of a supplier's goods: not of our lots, nor of another organisation's on this server;
     and what is stored must fit its column."""
@@ -82,6 +120,15 @@ def _identifier_problems(org: Organisation, events: list[dict]) -> list[Problem]
     )
     problems = []
     for i, event in enumerate(events):
+        for name in ("eventTime", "recordTime"):
+            if name in event and not _plausible(event[name]):
+                problems.append(
+                    Problem(
+                        _("%(field)s is not a time this event can have happened at: from 2000 to now.", field=name),
+                        f"/epcisBody/eventList/{i}/{name}",
+                        i,
+                    )
+                )
         for name, value in (
             ("bizStep", event.get("bizStep")),
             ("bizLocation", (event.get("bizLocation") or {}).get("id")),
@@ -133,6 +180,9 @@ def validate(org: Organisation, document) -> tuple[list[dict], list[Problem]]:
     """The document's events and every problem found in them (schema first, then our own rules)."""
     if not isinstance(document, dict):
         return [], [Problem(_("Send an EPCIS 2.0 document: a JSON object."), "/")]
+    refused = unreadable(document)
+    if refused:
+        return [], [Problem(refused, "/")]
     problems = _schema_problems(document)
     events = [e for e in document_events(document) if isinstance(e, dict)]
     if not problems:

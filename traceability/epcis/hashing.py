@@ -180,9 +180,12 @@ def _utc(text: str) -> str:
         return text
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    moment = moment.astimezone(dt.UTC)
-    micro = round(moment.microsecond, -3)
-    moment = moment.replace(microsecond=0) + dt.timedelta(microseconds=micro)
+    try:
+        moment = moment.astimezone(dt.UTC)
+        micro = round(moment.microsecond, -3)
+        moment = moment.replace(microsecond=0) + dt.timedelta(microseconds=micro)
+    except OverflowError:  # past the calendar in UTC: kept as written (capture refuses such a time anyway)
+        return text
     return moment.isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
 
 
@@ -279,12 +282,15 @@ def event_hash(event: dict, namespaces: dict[str, str] | None = None, ignored: f
     return f"ni:///sha-256;{digest}?ver=CBV2.0"
 
 
-def document_events(document: dict) -> list[dict]:
-    body = document.get("epcisBody") or {}
-    if "queryResults" in body:
-        body = (body["queryResults"] or {}).get("resultsBody") or {}
-    if "eventList" in body:
-        return list(body["eventList"] or [])
+def document_events(document: dict) -> list:
+    """The events of an EPCIS or EPCIS query document, whatever else its body holds (an odd body: none)."""
+    body = document.get("epcisBody")
+    if isinstance(body, dict) and isinstance(body.get("queryResults"), dict):
+        body = body["queryResults"].get("resultsBody")
+    if not isinstance(body, dict):
+        return []
+    if isinstance(body.get("eventList"), list):
+        return list(body["eventList"])
     return [body["event"]] if "event" in body else []
 
 

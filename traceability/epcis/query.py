@@ -26,6 +26,7 @@ from traceability.epcis.store import biz_step_of
 from traceability.extensions import db
 
 PER_PAGE = 30  # the standard's default
+MAX_VALUE = 4000  # characters in one parameter: a few dozen identifiers
 MAX_PER_PAGE = 1000  # announced in the README: a larger perPage is served 1,000 at a time
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent")
 
@@ -94,7 +95,10 @@ def _time(name: str, raw: str) -> dt.datetime:
         ) from None
     if moment.tzinfo is None:
         raise QueryError(name, _("%(name)s needs a time zone, e.g. 2026-06-12T08:00:00+07:00.", name=name))
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+    try:
+        return moment.astimezone(dt.UTC).replace(tzinfo=None)
+    except OverflowError:  # year 1 or 9999 with an offset that takes it past the calendar
+        raise QueryError(name, _("%(name)s is outside the years this repository holds.", name=name)) from None
 
 
 def _serializer() -> URLSafeSerializer:
@@ -139,6 +143,12 @@ def parse(args) -> Query:
             _("This repository does not support the parameter %(name)s. It supports: %(known)s.", name=unknown[0],
               known=", ".join(sorted(KNOWN))),
         )  # fmt: skip
+    for name, value in args.items(multi=True):
+        if not value.isprintable() or len(value) > MAX_VALUE:
+            raise QueryError(
+                name,
+                _("%(name)s holds a control character or is longer than %(n)s characters.", name=name, n=MAX_VALUE),
+            )
     query = Query()
     if "perPage" in args:
         raw = args["perPage"]

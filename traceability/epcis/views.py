@@ -23,6 +23,7 @@ from traceability.epcis import capture as capturing
 from traceability.epcis import query
 from traceability.epcis.documents import context
 from traceability.epcis.export import document_of
+from traceability.epcis.hashing import document_events
 from traceability.epcis.models import EpcisCapture
 from traceability.extensions import csrf, db
 
@@ -222,8 +223,11 @@ def capture():
         document = json.loads(body)
     except (ValueError, RecursionError):
         return problem(400, "ValidationException", _("The body is not valid JSON (UTF-8)."))
-    events = ((document.get("epcisBody") or {}).get("eventList") if isinstance(document, dict) else None) or []
-    if isinstance(events, list) and len(events) > capturing.CAPTURE_LIMIT:
+    refused = capturing.unreadable(document)
+    if refused:
+        return problem(400, "ValidationException", refused)
+    events = document_events(document) if isinstance(document, dict) else []
+    if len(events) > capturing.CAPTURE_LIMIT:
         return problem(
             413,
             "CaptureLimitExceededException",
