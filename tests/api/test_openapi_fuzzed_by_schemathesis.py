@@ -78,16 +78,20 @@ def live(app):
     thread.join()
 
 
-def test_schemathesis_finds_nothing_with_every_check(live, tmp_path: Path):
-    base, token, counted = live
+def run_schemathesis(
+    schema: str, options: list[str], token: str, tmp_path: Path, *, config: Path | None = None, env: dict | None = None
+):
+    """Schemathesis bounded and derandomised (``MAX_EXAMPLES``, ``SEED``, one worker), in a directory of its own:
+    it keeps a cache of past failures in its working directory and replays them, which would make one run
+    depend on the last. Returns the finished process and its seconds; its output is kept in the directory."""
     st = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"
     command = [
         st,
-        f"--config-file={Path(__file__).with_name('schemathesis.toml')}",
+        *([f"--config-file={config}"] if config else []),
         "--no-color",
         "run",
-        f"{base}/api/v1/openapi.json",
-        "--checks=all",
+        schema,
+        *options,
         f"--max-examples={MAX_EXAMPLES}",
         f"--seed={SEED}",
         "--generation-deterministic",
@@ -98,23 +102,33 @@ def test_schemathesis_finds_nothing_with_every_check(live, tmp_path: Path):
         f"--report-dir={tmp_path}",
     ]
     started = time.monotonic()
-    # In a directory of its own: Schemathesis keeps a cache of past failures in its working directory and
-    # replays them, which would make one run depend on the last.
     run = subprocess.run(
         command,
         capture_output=True,
         text=True,
         timeout=600,
         cwd=tmp_path,
-        env={**os.environ, "NO_COLOR": "1", "FUZZ_PLANTING": PLANTING_UUID, "FUZZ_RECORD": PLANTING_UUID},
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
     )
-    seconds = time.monotonic() - started
+    (tmp_path / "schemathesis.txt").write_text(run.stdout + run.stderr)
+    return run, time.monotonic() - started
+
+
+def test_schemathesis_finds_nothing_with_every_check(live, tmp_path: Path):
+    base, token, counted = live
+    run, seconds = run_schemathesis(
+        f"{base}/api/v1/openapi.json",
+        ["--checks=all"],
+        token,
+        tmp_path,
+        config=Path(__file__).with_name("schemathesis.toml"),
+        env={"FUZZ_PLANTING": PLANTING_UUID, "FUZZ_RECORD": PLANTING_UUID},
+    )
     database = "postgresql" if os.environ.get("DATABASE_URL") else "sqlite"
     print(
         f"\nschemathesis on {database}: {counted.requests} requests, {len(counted.server_errors)} answered 5xx, "
         f"{seconds:.1f} s"
     )
-    (tmp_path / "schemathesis.txt").write_text(run.stdout + run.stderr)
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
     assert counted.server_errors == []
     assert counted.requests >= 1000  # it sent enough to matter: it cannot pass by sending nothing

@@ -19,18 +19,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 from werkzeug.serving import make_server
 
-from tests.api.test_openapi_fuzzed_by_schemathesis import Counted, Quiet
+from tests.api.test_openapi_fuzzed_by_schemathesis import Counted, Quiet, run_schemathesis
 from tests.epcis.conftest import supplier_document
 from traceability.epcis.query import KNOWN
 
@@ -43,8 +39,6 @@ SERVED = {
     "/capture": {"options", "post", "get"},
     "/capture/{captureID}": {"options", "get"},
 }
-MAX_EXAMPLES = 30
-SEED = 20261204
 
 
 def _open_external(node):
@@ -95,34 +89,12 @@ def test_schemathesis_on_gs1s_document_finds_nothing(live, partners, tmp_path: P
     base, counted = live
     spec = tmp_path / "epcis-openapi.json"
     spec.write_text(json.dumps(narrowed(base)))
-    st = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"
-    token = partners.token
-    command = [
-        st,
-        "--no-color",
-        "run",
-        str(spec),
-        f"--url={base}/epcis",
-        "--checks=not_a_server_error,status_code_conformance,content_type_conformance",
-        f"--max-examples={MAX_EXAMPLES}",
-        f"--seed={SEED}",
-        "--generation-deterministic",
-        "--workers=1",
-        "--suppress-health-check=all",
-        f"--header=Authorization: Bearer {token}",
-        "--request-timeout=30",
-        f"--report-dir={tmp_path}",
-    ]
-    started = time.monotonic()
-    run = subprocess.run(
-        command, capture_output=True, text=True, timeout=600, cwd=tmp_path, env={**os.environ, "NO_COLOR": "1"}
-    )
-    seconds = time.monotonic() - started
+    checks = "--checks=not_a_server_error,status_code_conformance,content_type_conformance"
+    run, seconds = run_schemathesis(str(spec), [f"--url={base}/epcis", checks], partners.token, tmp_path)
     database = "postgresql" if os.environ.get("DATABASE_URL") else "sqlite"
     print(
         f"\nschemathesis (GS1 EPCIS) on {database}: {counted.requests} requests, {len(counted.server_errors)} 5xx, {seconds:.1f} s"
     )
-    (tmp_path / "schemathesis.txt").write_text(run.stdout + run.stderr)
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
     assert counted.server_errors == []
     assert counted.requests >= 300

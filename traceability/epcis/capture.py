@@ -105,75 +105,63 @@ def _plausible(text: str) -> bool:
     return EARLIEST <= moment <= utcnow() + FUTURE
 
 
-def _identifier_problems(org: Organisation, events: list[dict]) -> list[Problem]:
-    """Events must speak of a supplier's goods: not of our lots, nor of another organisation's on this server;
-    and what is stored must fit its column."""
-    named = [(i, f, v) for i, e in enumerate(events) for f, v in identifiers_of(e)]
-    gtins = sorted({m.group(1) for _i, _f, v in named if (m := _GTIN.match(v))})
-    owners = dict(
-        db.session.execute(sa.select(Product.gtin, Product.organisation_id).where(Product.gtin.in_(gtins))).all()
-    )
-    stem = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/o/"
-    codes = sorted({v.removeprefix(stem).split("/", 1)[0] for _i, _f, v in named if v.startswith(stem)})
-    by_code = dict(
-        db.session.execute(sa.select(Organisation.code, Organisation.id).where(Organisation.code.in_(codes))).all()
-    )
+def _field_problems(events: list[dict]) -> list[Problem]:
+    """Times an event can have happened at, and values that fit what stores them."""
     problems = []
     for i, event in enumerate(events):
         for name in ("eventTime", "recordTime"):
             if name in event and not _plausible(event[name]):
-                problems.append(
-                    Problem(
-                        _("%(field)s is not a time this event can have happened at: from 2000 to now.", field=name),
-                        f"/epcisBody/eventList/{i}/{name}",
-                        i,
-                    )
-                )
+                message = _("%(field)s is not a time this event can have happened at: from 2000 to now.", field=name)
+                problems.append(Problem(message, f"/epcisBody/eventList/{i}/{name}", i))
         for name, value in (
             ("bizStep", event.get("bizStep")),
             ("bizLocation", (event.get("bizLocation") or {}).get("id")),
         ):
             if isinstance(value, str) and len(value) > MAX_IDENTIFIER:
-                problems.append(
-                    Problem(
-                        _("%(field)s is longer than %(n)s characters.", field=name, n=MAX_IDENTIFIER),
-                        f"/epcisBody/eventList/{i}/{name}",
-                        i,
-                    )
-                )
+                message = _("%(field)s is longer than %(n)s characters.", field=name, n=MAX_IDENTIFIER)
+                problems.append(Problem(message, f"/epcisBody/eventList/{i}/{name}", i))
+    return problems
+
+
+def _owners(named: list[tuple[int, str, str]]) -> dict[str, int]:
+    """The organisation on this server each named identifier belongs to, where one does: by its product's GTIN
+    or by our own ``/o/{organisation}/…`` stem. Two queries, whatever the document's size."""
+    gtins = {v: m.group(1) for _i, _f, v in named if (m := _GTIN.match(v))}
+    stem = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/o/"
+    codes = {v: v.removeprefix(stem).split("/", 1)[0] for _i, _f, v in named if v.startswith(stem)}
+    by_gtin = dict(
+        db.session.execute(
+            sa.select(Product.gtin, Product.organisation_id).where(Product.gtin.in_(sorted(set(gtins.values()))))
+        ).all()
+    )
+    by_code = dict(
+        db.session.execute(
+            sa.select(Organisation.code, Organisation.id).where(Organisation.code.in_(sorted(set(codes.values()))))
+        ).all()
+    )
+    owners = {v: by_gtin[g] for v, g in gtins.items() if g in by_gtin}
+    return owners | {v: by_code[c] for v, c in codes.items() if c in by_code}
+
+
+def _identifier_problems(org: Organisation, events: list[dict]) -> list[Problem]:
+    """Events must speak of a supplier's goods: not of our lots, nor of another organisation's on this server."""
+    named = [(i, f, v) for i, e in enumerate(events) for f, v in identifiers_of(e)]
+    owners = _owners(named)
+    problems = []
     for i, name, value in named:
         pointer = f"/epcisBody/eventList/{i}/{name}"
         if len(value) > MAX_IDENTIFIER:
             problems.append(Problem(_("An identifier is longer than %(n)s characters.", n=MAX_IDENTIFIER), pointer, i))
-            continue
-        m = _GTIN.match(value)
-        owner = (
-            owners.get(m.group(1))
-            if m
-            else by_code.get(value.removeprefix(stem).split("/", 1)[0])
-            if value.startswith(stem)
-            else None
-        )
-        if owner == org.id:
-            problems.append(
-                Problem(
-                    _("%(id)s is one of your own lots: its history is your own records, not a supplier's.", id=value),
-                    pointer,
-                    i,
-                )
+        elif owners.get(value) == org.id:
+            message = _("%(id)s is one of your own lots: its history is your own records, not a supplier's.", id=value)
+            problems.append(Problem(message, pointer, i))
+        elif value in owners:
+            message = _(
+                "%(id)s belongs to another organisation on this server: a capture only tells of a supplier's goods.",
+                id=value,
             )
-        elif owner is not None:
-            problems.append(
-                Problem(
-                    _(
-                        "%(id)s belongs to another organisation on this server: a capture only tells of a supplier's goods.",
-                        id=value,
-                    ),
-                    pointer,
-                    i,
-                )
-            )
-    return sorted(problems, key=lambda p: (p.event or 0, p.pointer))
+            problems.append(Problem(message, pointer, i))
+    return problems
 
 
 def validate(org: Organisation, document) -> tuple[list[dict], list[Problem]]:
@@ -186,7 +174,9 @@ def validate(org: Organisation, document) -> tuple[list[dict], list[Problem]]:
     problems = _schema_problems(document)
     events = [e for e in document_events(document) if isinstance(e, dict)]
     if not problems:
-        problems = _identifier_problems(org, events)
+        problems = sorted(
+            _field_problems(events) + _identifier_problems(org, events), key=lambda p: (p.event, p.pointer)
+        )
     return events, problems
 
 
