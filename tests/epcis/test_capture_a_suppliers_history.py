@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from tests.conftest import login
 from tests.epcis.conftest import NEIGHBOUR_GTIN, STARCH_GTIN, SUPPLIER_GTIN, THEIR_LOT, query_events, supplier_document
-from traceability.epcis.models import EpcisCapture, EpcisEvent, Origin
+from traceability.epcis.models import EpcisCapture, EpcisEvent, EpcisSharing, Origin, PublicEvents
 from traceability.extensions import db
 
 
@@ -147,3 +147,27 @@ def test_bodies_no_check_can_read_are_400_and_store_nothing(app, partners):
     assert _supplier_rows(app) == 0
     for query in ("MATCH_epc=%00", "EQ_bizStep=%01shipping", "MATCH_anyEPC=" + "a" * 5000):
         assert partners("GET", f"/events?{query}").status_code == 400
+
+
+def test_managers_see_what_suppliers_sent_and_the_administrator_chooses_what_is_shared(app, partners):
+    document = supplier_document()
+    document["epcisBody"]["eventList"][1]["bizStep"] = "drying"
+    _capture(partners, document)
+    _capture(partners, supplier_document())
+    with app.app_context():
+        from tests.factories import make_user
+        from traceability.accounts.models import Organisation, Role
+
+        make_user(db.session.get(Organisation, partners.ids["org"]), Role.ADMIN, login="0977777777")
+        db.session.commit()
+    client = partners.client
+    login(client, "0988888888")  # the manager: reads, cannot change what is shared
+    page = client.get("/partners").get_data(as_text=True)
+    assert "Bị từ chối: không lưu gì" in page and "Sự kiện 2:" in page and "3 sự kiện mới" in page
+    assert 'name="public"' not in page and client.post("/partners", data={"public": "lots"}).status_code == 403
+    client.post("/logout")
+    login(client, "0977777777")
+    assert client.post("/partners", data={"public": "lots"}).status_code == 302
+    assert client.post("/partners", data={"public": "everything"}).status_code == 200  # not a choice: the form again
+    with app.app_context():
+        assert db.session.get(EpcisSharing, partners.ids["org"]).public is PublicEvents.LOTS
