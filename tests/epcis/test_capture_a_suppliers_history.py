@@ -110,6 +110,8 @@ def test_capture_refuses_what_it_cannot_take(app, partners):
     assert not_json.status_code == 400 and not_json.json["type"] == "epcisException:ValidationException"
     as_text = partners("POST", "/capture", data=b"<EPCISDocument/>", headers={"Content-Type": "application/xml"})
     assert as_text.status_code == 415
+    proceed = partners("POST", "/capture", supplier_document(), headers={"GS1-Capture-Error-Behaviour": "proceed"})
+    assert proceed.status_code == 400 and "rollback" in proceed.json["title"]
     assert partners("POST", "/capture", supplier_document(), token=None).status_code == 401
     assert partners("POST", "/capture", supplier_document(), token=partners.member_token).status_code == 403
     assert partners("POST", "/capture", [1, 2]).status_code == 202  # a job that says why

@@ -207,6 +207,11 @@ def capture():
             _("The document is larger than %(n)s bytes.", n=capturing.FILE_SIZE_LIMIT),
             headers=limits,
         )
+    if request.headers.get("GS1-Capture-Error-Behaviour", "rollback") != "rollback":
+        # All or nothing only: a supplier's history half stored would tell a lot's story with gaps.
+        return problem(
+            400, "ValidationException", _("This repository captures a document whole or not at all (rollback).")
+        )
     if request.mimetype not in JSON_TYPES:
         return problem(
             415, "UnsupportedMediaTypeException", _("Send the document as application/json or application/ld+json.")
