@@ -44,7 +44,7 @@ def organisation_version(organisation_id: int, today) -> tuple:
     latest = sa.select(Event.id).where(of_org(Event, organisation_id)).order_by(Event.id.desc()).limit(1)
     shared = sa.select(EpcisSharing.public).where(EpcisSharing.organisation_id == organisation_id)
     row = db.session.execute(sa.select(latest.scalar_subquery(), shared.scalar_subquery())).one()
-    return row[0], row[1], today
+    return row[0], today, row[1]  # the day second, as fresh() reads it
 
 
 def _pages() -> memory.Kept[CachedPage]:
