@@ -33,6 +33,7 @@ PAGES = [
     "/lots/1/trace",
     "/lots/1/recall",
     "/tokens",
+    "/partners",
 ]
 
 

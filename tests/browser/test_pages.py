@@ -50,6 +50,7 @@ PAGES = [
     "/ocop/dossiers/1/part/A",
     "/ocop/dossiers/1/part/C",
     "/ocop/dossiers/1/details",
+    "/partners",
 ]
 
 

@@ -83,6 +83,7 @@ def test_each_organisation_reads_its_own_events_and_shares_only_what_it_chose(ap
     with app.app_context():
         db.session.add(EpcisSharing(organisation_id=partners.ids["org"], public=PublicEvents.LOTS))
         db.session.commit()
+    app.config["PUBLIC_PAGE_RECHECK_SECONDS"] = 0  # the kept linkset is checked now, not up to 5 s later
     shared = query_events(partners("GET", "/events", token=None))
     # What the lots' public pages tell: processing and packing. Not the purchase (the supplier), not the sale (the buyer).
     assert [e["bizStep"] for e in shared] == ["creating_class_instance", "packing"]
