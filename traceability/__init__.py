@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import traceability.models  # noqa: F401  (every table known before anything touches the database)
-from traceability import cli, i18n, web
+from traceability import cli, i18n, operations, web
 from traceability import config as app_config
 from traceability.accounts.models import ORGANISATION_KIND_LABELS, ROLE_LABELS
 from traceability.accounts.policy import Write
@@ -123,11 +123,14 @@ def register_blueprints(app: Flask) -> None:
         offline.bp,
         transparency_bp,
         witnessing_bp,
+        operations.bp,
     ):
         app.register_blueprint(blueprint)
 
 
 def register_request_hooks(app: Flask) -> None:
+    operations.init_app(app)  # first: the request's id and start time, before any other hook
+
     @app.before_request
     def refuse_control_characters_in_paths():
         """A code in a URL with a NUL or another control character names no record; PostgreSQL would

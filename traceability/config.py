@@ -24,6 +24,8 @@ ENV_SETTINGS = {
     "SCAN_ALERT_KM": int,
     "SCAN_FLUSH_SECONDS": float,
     "LOG_WITNESSES": lambda text: tuple(text.split()),  # verifier keys, separated by spaces
+    "METRICS_TOKEN": str,
+    "REQUEST_LOG": lambda text: text.lower() in ("1", "true", "yes", "on"),
 }
 
 
@@ -91,6 +93,10 @@ class Defaults:
     # each prints with `flask --app traceability witness key` (the commune's, the province's).
     LOG_WITNESSES: tuple[str, ...] = ()
     LOG_WITNESS_NAMES: dict = {}  # witness key name → how a buyer's page names it ("UBND xã Quảng Thái")
+    # /metrics answers a scraper sending this as its bearer token; unset, /metrics is off.
+    METRICS_TOKEN: str | None = None
+    # One JSON line per request (id, method, route, status, ms) on stderr; None: on in production only.
+    REQUEST_LOG: bool | None = None
     # werkzeug's default (scrypt). Tests choose a cheap method so hundreds of logins stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
 
@@ -126,6 +132,8 @@ def load(app, overrides: dict | None) -> None:
         raise ConfigError(RQ_MISSING)
 
     production = app.config["TRACEABILITY_ENV"] == "production"
+    if app.config["REQUEST_LOG"] is None:
+        app.config["REQUEST_LOG"] = production
     # Cookies only over HTTPS in production; the embedded default is served over plain http.
     for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         app.config[name] = bool(app.config.get(name)) or production

@@ -24,6 +24,7 @@ from traceability.epcis.hashing import document_events, document_namespaces, eve
 from traceability.epcis.models import CaptureState, EpcisCapture, EpcisEvent, Origin
 from traceability.epcis.store import add_rows, identifiers_of, row_for
 from traceability.extensions import db
+from traceability.metrics import EPCIS_CAPTURED
 from traceability.products.models import Product
 
 CAPTURE_LIMIT = 1000  # events in one document (GS1-EPCIS-Capture-Limit)
@@ -225,6 +226,7 @@ def _store(org: Organisation, job: EpcisCapture, document: dict, events: list[di
         stored["recordTime"] = now.replace(tzinfo=dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         rows.append(row_for(org.id, stored, origin=Origin.SUPPLIER, record_time=now, capture_id=job.id))
     add_rows(rows)
+    EPCIS_CAPTURED.inc(len(rows))
     return len(rows)
 
 

@@ -22,6 +22,7 @@ from traceability.errors import DomainError
 from traceability.events import chain
 from traceability.events.models import Event, EventKind
 from traceability.extensions import db
+from traceability.metrics import EVENTS
 
 if TYPE_CHECKING:
     from traceability.farm.models import Household
@@ -113,6 +114,7 @@ def record_event(
     event.hash = chain.digest(event, event.prev_hash)
     db.session.add(event)
     db.session.flush()
+    EVENTS.labels(kind.value).inc()  # appended to the chain (counted here even if its transaction is rolled back)
     return event
 
 

@@ -54,6 +54,15 @@ def rq_queue(url: str):
     return Queue("traceability", connection=Redis.from_url(url))
 
 
+def queue_depth() -> int:
+    """Jobs queued and not yet started (the table is the truth, whichever worker runs them); with Redis, the
+    queue it hands them over is reached too, or this raises."""
+    url = current_app.config.get("REDIS_URL")
+    if url:
+        rq_queue(url).connection.ping()
+    return db.session.scalar(sa.select(sa.func.count()).where(Job.status == JobStatus.QUEUED))
+
+
 def claim(job_id: int | None = None) -> int | None:
     """Take a queued job atomically (one conditional UPDATE): two workers never run the same job."""
     query = sa.select(Job.id).where(Job.status == JobStatus.QUEUED).order_by(Job.id).limit(1)

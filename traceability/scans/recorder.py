@@ -33,6 +33,7 @@ from flask import Flask, current_app
 
 from traceability import transactions
 from traceability.extensions import db
+from traceability.metrics import SCANS
 from traceability.scans.models import UnitScan
 
 log = logging.getLogger(__name__)
@@ -288,5 +289,6 @@ def write(scans: list[Scan]) -> int:
         rows = [s.row() for s in allowed(fresh)]
         if rows:
             db.session.execute(sa.insert(UnitScan), rows)
+            SCANS.inc(len(rows))
         counted += len(rows)
     return counted
