@@ -8,6 +8,7 @@ import secrets
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import contains_eager
 
 from traceability import transactions
 from traceability.accounts.models import ApiToken, Membership, Organisation, Role, User
@@ -39,28 +40,29 @@ def create_token(user: User, org: Organisation, name: str) -> tuple[ApiToken, st
     return row, token
 
 
-def authenticate(token: str) -> ApiToken | None:
+def authenticate(token: str) -> tuple[ApiToken, Role | None] | None:
+    """The token, with its user and organisation, and the user's role there (None once they are no longer a
+    member), in one statement: every API and EPCIS request asks it. The token's use is noted at most hourly:
+    a write on every read would make concurrent reads contend for SQLite's lock."""
     if not token or not token.startswith(PREFIX) or len(token) > 100:
         return None
-    row = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None))
-    )
-    if row is None or not row.user.active:
+    member = sa.and_(Membership.user_id == ApiToken.user_id, Membership.organisation_id == ApiToken.organisation_id)
+    found = db.session.execute(
+        sa.select(ApiToken, Membership.role)
+        .join(ApiToken.user)
+        .join(ApiToken.organisation)
+        .outerjoin(Membership, member)
+        .where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None))
+        .options(contains_eager(ApiToken.user), contains_eager(ApiToken.organisation))
+    ).first()
+    if found is None or not found[0].user.active:
         return None
-    return row
-
-
-def role_of(token: ApiToken) -> Role | None:
-    """The token's user's role in its organisation (None once they are no longer a member), and the token's
-    use noted, at most hourly: a write on every read would make concurrent reads contend for SQLite's lock."""
-    role = db.session.scalar(
-        sa.select(Membership.role).where(Membership.user_id == token.user_id, of_org(Membership, token.organisation_id))
-    )
-    if role is not None and _stale(token.last_used_at):
+    row, role = found
+    if role is not None and _stale(row.last_used_at):
         transactions.will_write()  # a GET too: take the write lock first, then look again under it
-        if _stale(token.last_used_at):
-            token.last_used_at = utcnow()
-    return role
+        if _stale(row.last_used_at):
+            row.last_used_at = utcnow()
+    return row, role
 
 
 def _stale(last_used_at: dt.datetime | None) -> bool:

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from traceability import transactions
 from traceability.accounts.models import Organisation
 from traceability.accounts.tenancy import MAX_ID, role_in
-from traceability.accounts.tokens import authenticate, role_of
+from traceability.accounts.tokens import authenticate
 from traceability.api.errors import ApiError, error, invalid_input, not_json
 from traceability.api.models import IdempotentRequest
 from traceability.api.schemas.base import Schema
@@ -74,11 +74,11 @@ def authenticate_caller():
 
 
 def _by_token(secret: str):
-    token = authenticate(secret)
-    if token is None:
+    found = authenticate(secret)
+    if found is None:
         return error(401, "unauthorized", _("Send a valid API token: Authorization: Bearer …"))
+    token, g.role = found
     g.token, g.api_user, g.org = token, token.user, token.organisation
-    g.role = role_of(token)
     if g.role is None:
         return error(401, "unauthorized", _("This token's user is no longer a member of the organisation."))
     return None

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from traceability.accounts.policy import Write, may_write
 from traceability.accounts.tenancy import of_org
-from traceability.accounts.tokens import authenticate, role_of
+from traceability.accounts.tokens import authenticate
 from traceability.epcis import capture as capturing
 from traceability.epcis import query
 from traceability.epcis.documents import context
@@ -67,8 +67,7 @@ def identify_caller():
     g.epcis_token = None
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        token = authenticate(header[7:].strip())
-        role = role_of(token) if token else None
+        token, role = authenticate(header[7:].strip()) or (None, None)
         if role is None:
             return problem(401, "SecurityException", _("Send a valid API token: Authorization: Bearer …"))
         g.epcis_token, g.epcis_role = token, role
