@@ -135,9 +135,7 @@ def _expand(name: str, namespaces: dict[str, str], *, value: bool = False) -> st
 def _scalar(value, path: tuple[str, ...], namespaces) -> str:
     if isinstance(value, str):
         return _expand(_word(path, value), namespaces, value=True)
-    if isinstance(value, bool):
-        return str(value)  # True / False, as the reference implementation writes them
-    return str(value)
+    return str(value)  # numbers as Python writes them, True / False: as the reference implementation does
 
 
 def _element_name(list_name: str) -> str:

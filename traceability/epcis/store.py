@@ -47,15 +47,14 @@ def _note_new_events(session: Session, _context) -> None:
 
 
 def _store_noted(session: Session) -> None:
-    ids = session.info.pop(_PENDING, None)
-    if not ids:
+    if not session.info.get(_PENDING):
         return
-    session.flush()  # the lots the services added after their events
+    session.flush()  # the lots the services added after their events (and any event not yet flushed)
+    ids = session.info.pop(_PENDING)
     # Only those still there: a service that failed inside its savepoint took its event with it.
     events = list(session.scalars(sa.select(Event).where(Event.id.in_(ids)).order_by(Event.id)))
     for org_id in sorted({e.organisation_id for e in events}):
         store_own(session.get(Organisation, org_id), [e for e in events if e.organisation_id == org_id])
-    session.info.pop(_PENDING, None)  # the flush above noted nothing new to make
 
 
 def identifiers_of(document: dict) -> list[tuple[str, str]]:
