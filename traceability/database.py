@@ -8,6 +8,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -44,6 +45,13 @@ str255 = Annotated[str, mapped_column(sa.String(255))]
 
 def org_fk() -> sa.ForeignKey:
     return sa.ForeignKey("organisations.id", ondelete="RESTRICT")
+
+
+def insert_unless_there(model, dialect: str, keys: list[str]):
+    """``INSERT … ON CONFLICT (keys) DO NOTHING`` on either database: the one insert that parallel writers of
+    the same row cannot break. PostgreSQL makes the second wait for the first to commit and then skips it."""
+    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    return insert(model).on_conflict_do_nothing(index_elements=keys)
 
 
 @event.listens_for(Engine, "connect")

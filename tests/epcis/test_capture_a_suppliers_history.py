@@ -8,6 +8,7 @@ import json
 
 import sqlalchemy as sa
 
+from tests.concurrency import all_at_once
 from tests.conftest import login
 from tests.epcis.conftest import NEIGHBOUR_GTIN, STARCH_GTIN, SUPPLIER_GTIN, THEIR_LOT, query_events, supplier_document
 from traceability.epcis.models import EpcisCapture, EpcisEvent, EpcisSharing, Origin, PublicEvents
@@ -173,3 +174,28 @@ def test_managers_see_what_suppliers_sent_and_the_administrator_chooses_what_is_
     assert client.post("/partners", data={"public": "everything"}).status_code == 200  # not a choice: the form again
     with app.app_context():
         assert db.session.get(EpcisSharing, partners.ids["org"]).public is PublicEvents.LOTS
+
+
+def test_the_same_document_sent_many_times_at_once_is_stored_once(app, partners):
+    """A supplier's system retrying on a timeout: every copy arrives together, each finds the events missing,
+    and each answers 202; the events are stored once (the insert skips what a parallel copy stored)."""
+    document = supplier_document()
+    assert partners("GET", "/capture").status_code == 200  # the token's use noted (hourly) before the rush
+
+    def send(_n, _prepared):
+        response = app.test_client().post(
+            "/epcis/capture", json=document, headers={"Authorization": f"Bearer {partners.token}"}
+        )
+        return response.status_code
+
+    statuses = all_at_once(12, send)
+    assert statuses == [202] * 12
+    with app.app_context():
+        stored = db.session.scalars(sa.select(EpcisCapture.stored)).all()
+        assert sorted(stored) == [0] * 11 + [3]  # every job succeeded; one of them stored the three events
+    assert _supplier_rows(app) == 3
+    # Each event's identifiers were stored once, with the row that was kept.
+    by_link = query_events(
+        partners("GET", f"/events?MATCH_anyEPCClass=https://id.gs1.org/01/{SUPPLIER_GTIN}/10/{THEIR_LOT}")
+    )
+    assert len(by_link) == 2

@@ -22,7 +22,7 @@ from traceability.database import utcnow
 from traceability.epcis import schema
 from traceability.epcis.hashing import document_events, document_namespaces, event_hash, ignored_fields
 from traceability.epcis.models import CaptureState, EpcisCapture, EpcisEvent, Origin
-from traceability.epcis.store import add_rows, identifiers_of, row_for
+from traceability.epcis.store import add_new, identifiers_of, values_for
 from traceability.extensions import db
 from traceability.metrics import EPCIS_CAPTURED
 from traceability.products.models import Product
@@ -224,10 +224,10 @@ def _store(org: Organisation, job: EpcisCapture, document: dict, events: list[di
         if hashed in known:
             continue
         stored["recordTime"] = now.replace(tzinfo=dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        rows.append(row_for(org.id, stored, origin=Origin.SUPPLIER, record_time=now, capture_id=job.id))
-    add_rows(rows)
-    EPCIS_CAPTURED.inc(len(rows))
-    return len(rows)
+        rows.append(values_for(org.id, stored, origin=Origin.SUPPLIER, record_time=now, capture_id=job.id))
+    added = add_new(rows)
+    EPCIS_CAPTURED.inc(added)
+    return added
 
 
 def job_json(job: EpcisCapture) -> dict:

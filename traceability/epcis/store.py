@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from traceability import transactions
 from traceability.accounts.models import Organisation
 from traceability.accounts.tenancy import of_org
+from traceability.database import insert_unless_there
 from traceability.epcis import documents
 from traceability.epcis.canonical import canonical_identifier
 from traceability.epcis.hashing import document_namespaces, event_hash
@@ -86,33 +87,54 @@ def biz_step_of(value: str | None) -> str | None:
     return value
 
 
-def row_for(org_id: int, document: dict, *, origin: Origin, record_time: dt.datetime, **fields) -> EpcisEvent:
+def values_for(org_id: int, document: dict, *, origin: Origin, record_time: dt.datetime, **fields) -> dict:
+    """The columns of an event's stored row."""
     location = (document.get("bizLocation") or {}).get("id")
-    return EpcisEvent(
-        organisation_id=org_id,
-        origin=origin,
-        event_hash=document["eventID"],
-        event_type=document["type"],
-        event_time=utc(document["eventTime"]),
-        record_time=record_time,
-        biz_step=biz_step_of(document.get("bizStep")),
-        biz_location=(canonical_identifier(location) or location) if location else None,
-        document=document,
+    return {
+        "organisation_id": org_id,
+        "origin": origin,
+        "event_hash": document["eventID"],
+        "event_type": document["type"],
+        "event_time": utc(document["eventTime"]),
+        "record_time": record_time,
+        "biz_step": biz_step_of(document.get("bizStep")),
+        "biz_location": (canonical_identifier(location) or location) if location else None,
+        "document": document,
         **fields,
-    )
+    }
+
+
+def _add_identifiers(rows: list[tuple[int, int, dict]]) -> None:
+    """One statement for the identifiers of (organisation, stored event id, document) rows."""
+    names = [
+        {"organisation_id": org_id, "epcis_event_id": row_id, "field": name, "value": value}
+        for org_id, row_id, document in rows
+        for name, value in identifiers_of(document)
+    ]
+    if names:
+        db.session.execute(sa.insert(EpcisIdentifier), names)
 
 
 def add_rows(rows: list[EpcisEvent]) -> None:
     """Store events and the identifiers they name: a statement for the events and one for the identifiers."""
     db.session.add_all(rows)
     db.session.flush()
-    names = [
-        {"organisation_id": row.organisation_id, "epcis_event_id": row.id, "field": name, "value": value}
-        for row in rows
-        for name, value in identifiers_of(row.document)
-    ]
-    if names:
-        db.session.execute(sa.insert(EpcisIdentifier), names)
+    _add_identifiers([(row.organisation_id, row.id, row.document) for row in rows])
+
+
+def add_new(rows: list[dict]) -> int:
+    """Store those of ``rows`` (``values_for``) not stored yet, and their identifiers; how many were new.
+
+    Two senders capturing the same event at once both find it missing: the insert skips what the other
+    has just stored (waiting for it to commit, on PostgreSQL) instead of breaking the unique key."""
+    if not rows:
+        return 0
+    dialect = db.session.get_bind().dialect.name
+    insert = insert_unless_there(EpcisEvent, dialect, ["organisation_id", "event_hash"])
+    stored = db.session.execute(insert.returning(EpcisEvent.id, EpcisEvent.event_hash), rows).all()
+    by_hash = {row["event_hash"]: row for row in rows}
+    _add_identifiers([(by_hash[h]["organisation_id"], i, by_hash[h]["document"]) for i, h in stored])
+    return len(stored)
 
 
 def store_own(org: Organisation, events: list[Event]) -> list[EpcisEvent]:
@@ -125,16 +147,15 @@ def store_own(org: Organisation, events: list[Event]) -> list[EpcisEvent]:
     for event, document in zip(events, built, strict=True):
         document["eventID"] = event_hash(document, namespaces)
         recorded = event.recorded_at.astimezone(dt.UTC).replace(tzinfo=None) if event.recorded_at.tzinfo else None
-        rows.append(
-            row_for(
-                org.id,
-                document,
-                origin=Origin.OWN,
-                record_time=recorded or event.recorded_at,
-                event_id=event.id,
-                public=event.kind in PUBLIC_KINDS,
-            )
+        values = values_for(
+            org.id,
+            document,
+            origin=Origin.OWN,
+            record_time=recorded or event.recorded_at,
+            event_id=event.id,
+            public=event.kind in PUBLIC_KINDS,
         )
+        rows.append(EpcisEvent(**values))
     add_rows(rows)
     return rows
 

@@ -7,12 +7,11 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from traceability.accounts.models import Organisation, User
 from traceability.accounts.services import normalise_phone
 from traceability.accounts.tenancy import of_org
+from traceability.database import insert_unless_there
 from traceability.errors import DomainError
 from traceability.events.models import EventKind
 from traceability.events.services import record_event
@@ -44,19 +43,12 @@ def party(org: Organisation, name: str | None, kind: PartyKind | str, field: str
         # and then inserts nothing; the SELECT after it, a new statement, sees that row.
         values = {"organisation_id": org.id, "name": name, "kind": PartyKind(kind)}
         values.update({k: v for k, v in contact.items() if v})
-        db.session.execute(
-            _insert_for(db.session.get_bind().dialect.name)(Party)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["organisation_id", "name"])
-        )
+        dialect = db.session.get_bind().dialect.name
+        db.session.execute(insert_unless_there(Party, dialect, ["organisation_id", "name"]).values(**values))
         found = db.session.scalars(by_name.execution_options(populate_existing=True)).one()
     elif contact.get("phone"):
         found.phone = contact["phone"]  # remembered: the newest number the buyer gave
     return found
-
-
-def _insert_for(dialect: str):
-    return sqlite_insert if dialect == "sqlite" else postgresql_insert
 
 
 def record_sale(
