@@ -11,10 +11,16 @@ import secrets
 from importlib.util import find_spec
 from pathlib import Path
 
+
+def _flag(text: str) -> bool:
+    return text.lower() in ("1", "true", "yes", "on")
+
+
 # Settings that may come from the environment, with how to read them.
 ENV_SETTINGS = {
     "SECRET_KEY": str,
     "DATABASE_URL": str,
+    "DATABASE_POOLED": _flag,
     "PUBLIC_BASE_URL": str,
     "TRACEABILITY_ENV": str,
     "PROXY_FIX_X_FOR": int,
@@ -25,7 +31,7 @@ ENV_SETTINGS = {
     "SCAN_FLUSH_SECONDS": float,
     "LOG_WITNESSES": lambda text: tuple(text.split()),  # verifier keys, separated by spaces
     "METRICS_TOKEN": str,
-    "REQUEST_LOG": lambda text: text.lower() in ("1", "true", "yes", "on"),
+    "REQUEST_LOG": _flag,
 }
 
 
@@ -34,6 +40,9 @@ class Defaults:
     TRACEABILITY_ENV = "development"
     SECRET_KEY: str | None = None
     DATABASE_URL: str | None = None  # None: SQLite file in instance/
+    # DATABASE_URL names a pooler in transaction mode (PgBouncer): each transaction may run on another
+    # server connection, so no server-side prepared statements (psycopg prepares after 5 runs).
+    DATABASE_POOLED = False
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
@@ -122,6 +131,10 @@ def load(app, overrides: dict | None) -> None:
 
     if not (overrides and "SQLALCHEMY_DATABASE_URI" in overrides):
         app.config["SQLALCHEMY_DATABASE_URI"] = _database_uri(app)
+    if app.config["DATABASE_POOLED"] and app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        connect_args = {**options.get("connect_args", {}), "prepare_threshold": None}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A file has no server or network to drop the connection: no ping before every request's query.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
