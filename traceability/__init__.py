@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import traceability.models  # noqa: F401  (every table known before anything touches the database)
-from traceability import cli, i18n, operations, web
+from traceability import cli, i18n, operations, replica, web
 from traceability import config as app_config
 from traceability.accounts.models import ORGANISATION_KIND_LABELS, ROLE_LABELS
 from traceability.accounts.policy import Write
@@ -89,6 +89,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    replica.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     translations = i18n.compile_catalogues(Path(app.instance_path) / "translations")

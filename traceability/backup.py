@@ -22,11 +22,13 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from sqlalchemy.pool import NullPool
 
 from traceability.accounts.models import Organisation
+from traceability.config import normalise_database_url
 from traceability.database import utcnow
 from traceability.events import chain, checkpoint
 from traceability.extensions import db
@@ -51,7 +53,7 @@ def checkpoint_path(file: str | Path) -> Path:
 @with_appcontext
 def backup_command(output):
     """Copy the database while the app runs; print the checkpoint and write it to FILE.checkpoint."""
-    url, started = db.engine.url, time.perf_counter()
+    url, started = _server_url(), time.perf_counter()
     part = Path(f"{output}.part")  # renamed into place once whole: a failed run leaves no half copy
     part.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -129,7 +131,7 @@ def _backup_postgres(url: sa.URL, part: Path):
 @with_appcontext
 def restore_command(file, overwrite, checkpoint_):
     """Restore a copy made by ``backup`` into the configured database, then verify its chain."""
-    url, started = db.engine.url, time.perf_counter()
+    url, started = _server_url(), time.perf_counter()
     with open(file, "rb") as fp:
         head = fp.read(16)
     sqlite = url.get_backend_name() == "sqlite"
@@ -242,6 +244,13 @@ def _tool(name: str) -> str:
             )
         )
     return path
+
+
+def _server_url() -> sa.URL:
+    """The database itself: pg_dump and pg_restore set session state (``search_path``) that a transaction
+    pooler in ``DATABASE_URL`` would hand on to the app's next transaction, so they go around it."""
+    direct = current_app.config.get("DATABASE_DIRECT_URL")
+    return sa.engine.make_url(normalise_database_url(direct)) if direct else db.engine.url
 
 
 def _libpq(url: sa.URL) -> list[str]:

@@ -21,6 +21,9 @@ ENV_SETTINGS = {
     "SECRET_KEY": str,
     "DATABASE_URL": str,
     "DATABASE_POOLED": _flag,
+    "DATABASE_REPLICA_URL": str,
+    "DATABASE_DIRECT_URL": str,
+    "REPLICA_MAX_LAG_SECONDS": float,
     "PUBLIC_BASE_URL": str,
     "TRACEABILITY_ENV": str,
     "PROXY_FIX_X_FOR": int,
@@ -43,6 +46,12 @@ class Defaults:
     # DATABASE_URL names a pooler in transaction mode (PgBouncer): each transaction may run on another
     # server connection, so no server-side prepared statements (psycopg prepares after 5 runs).
     DATABASE_POOLED = False
+    DATABASE_DIRECT_URL: str | None = None  # the database itself, for backup and restore, when DATABASE_URL is a pooler
+    # A streaming replica the public pages, linksets, the EPCIS query and exports read from (replica.py).
+    DATABASE_REPLICA_URL: str | None = None
+    REPLICA_MAX_LAG_SECONDS = 10.0  # further behind than this, they read from the primary
+    REPLICA_CHECK_SECONDS = 5.0  # how often each process measures the lag
+    REPLICA_STICKY_SECONDS = 30  # after a write, the writer's pages read from the primary this long
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
@@ -135,6 +144,10 @@ def load(app, overrides: dict | None) -> None:
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
         connect_args = {**options.get("connect_args", {}), "prepare_threshold": None}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
+    if app.config["DATABASE_REPLICA_URL"]:
+        app.config["DATABASE_REPLICA_URL"] = normalise_database_url(app.config["DATABASE_REPLICA_URL"])
+        if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            raise ConfigError("DATABASE_REPLICA_URL needs DATABASE_URL on PostgreSQL (a replica of that database).")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A file has no server or network to drop the connection: no ping before every request's query.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}

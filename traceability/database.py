@@ -7,10 +7,12 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context, request
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.dml import UpdateBase
 
 # Stable constraint names, so Alembic can alter them on every database (SQLite batch mode needs names).
 NAMING_CONVENTION = {
@@ -69,6 +71,25 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+# Set in a session's ``info`` by ``replica.route``: the engine its reads go to for this request.
+REPLICA = "replica_engine"
+
+
+class RoutedSession(FlaskSession):
+    """``db.session``: reads go to the read replica while the request allows it (``replica.route``), and
+    everything else to the primary. A session that writes reads from the primary from then on (a flush, an
+    INSERT or UPDATE statement, ``transactions.will_write``): what it wrote is not on the replica yet."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        replica = self.info.get(REPLICA)
+        if replica is not None and bind is None:
+            if self._flushing or isinstance(clause, UpdateBase):
+                self.info.pop(REPLICA)
+            else:
+                return replica
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

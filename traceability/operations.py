@@ -1,5 +1,5 @@
 """What a deployment's machinery asks of each process: ``/healthz`` (the process answers), ``/readyz`` (it can
-serve: its database, and its job queue when it has one), ``/metrics`` (Prometheus, behind ``METRICS_TOKEN``),
+serve: its database, and its job queue when it has one; its read replica's lag, when it has one), ``/metrics`` (Prometheus, behind ``METRICS_TOKEN``),
 and a request id and one log line for every request.
 
 None of these reads a session or an organisation, and none answers 500: a check that fails is reported.
@@ -20,6 +20,7 @@ from flask import Blueprint, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
+from traceability import replica
 from traceability.extensions import db
 from traceability.jobs.runner import queue_depth
 from traceability.metrics import REQUESTS
@@ -96,6 +97,9 @@ def _queue() -> dict:
 def readyz():
     checks = dict(_check(name, probe) for name, probe in (("database", _database), ("queue", _queue)))
     ready = all(c["ok"] for c in checks.values())
+    lagging = replica.status()
+    if lagging is not None:  # said, but not a reason to stop serving: the primary answers in its place
+        checks["replica"] = lagging
     return _json({"ready": ready, "checks": checks}, 200 if ready else 503)
 
 

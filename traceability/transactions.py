@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from flask import g, has_request_context, request
 
-from traceability.database import READ_METHODS, WILL_WRITE
+from traceability.database import READ_METHODS, REPLICA, WILL_WRITE
 from traceability.extensions import db
 
 _CALLBACKS = "after_commit"
@@ -53,10 +53,11 @@ def will_write() -> None:
     lock, never trusted from the older snapshot. Check again after calling: another request may
     have done the write meanwhile. PostgreSQL locks rows, not the database: nothing to do there.
     """
+    session = db.session()
+    session.info.pop(REPLICA, None)  # what it reads before writing must be what the primary holds
     if not has_request_context() or request.method not in READ_METHODS or g.get(WILL_WRITE):
         return
     g.setdefault(WILL_WRITE, True)
-    session = db.session()
     if session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
         return
     if session.in_nested_transaction() or session.new or session.dirty or session.deleted:

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, g, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from traceability import replica
 from traceability.accounts.policy import Write, may_write
 from traceability.accounts.tenancy import of_org
 from traceability.accounts.tokens import authenticate
@@ -157,6 +158,7 @@ def _query_document(events: list[dict]) -> dict:
 
 
 @bp.get("/events")
+@replica.reads
 def events():
     parsed = query.parse(request.args)
     rows, more = query.run(g.epcis_scope, parsed)
@@ -170,6 +172,7 @@ def events():
 
 
 @bp.get("/events/<path:event_id>")
+@replica.reads
 def event(event_id: str):
     found = query.one(g.epcis_scope, event_id)
     if found is None and request.query_string and not event_id.endswith("?ver=CBV2.0"):
@@ -181,6 +184,7 @@ def event(event_id: str):
 
 
 @bp.get("/eventTypes")
+@replica.reads
 def event_types():
     return answer({"@context": context(), "type": "Collection", "member": query.event_types(g.epcis_scope)})
 

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, g, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from traceability import replica
 from traceability.accounts.tenancy import get_scoped_or_404, org_required, scoped
 from traceability.clock import local_today
 from traceability.epcis.export import epcis_document, events_between, events_for_lot
@@ -53,6 +54,7 @@ def _file(data: bytes, mimetype: str, filename: str) -> Response:
 @bp.get("/lots/<int:record_id>/export/<fmt>")
 @login_required
 @org_required()
+@replica.reads
 def lot_export(record_id: int, fmt: str):
     lot = get_scoped_or_404(Lot, record_id)
     if fmt not in FORMATS:

@@ -37,6 +37,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.routing import PathConverter
 
+from traceability import replica
 from traceability.database import MAX_ID
 from traceability.extensions import db
 from traceability.labels.digital_link import DigitalLinkError
@@ -85,6 +86,7 @@ def _as_sent() -> tuple[str, str]:
 
 @bp.route("/01/<anypath:rest>", methods=RESOLVER_METHODS, merge_slashes=False)
 @bp.route("/o/<anypath:rest>", methods=RESOLVER_METHODS, merge_slashes=False)
+@replica.reads
 def resolve(rest: str):
     if request.method == "OPTIONS":
         return _preflight()
@@ -265,6 +267,7 @@ def place_by_organisation(rest: str):
 
 
 @bp.get("/public/photos/<int:photo_id>.jpg")
+@replica.reads
 def photo(photo_id: int):
     """A lot record's photo thumbnail, public because the lot's page shows it; nothing else is served."""
     found = public_photo(photo_id) if 0 < photo_id <= MAX_ID else None
