@@ -1,4 +1,4 @@
-"""Command line: ``flask --app traceability init | demo | users create | audit verify | translate``.
+"""Command line: ``flask --app traceability init | demo | users create | audit verify | translate | move-files``.
 
 ``backup`` and ``restore`` are in ``backup.py``, registered here.
 
@@ -20,7 +20,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from traceability import backup, demo
+from traceability import backup, blobs, demo
 from traceability.accounts import services as accounts
 from traceability.accounts.models import Organisation, OrganisationKind, Role, User
 from traceability.accounts.tokens import create_token
@@ -29,9 +29,12 @@ from traceability.epcis import cli as epcis_cli
 from traceability.errors import DomainError
 from traceability.exports import cli as exports_cli
 from traceability.extensions import db
+from traceability.jobs.models import Job
 from traceability.labels import cli as labels_cli
 from traceability.lots.models import Lot
 from traceability.ocop import cli as ocop_cli
+from traceability.ocop.models import OcopAttachment
+from traceability.photos.models import Photo
 from traceability.provenance import proofs
 from traceability.transactions import unit_of_work
 from traceability.transparency import checkpoints as log_checkpoints
@@ -52,6 +55,7 @@ def register(app) -> None:
     app.cli.add_command(epcis_cli.epcis)
     app.cli.add_command(labels_cli.labels)
     app.cli.add_command(ocop_cli.dossier)
+    app.cli.add_command(move_files_command)
 
 
 def upgrade_database() -> None:
@@ -336,3 +340,36 @@ def translate_update():
 
 def _pybabel(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+
+
+# Every file kept in a row: the column of its bytes, its kind in the bucket, and the key's suffix for a row.
+STORED_FILES = (
+    (Photo, "image", "photos", lambda row: ".jpg"),
+    (Photo, "thumbnail", "photos", lambda row: "-thumb.jpg"),
+    (OcopAttachment, "data", "evidence", lambda row: "." + row.filename.rsplit(".", 1)[-1]),
+    (Job, "result", "jobs", lambda row: ".pdf"),
+)
+
+
+@click.command("move-files")
+@click.option("--batch", default=50, show_default=True, help="Files moved per transaction.")
+@with_appcontext
+def move_files_command(batch):
+    """Move the files kept in the database (photos, evidence, print runs) to object storage (S3_BUCKET).
+
+    Each file is written to the bucket before its row forgets the bytes, a batch per transaction: stopped
+    at any point (storage down, the process killed), what was moved is moved and the rest is still in rows."""
+    if not blobs.configured():
+        raise click.ClickException("Set S3_BUCKET (and S3_ENDPOINT_URL for MinIO) first.")
+    for model, column, kind, suffix in STORED_FILES:
+        key_column, moved = getattr(model, f"{column}_key"), 0
+        waiting = sa.select(model).where(getattr(model, column).is_not(None), key_column.is_(None))
+        while rows := db.session.scalars(waiting.options(sa.orm.undefer(getattr(model, column))).limit(batch)).all():
+            with writing():
+                for row in rows:
+                    key = blobs.store(row.organisation_id, kind, getattr(row, column), suffix(row))
+                    setattr(row, f"{column}_key", key)
+                    setattr(row, column, None)
+            moved += len(rows)
+            click.echo(f"{model.__tablename__}.{column}: {moved}")
+        click.echo(f"{model.__tablename__}.{column}: {moved} moved")

@@ -23,6 +23,9 @@ ENV_SETTINGS = {
     "DATABASE_POOLED": _flag,
     "DATABASE_REPLICA_URL": str,
     "DATABASE_DIRECT_URL": str,
+    "S3_BUCKET": str,
+    "S3_ENDPOINT_URL": str,
+    "S3_REGION": str,
     "REPLICA_MAX_LAG_SECONDS": float,
     "PUBLIC_BASE_URL": str,
     "TRACEABILITY_ENV": str,
@@ -115,8 +118,19 @@ class Defaults:
     METRICS_TOKEN: str | None = None
     # One JSON line per request (id, method, route, status, ms) on stderr; None: on in production only.
     REQUEST_LOG: bool | None = None
+    # Photos, evidence files and print-run PDFs in this S3 bucket (blobs.py); None: in the database.
+    # S3_ENDPOINT_URL for MinIO or another S3 service; credentials as boto3 reads them (AWS_ACCESS_KEY_ID…).
+    S3_BUCKET: str | None = None
+    S3_ENDPOINT_URL: str | None = None
+    S3_REGION: str | None = None
     # werkzeug's default (scrypt). Tests choose a cheap method so hundreds of logins stay fast.
     PASSWORD_HASH_METHOD = "scrypt"
+
+
+S3_MISSING = (
+    "S3_BUCKET is set, but the s3 extra (boto3) is not installed: install it with pip install -e '.[s3]',"
+    " or unset S3_BUCKET to keep files in the database."
+)
 
 
 class ConfigError(RuntimeError):
@@ -156,6 +170,8 @@ def load(app, overrides: dict | None) -> None:
     # At start, not at the first print run: rq and redis are an optional extra.
     if app.config.get("REDIS_URL") and not (find_spec("rq") and find_spec("redis")):
         raise ConfigError(RQ_MISSING)
+    if app.config.get("S3_BUCKET") and not find_spec("boto3"):
+        raise ConfigError(S3_MISSING)
 
     production = app.config["TRACEABILITY_ENV"] == "production"
     if app.config["REQUEST_LOG"] is None:

@@ -57,6 +57,10 @@ def refuse_unsavable_text(session, _flush_context, _instances) -> None:
                 )
 
 
+class FileStoreUnavailable(RuntimeError):
+    """Object storage could not be read (blobs.py): the page says so (503); it is not a bug."""
+
+
 def _wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return request.path.startswith("/api/") or best == "application/json"
@@ -90,6 +94,15 @@ def register_error_handlers(app) -> None:
         body, code = render_error(503, _("The server is busy. Try again in a moment."))
         response = app.make_response((body, code))
         response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(FileStoreUnavailable)
+    def file_store_down(error: FileStoreUnavailable):
+        """Object storage did not answer: the record is there, its file for now is not."""
+        transactions.rollback()
+        body, code = render_error(503, _("The file store cannot be reached just now. Try again in a few minutes."))
+        response = app.make_response((body, code))
+        response.headers["Retry-After"] = "30"
         return response
 
     @app.errorhandler(Exception)

@@ -31,7 +31,8 @@ class Job(Base):
     total: Mapped[int] = mapped_column(default=0)
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(sa.Text)
-    result: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
+    result: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))  # or, in object storage, result_key
+    result_key: Mapped[str | None] = mapped_column(sa.String(200))
     result_name: Mapped[str | None] = mapped_column(sa.String(120))
     created_at: Mapped[created_at]
     finished_at: Mapped[dt.datetime | None]

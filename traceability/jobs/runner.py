@@ -13,8 +13,10 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask import current_app
 
+from traceability import blobs
 from traceability.config import RQ_MISSING, ConfigError
 from traceability.database import utcnow
+from traceability.errors import DomainError
 from traceability.extensions import db
 from traceability.jobs.models import Job, JobStatus
 from traceability.transactions import after_commit, unit_of_work
@@ -99,11 +101,28 @@ def execute(job_id: int) -> None:
                 .values(status=JobStatus.FAILED, error=str(error)[:2000], finished_at=utcnow())
             )
         return
+    try:
+        key = blobs.store(job.organisation_id, "jobs", data, ".pdf")
+    except DomainError as error:  # storage down: the job fails, visibly, and can be retried
+        with unit_of_work():
+            db.session.execute(
+                sa.update(Job)
+                .where(Job.id == job_id)
+                .values(status=JobStatus.FAILED, error=error.message, finished_at=utcnow())
+            )
+        return
     with unit_of_work():
         db.session.execute(
             sa.update(Job)
             .where(Job.id == job_id)
-            .values(status=JobStatus.DONE, result=data, result_name=name, finished_at=utcnow(), done=Job.total)
+            .values(
+                status=JobStatus.DONE,
+                result=None if key else data,
+                result_key=key,
+                result_name=name,
+                finished_at=utcnow(),
+                done=Job.total,
+            )
         )
 
 

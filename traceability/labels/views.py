@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import undefer
 
+from traceability import blobs
 from traceability.accounts.forms import EmptyForm
 from traceability.accounts.policy import Write
 from traceability.accounts.tenancy import MAX_ID, get_scoped_or_404, org_required, scoped
@@ -102,7 +103,7 @@ def job_download(record_id: int):
     if job is None or not 0 < record_id <= MAX_ID:
         abort(404)
     return Response(
-        job.result,
+        blobs.load(job.result, job.result_key),
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{job.result_name}"'},
     )

@@ -14,6 +14,7 @@ import re
 from flask_babel import gettext as _
 from pypdf import PdfReader
 
+from traceability import blobs
 from traceability.accounts.models import User
 from traceability.errors import DomainError
 from traceability.extensions import db
@@ -57,6 +58,7 @@ def attach(
     mimetype = sniff(data)
     if mimetype is None:
         raise DomainError(_("Attach a PDF, JPEG or PNG file: this file is none of them, or it is damaged."), "file")
+    key = blobs.store(dossier.organisation_id, "evidence", data, f".{EXTENSIONS[mimetype]}", "file")
     stem = re.sub(r"[^\w.-]+", "-", filename.rsplit(".", 1)[0], flags=re.UNICODE).strip("-.")[:80] or "tai-lieu"
     attachment = OcopAttachment(
         organisation_id=dossier.organisation_id,
@@ -67,7 +69,8 @@ def attach(
         mimetype=mimetype,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
-        data=data,
+        data=None if key else data,
+        data_key=key,
         uploaded_by_id=user.id,
     )
     db.session.add(attachment)

@@ -10,6 +10,7 @@ import zipfile
 import sqlalchemy as sa
 from flask_babel import force_locale
 
+from traceability import blobs
 from traceability.accounts.models import Organisation
 from traceability.clock import local_today
 from traceability.extensions import db
@@ -87,10 +88,10 @@ def dossier_zip(dossier: OcopDossier) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"ho-so-ocop-{dossier.id}.pdf", render_dossier_pdf(dossier))
         rows = db.session.execute(
-            sa.select(OcopAttachment.filename, OcopAttachment.data)
+            sa.select(OcopAttachment.filename, OcopAttachment.data, OcopAttachment.data_key)
             .where(OcopAttachment.dossier_id == dossier.id)
             .order_by(OcopAttachment.id)
         )
-        for number, (filename, data) in enumerate(rows, 1):
-            archive.writestr(f"minh-chung/{number:02d}-{filename}", data)
+        for number, (filename, data, key) in enumerate(rows, 1):
+            archive.writestr(f"minh-chung/{number:02d}-{filename}", blobs.load(data, key))
     return out.getvalue()

@@ -113,7 +113,7 @@ class OcopAnswer(Base):
 
 
 class OcopAttachment(Base):
-    """A file of evidence (PDF, JPEG or PNG, checked by content), kept in the database like photos."""
+    """A file of evidence (PDF, JPEG or PNG, checked by content), kept where photos are (blobs.py)."""
 
     __tablename__ = "ocop_attachments"
 
@@ -126,7 +126,8 @@ class OcopAttachment(Base):
     mimetype: Mapped[str40]
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    data: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
+    data: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))  # or, in object storage, data_key
+    data_key: Mapped[str | None] = mapped_column(sa.String(200))
     uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     created_at: Mapped[created_at]
 

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from traceability import blobs
 from traceability.accounts.forms import EmptyForm
 from traceability.accounts.policy import Write, writers
 from traceability.accounts.tenancy import current_records, get_scoped_or_404, org_required, scoped
@@ -220,7 +221,8 @@ def attachment_new(record_id: int):
 def attachment(record_id: int):
     found = get_scoped_or_404(OcopAttachment, record_id)
     # send_file writes an ASCII fallback and the UTF-8 name (filename*=): Vietnamese names survive.
-    return send_file(io.BytesIO(found.data), mimetype=found.mimetype, as_attachment=True, download_name=found.filename)
+    data = blobs.load(found.data, found.data_key)
+    return send_file(io.BytesIO(data), mimetype=found.mimetype, as_attachment=True, download_name=found.filename)
 
 
 @bp.post("/dossiers/<int:record_id>/refresh")

@@ -19,8 +19,11 @@ class Photo(Base):
     organisation_id: Mapped[int] = mapped_column(org_fk(), index=True)
     event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), index=True)
     uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
-    image: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
-    thumbnail: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
+    # The bytes here, or their key in object storage (blobs.py): one of the two.
+    image: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
+    thumbnail: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
+    image_key: Mapped[str | None] = mapped_column(sa.String(200))
+    thumbnail_key: Mapped[str | None] = mapped_column(sa.String(200))
     width: Mapped[int]
     height: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))

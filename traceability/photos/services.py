@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from traceability import blobs
 from traceability.accounts.models import Organisation, User
 from traceability.errors import DomainError
 from traceability.extensions import db
@@ -36,12 +37,17 @@ def attach_photo(
     except PhotoRejected as rejected:
         message = str(REJECTION_MESSAGES[rejected.reason]) % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
         raise DomainError(message, field) from None
+    # In object storage first (when configured): a store that is down refuses the photo before any record.
+    image_key = blobs.store(org.id, "photos", processed.image, ".jpg", field)
+    thumbnail_key = blobs.store(org.id, "photos", processed.thumbnail, "-thumb.jpg", field)
     photo = Photo(
         organisation_id=org.id,
         event_id=event_id,
         uploaded_by_id=user.id,
-        image=processed.image,
-        thumbnail=processed.thumbnail,
+        image=None if image_key else processed.image,
+        thumbnail=None if thumbnail_key else processed.thumbnail,
+        image_key=image_key,
+        thumbnail_key=thumbnail_key,
         width=processed.width,
         height=processed.height,
         sha256=processed.sha256,

@@ -4,6 +4,7 @@ from flask import Blueprint, Response, abort
 from flask_login import login_required
 from sqlalchemy.orm import undefer
 
+from traceability import blobs
 from traceability.accounts.tenancy import MAX_ID, org_required, scoped
 from traceability.extensions import db
 from traceability.photos.models import Photo
@@ -19,7 +20,9 @@ def _photo(record_id: int, column) -> Response:
     )
     if photo is None:
         abort(404)
-    response = Response(getattr(photo, column.key), mimetype="image/jpeg")
+    response = Response(
+        blobs.load(getattr(photo, column.key), getattr(photo, f"{column.key}_key")), mimetype="image/jpeg"
+    )
     response.headers["Cache-Control"] = "private, max-age=86400"
     response.set_etag(photo.sha256 + column.key)
     return response

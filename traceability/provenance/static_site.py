@@ -32,6 +32,7 @@ from flask import current_app, g, render_template
 from flask_babel import force_locale
 from markupsafe import Markup
 
+from traceability import blobs
 from traceability.accounts.models import Organisation
 from traceability.extensions import db
 from traceability.labels.digital_link import label_uri
@@ -181,6 +182,7 @@ def _copy_assets(root: Path, photo_ids: set[int], summary: SiteSummary) -> None:
         return
     photos_dir = root / "public" / "photos"
     photos_dir.mkdir(parents=True, exist_ok=True)
-    for photo_id, thumbnail in db.session.execute(sa.select(Photo.id, Photo.thumbnail).where(Photo.id.in_(photo_ids))):
-        (photos_dir / f"{photo_id}.jpg").write_bytes(thumbnail)
+    rows = db.session.execute(sa.select(Photo.id, Photo.thumbnail, Photo.thumbnail_key).where(Photo.id.in_(photo_ids)))
+    for photo_id, thumbnail, key in rows:
+        (photos_dir / f"{photo_id}.jpg").write_bytes(blobs.load(thumbnail, key))
         summary.files += 1

@@ -37,7 +37,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.routing import PathConverter
 
-from traceability import replica
+from traceability import blobs, replica
 from traceability.database import MAX_ID
 from traceability.extensions import db
 from traceability.labels.digital_link import DigitalLinkError
@@ -273,8 +273,10 @@ def photo(photo_id: int):
     found = public_photo(photo_id) if 0 < photo_id <= MAX_ID else None
     if found is None:
         abort(404)
-    thumbnail = db.session.scalar(sa.select(Photo.thumbnail).where(Photo.id == found.id))
-    response = Response(thumbnail, mimetype="image/jpeg")
+    thumbnail, key = db.session.execute(
+        sa.select(Photo.thumbnail, Photo.thumbnail_key).where(Photo.id == found.id)
+    ).one()
+    response = Response(blobs.load(thumbnail, key), mimetype="image/jpeg")
     response.cache_control.public = True
     response.cache_control.max_age = 86400
     response.set_etag(found.sha256)
