@@ -89,6 +89,10 @@ class Lot(Base):
     yield_max_kg: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 3))
     # May the lot be sold as VietGAP? Decided at harvest from certificates and the planting's record.
     vietgap_claim: Mapped[bool] = mapped_column(default=False)
+    # Does its history reach a harvest from one of our plots? Fixed when it is made (its inputs never
+    # change): a harvest's plot, any input's for a processed lot, its source's for a sale lot. The officials'
+    # "traceable share" counts it instead of walking every sale lot's lineage back on each view.
+    from_plot: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # What the lot is when it has no product yet (a harvest lot's crop, a bought-in raw material).
     crop: Mapped[str120 | None]
 

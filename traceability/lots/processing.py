@@ -148,6 +148,7 @@ def record_processing(
             produced_on=processed_on,
             event_id=event.id,
             expires_on=_expiry(product, processed_on),
+            from_plot=any(lot.from_plot for lot, _used in taken.values()),
         )
         db.session.add(output)
         db.session.flush()
@@ -243,6 +244,7 @@ def pack(
         net_content=net_content,
         net_unit=net_unit,
         vietgap_claim=source.vietgap_claim,
+        from_plot=source.from_plot,
         certificates=list(source.certificates),
     )
     db.session.add(lot)

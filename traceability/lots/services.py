@@ -185,6 +185,7 @@ def record_harvest(
         event_id=event.id,
         planting=planting,
         plot_id=planting.plot_id,
+        from_plot=planting.plot_id is not None,
         harvester=harvester,
         grade=grade,
         yield_flagged=flagged,

@@ -129,18 +129,10 @@ def of_dossier(dossier: OcopDossier) -> Production:
 
 
 def sale_lots(org_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """product id → (sale lots, sale lots whose lineage reaches a harvest from a plot), in one query."""
-    back = lineage.walk(
-        sa.select(Lot.id).where(Lot.organisation_id.in_(org_ids), Lot.kind == LotKind.SALE),
-        forward=False,
-        per_seed=True,
-    ).subquery()
-    reached_plot = (
-        sa.select(back.c.seed).join(Lot, Lot.id == back.c.lot_id).where(Lot.plot_id.is_not(None)).distinct().subquery()
-    )
+    """product id → (sale lots, sale lots whose lineage reaches a harvest from a plot), in one query: each lot
+    knows whether it does (``Lot.from_plot``, fixed when it was made), so no lineage is walked here."""
     rows = db.session.execute(
-        sa.select(Lot.product_id, sa.func.count(), sa.func.count(reached_plot.c.seed))
-        .outerjoin(reached_plot, reached_plot.c.seed == Lot.id)
+        sa.select(Lot.product_id, sa.func.count(), sa.func.count().filter(Lot.from_plot))
         .where(Lot.organisation_id.in_(org_ids), Lot.kind == LotKind.SALE, Lot.product_id.is_not(None))
         .group_by(Lot.product_id)
     ).all()
