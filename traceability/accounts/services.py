@@ -9,6 +9,7 @@ import re
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from traceability import transactions
@@ -244,8 +245,28 @@ def update_organisation(
     return org
 
 
+HOUSEHOLDS = "households_of"  # session.info: (user id, organisation id) → household id, read once a transaction
+
+
 def household_of(user: User, org: Organisation) -> int | None:
-    """The member household the user belongs to in this organisation (a team leader or manager has none)."""
-    return db.session.scalar(
-        sa.select(Membership.household_id).where(Membership.user_id == user.id, of_org(Membership, org.id))
-    )
+    """The member household the user belongs to in this organisation (a team leader or manager has none).
+    Asked several times by one write (the rule, then the event): read once per transaction, forgotten at its
+    end and whenever a membership is written (``_forget_households``)."""
+    known = db.session.info.setdefault(HOUSEHOLDS, {})
+    if (user.id, org.id) not in known:
+        known[user.id, org.id] = db.session.scalar(
+            sa.select(Membership.household_id).where(Membership.user_id == user.id, of_org(Membership, org.id))
+        )
+    return known[user.id, org.id]
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _forget_households(session: Session, _context) -> None:
+    if any(isinstance(o, Membership) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(HOUSEHOLDS, None)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_households_at_the_end(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(HOUSEHOLDS, None)

@@ -181,6 +181,13 @@ def in_org(
         key = int(key)  # an id as a form posts it
     if by == "id" and (not isinstance(key, int) or isinstance(key, bool) or not 0 < key <= MAX_ID):
         record = None
+    elif by == "id":
+        # By its key: the session's own copy when the request has already read it (a view that checked it).
+        record = db.session.get(model, key)
+        if record is not None and (
+            record.organisation_id != _org_id(org) or (active and record.archived_at is not None)
+        ):
+            record = None
     else:
         query = scoped(model, org).where(column == key)
         if active:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager
 
 from traceability import transactions
 from traceability.accounts.models import ApiToken, Membership, Organisation, Role, User
+from traceability.accounts.services import HOUSEHOLDS
 from traceability.accounts.tenancy import of_org
 from traceability.database import utcnow
 from traceability.errors import DomainError
@@ -42,13 +43,13 @@ def create_token(user: User, org: Organisation, name: str) -> tuple[ApiToken, st
 
 def authenticate(token: str) -> tuple[ApiToken, Role | None] | None:
     """The token, with its user and organisation, and the user's role there (None once they are no longer a
-    member), in one statement: every API and EPCIS request asks it. The token's use is noted at most hourly:
+    member) and household, in one statement: every API and EPCIS request asks it. The token's use is noted at most hourly:
     a write on every read would make concurrent reads contend for SQLite's lock."""
     if not token or not token.startswith(PREFIX) or len(token) > 100:
         return None
     member = sa.and_(Membership.user_id == ApiToken.user_id, Membership.organisation_id == ApiToken.organisation_id)
     found = db.session.execute(
-        sa.select(ApiToken, Membership.role)
+        sa.select(ApiToken, Membership.role, Membership.household_id)
         .join(ApiToken.user)
         .join(ApiToken.organisation)
         .outerjoin(Membership, member)
@@ -57,7 +58,9 @@ def authenticate(token: str) -> tuple[ApiToken, Role | None] | None:
     ).first()
     if found is None or not found[0].user.active:
         return None
-    row, role = found
+    row, role, household_id = found
+    if role is not None:  # the write that follows asks it: known from this same row
+        db.session.info.setdefault(HOUSEHOLDS, {})[row.user_id, row.organisation_id] = household_id
     if role is not None and _stale(row.last_used_at):
         transactions.will_write()  # a GET too: take the write lock first, then look again under it
         if _stale(row.last_used_at):

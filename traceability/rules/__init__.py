@@ -21,6 +21,7 @@ def load(name: str) -> dict:
         return json.load(f)
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of names asked for again and again (every spray's)
 def fold(text: str) -> str:
     """Lower case, no accents, punctuation as spaces: 'Chlorpyrifos-Ethyl 48%' → 'chlorpyrifos ethyl 48'."""
     text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))

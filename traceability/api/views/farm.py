@@ -65,7 +65,8 @@ def create_planting(body: PlantingIn):
 @endpoint(InputOut, status=201, roles=FIELD_WORKERS, body=InputIn)
 def create_input(planting: str, body: InputIn):
     """Record a spray or fertiliser (the planting named by its id, or by the uuid a phone gave it)"""
-    facts = seasons.InputFacts(planting_id=_planting_id(planting), **body.facts())
+    found = _planting(planting)  # held here, so the service finds it in the session instead of reading it again
+    facts = seasons.InputFacts(planting_id=found.id, **body.facts())
     return InputOut.of(seasons.record_input_application(g.org, g.api_user, facts, capture=body.capture()))
 
 
@@ -79,7 +80,7 @@ def create_harvest(body: HarvestIn):
         # Each is optional to the schema; that one of the two is needed is a rule of the body: 422.
         raise ApiError(422, "invalid", _("Give planting_id or planting_uuid."), "planting_id")
     if by_uuid is not None:
-        fields["planting_id"] = _planting_id(str(by_uuid), field="planting_uuid", status=422)
+        fields["planting_id"] = _planting(str(by_uuid), field="planting_uuid", status=422).id
         if by_id is not None and by_id != fields["planting_id"]:
             raise ApiError(422, "invalid", _("planting_id and planting_uuid name different plantings."), "planting_id")
     fields["harvested_on"] = body.harvested_on or local_today()
@@ -118,17 +119,17 @@ def _is_uuid(text: str) -> bool:
     return UUID_TEXT.match(text) is not None
 
 
-def _planting_id(ref: str, field: str = "planting", status: int = 404) -> int:
+def _planting(ref: str, field: str = "planting", status: int = 404) -> Planting:
     """A planting of the organisation by its id, or by the uuid the phone that started it gave it:
     not found is 404 in a path, and 422 in a body (as any record a body names that is not there)."""
     found = None
     if ref.isdigit() and len(ref) < 11 and 0 < int(ref) <= MAX_ID:
-        found = db.session.scalar(scoped(Planting).where(Planting.id == int(ref)).with_only_columns(Planting.id))
+        found = db.session.scalar(scoped(Planting).where(Planting.id == int(ref)))
     elif _is_uuid(ref):
         found = db.session.scalar(
-            sa.select(Event.planting_id).where(
-                of_org(Event, g.org.id), Event.uuid == _uuid(ref, field), Event.kind == EventKind.PLANTING
-            )
+            scoped(Planting)
+            .join(Event, Event.planting_id == Planting.id)
+            .where(of_org(Event, g.org.id), Event.uuid == _uuid(ref, field), Event.kind == EventKind.PLANTING)
         )
     if found is None:
         raise ApiError(
