@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from tests.conftest import POSTGRES_URL, login, make_app
 from tests.factories import days_ago, make_bagged_lot
 from traceability.extensions import db
+from traceability.replica import ENGINE
 
 REPLICA = os.environ.get("TEST_REPLICA_URL")
 
@@ -56,22 +57,39 @@ def _replayed(app, replica_engine, timeout: float = 30.0) -> None:
             time.sleep(0.05)
 
 
-def _routed_app(tmp_path, **settings):
-    routed = make_app(
+@pytest.fixture
+def make_routed():
+    """Apps of the test's own, their pools (primary and replica) closed when it ends: a connection left
+    to the garbage collector would be reported against whichever test runs next."""
+    made = []
+
+    def make(tmp_path, **settings):
+        made.append(make_app(tmp_path, **settings))
+        return made[-1]
+
+    yield make
+    for routed in made:
+        with routed.app_context():
+            db.engine.dispose()
+        if ENGINE in routed.extensions:
+            routed.extensions[ENGINE].dispose()
+
+
+def _routed_app(make_routed, tmp_path, **settings):
+    return make_routed(
         tmp_path / "routed",
         DATABASE_REPLICA_URL=_replica_of_test_database(),
         REPLICA_CHECK_SECONDS=0,  # measure the lag at every request, so each step below sees it at once
         PUBLIC_PAGE_RECHECK_SECONDS=0,
         **settings,
     )
-    return routed
 
 
-def test_a_recall_reaches_the_public_page_once_the_replica_has_it(app, tmp_path, replica_engine, caplog):
+def test_a_recall_reaches_the_public_page_once_the_replica_has_it(app, tmp_path, replica_engine, make_routed, caplog):
     with app.app_context():
         lot = make_bagged_lot()
     _replayed(app, replica_engine)
-    routed = _routed_app(tmp_path, REPLICA_MAX_LAG_SECONDS=3600)
+    routed = _routed_app(make_routed, tmp_path, REPLICA_MAX_LAG_SECONDS=3600)
     buyer, manager = routed.test_client(), routed.test_client()
     assert RECALLED not in buyer.get(lot["url"]).get_data(as_text=True)
 
@@ -102,7 +120,7 @@ def test_a_recall_reaches_the_public_page_once_the_replica_has_it(app, tmp_path,
     assert RECALLED in buyer.get(lot["url"]).get_data(as_text=True)
 
     # A replica further behind than allowed is left aside: the pages read from the primary, and say so once.
-    lagging = _routed_app(tmp_path / "lagging", REPLICA_MAX_LAG_SECONDS=0.2)
+    lagging = _routed_app(make_routed, tmp_path / "lagging", REPLICA_MAX_LAG_SECONDS=0.2)
     with replica_engine.connect() as conn:
         conn.execute(sa.text("SELECT pg_wal_replay_pause()"))
     with app.app_context():
@@ -120,10 +138,10 @@ def test_a_recall_reaches_the_public_page_once_the_replica_has_it(app, tmp_path,
     assert ready.status_code == 200 and ready.json["checks"]["replica"]["ok"] is False
 
 
-def test_a_replica_that_is_down_leaves_the_pages_to_the_primary(app, tmp_path, caplog):
+def test_a_replica_that_is_down_leaves_the_pages_to_the_primary(app, tmp_path, make_routed, caplog):
     with app.app_context():
         lot = make_bagged_lot()
-    down = make_app(
+    down = make_routed(
         tmp_path / "down",
         DATABASE_REPLICA_URL=sa.engine.make_url(_replica_of_test_database()).set(port=1).render_as_string(),
         REPLICA_CHECK_SECONDS=0,
